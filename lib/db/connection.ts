@@ -1,0 +1,90 @@
+import pgPromise from 'pg-promise';
+import type { IDatabase, IMain } from 'pg-promise';
+
+export type Db = IDatabase<unknown>;
+
+export interface DbConfig {
+	connectionString?: string;
+	host?: string;
+	port?: number;
+	database?: string;
+	user?: string;
+	password?: string;
+	ssl?: boolean | { rejectUnauthorized: boolean };
+	/** Pool size; the engine needs at least 2 (one for the run lock, one for work). */
+	max?: number;
+	/** Shown in pg_stat_activity, so an operator can tell our sessions apart. */
+	applicationName?: string;
+}
+
+// One pg-promise instance per process: pg-promise warns (and leaks) when several are created.
+let pgpInstance: IMain | undefined;
+
+export function pgp(): IMain {
+	if (!pgpInstance) {
+		pgpInstance = pgPromise({ capSQL: true });
+		const types = pgpInstance.pg.types;
+		// BIGINT (ids, counts) as numbers: ServiceTitan ids fit in 2^53; a value that does not is refused rather
+		// than silently rounded.
+		types.setTypeParser(20, (value: string) => {
+			const n = Number(value);
+			if (!Number.isSafeInteger(n)) throw new RangeError(`BIGINT ${value} does not fit a JavaScript number`);
+			return n;
+		});
+		// NUMERIC stays a string (the default): money is never turned into a float.
+	}
+	return pgpInstance;
+}
+
+const databases = new Map<string, Db>();
+
+function cacheKey(config: DbConfig): string {
+	return JSON.stringify(config);
+}
+
+/**
+ * A pooled database handle. Handles are shared per configuration (pg-promise expects one per connection target
+ * for the life of the process); close them with closeDb.
+ */
+export function connectDb(config: DbConfig | string): Db {
+	const cfg: DbConfig = typeof config === 'string' ? { connectionString: config } : config;
+	const key = cacheKey(cfg);
+	const existing = databases.get(key);
+	if (existing) return existing;
+	const db = pgp()({
+		connectionString: cfg.connectionString,
+		host: cfg.host,
+		port: cfg.port,
+		database: cfg.database,
+		user: cfg.user,
+		password: cfg.password,
+		ssl: cfg.ssl,
+		max: cfg.max ?? 10,
+		application_name: cfg.applicationName ?? 'pricebook-sync',
+		// Fail fast when the server is unreachable instead of hanging a scheduled run.
+		connectionTimeoutMillis: 10_000,
+	} as Parameters<IMain>[0]);
+	databases.set(key, db);
+	return db;
+}
+
+export async function closeDb(db: Db): Promise<void> {
+	for (const [key, value] of databases) {
+		if (value === db) databases.delete(key);
+	}
+	await db.$pool.end();
+}
+
+/** Describes where a configuration points without its password, for messages and logs. */
+export function describeDbTarget(config: DbConfig | string): string {
+	const cfg: DbConfig = typeof config === 'string' ? { connectionString: config } : config;
+	if (cfg.connectionString) {
+		try {
+			const url = new URL(cfg.connectionString);
+			return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+		} catch {
+			return 'an unparseable connection string';
+		}
+	}
+	return `${cfg.host ?? 'localhost'}:${cfg.port ?? 5432}/${cfg.database ?? ''}`;
+}
