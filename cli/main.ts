@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import * as path from 'node:path';
+import { formatFlags, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from './args';
+import { ConfigurationError, ExitCode, type CliContext, type ExitCodeValue } from './context';
+import { loadEnvFile } from './env-file';
+import { explainError } from './errors';
+import { migrateCommand } from './commands/migrate';
+
+export interface Command {
+	name: string;
+	summary: string;
+	usage: string;
+	flags: Record<string, FlagSpec>;
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue>;
+}
+
+export const commands: Command[] = [migrateCommand];
+
+function toolHelp(): string {
+	const width = Math.max(...commands.map((c) => c.name.length));
+	return [
+		'pricebook-sync: keeps the Perfect Catch pricebook in step between ServiceTitan and PostgreSQL',
+		'',
+		'Usage: pricebook-sync <command> [options]   (pricebook-sync <command> --help for its options)',
+		'',
+		'Commands:',
+		...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+		'',
+		'Configuration (environment or a .env file in the current folder):',
+		'  DATABASE_URL      postgres://user:password@host:5432/database',
+		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
+		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
+		'',
+		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
+	].join('\n');
+}
+
+function commandHelp(command: Command): string {
+	return [`Usage: ${command.usage}`, '', command.summary, '', 'Options:', formatFlags({ ...command.flags, help: { type: 'boolean', description: 'show this help' } })].join('\n');
+}
+
+export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeValue> {
+	const [name, ...rest] = argv;
+	if (!name || name === '--help' || name === '-h' || name === 'help') {
+		ctx.stdout(toolHelp());
+		return name ? ExitCode.ok : ExitCode.usage;
+	}
+	const command = commands.find((c) => c.name === name);
+	if (!command) {
+		ctx.stderr(`pricebook-sync: unknown command "${name}"\n\n${toolHelp()}`);
+		return ExitCode.usage;
+	}
+	if (rest.includes('--help') || rest.includes('-h')) {
+		ctx.stdout(commandHelp(command));
+		return ExitCode.ok;
+	}
+	try {
+		const args = parseArgs(rest, command.flags);
+		return await command.run(args, ctx);
+	} catch (error) {
+		const { exitCode, message } = explainError(error);
+		const hint = error instanceof UsageError && !(error instanceof ConfigurationError) ? `\n\n${commandHelp(command)}` : '';
+		ctx.stderr(`pricebook-sync ${name}: ${message}${hint}`);
+		return exitCode;
+	}
+}
+
+if (require.main === module) {
+	loadEnvFile(path.resolve(process.cwd(), '.env'));
+	runCli(process.argv.slice(2), {
+		env: process.env,
+		stdout: (text) => process.stdout.write(`${text}\n`),
+		stderr: (text) => process.stderr.write(`${text}\n`),
+		isTTY: Boolean(process.stdout.isTTY),
+	}).then(
+		(code) => {
+			process.exitCode = code;
+		},
+		(error: unknown) => {
+			process.stderr.write(`pricebook-sync: ${explainError(error).message}\n`);
+			process.exitCode = ExitCode.failure;
+		},
+	);
+}

@@ -1,0 +1,39 @@
+// Lint with n8n's own community-node rules. Switched off, each for a stated reason:
+// - no-runtime-dependencies: this package targets self-hosted n8n, whose community-package installer installs
+//   runtime dependencies (pg-promise, axios); the sync library cannot work without a PostgreSQL driver.
+// - the n8n Cloud-only restrictions (no-restricted-globals, no-restricted-imports) are left out by using n8n's
+//   own `recommendedWithoutN8nCloudSupport` set: the package is not meant for n8n Cloud (it needs a database).
+// Nodes and credentials follow the current rule set (@n8n/eslint-plugin-community-nodes, what `n8n-node lint`
+// runs); package.json also gets the classic community-package checks of eslint-plugin-n8n-nodes-base. That
+// plugin's older node/credential sets are not used: they contradict the current ones (e.g. `['main']` versus
+// `NodeConnectionTypes.Main`).
+import n8nCommunityNodes from '@n8n/eslint-plugin-community-nodes';
+import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+import tseslint from 'typescript-eslint';
+
+const n8nRecommended = n8nCommunityNodes.configs.recommendedWithoutN8nCloudSupport;
+
+export default tseslint.config(
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+	...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.ts'] })),
+	{
+		files: ['**/*.ts'],
+		rules: {
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+		},
+	},
+	{
+		files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'package.json'],
+		...n8nRecommended,
+		rules: {
+			...n8nRecommended.rules,
+			'@n8n/community-nodes/no-runtime-dependencies': 'off',
+		},
+	},
+	{
+		files: ['package.json'],
+		languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		rules: n8nNodesBase.configs.community.rules,
+	},
+);

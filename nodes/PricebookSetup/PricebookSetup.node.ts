@@ -1,0 +1,72 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type ICredentialTestFunctions,
+	type ICredentialsDecrypted,
+	type IExecuteFunctions,
+	type INodeCredentialTestResult,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { closeDb, connectDb } from '../../lib/db/connection';
+import { migrate } from '../../lib/db/migrate';
+import { DATABASE_CREDENTIAL, dbConfigFromCredential } from '../shared/database';
+
+/** Creates or updates the pricebook schema. Every other node also migrates on first use; this one says so. */
+export class PricebookSetup implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Pricebook Setup',
+		name: 'pricebookSetup',
+		icon: { light: 'file:pricebookSetup.svg', dark: 'file:pricebookSetup.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Migrate schema',
+		description: 'Create or update the pricebook sync schema in PostgreSQL',
+		defaults: { name: 'Pricebook Setup' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'pricebookDatabase', required: true, testedBy: 'pricebookDatabaseTest' }],
+		properties: [
+			{
+				displayName: 'Applies the versioned migrations once; safe to run again and from several workers at once',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: {
+			async pricebookDatabaseTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const db = connectDb({ ...dbConfigFromCredential(credential.data ?? {}), max: 1, applicationName: 'pricebook-sync-credential-test' });
+				try {
+					await db.one('SELECT 1 AS ok');
+					return { status: 'OK', message: 'Connected to the pricebook database' };
+				} catch (error) {
+					return { status: 'Error', message: `Cannot connect: ${(error as Error).message}` };
+				} finally {
+					await closeDb(db);
+				}
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const credential = await this.getCredentials(DATABASE_CREDENTIAL);
+		try {
+			const result = await migrate(connectDb(dbConfigFromCredential(credential)));
+			return [[{ json: { applied: result.applied, current: result.current }, pairedItem: { item: 0 } }]];
+		} catch (error) {
+			if (this.continueOnFail()) {
+				return [[{ json: { error: (error as Error).message }, pairedItem: { item: 0 } }]];
+			}
+			throw new NodeOperationError(this.getNode(), error as Error, { description: 'Check the Pricebook Database credential' });
+		}
+	}
+}
