@@ -1,0 +1,174 @@
+import { canonicalDecimal, decimalToNumber } from './decimal';
+import type { CanonicalRecord, CanonicalValue, EntityDefinition, FieldDef, MaterialLine } from './types';
+
+/** A value that does not fit its field: the message names the field, so people and logs can act on it. */
+export class FieldValueError extends Error {
+	constructor(
+		readonly field: string,
+		reason: string,
+	) {
+		super(`${field}: ${reason}`);
+		this.name = 'FieldValueError';
+	}
+}
+
+function asId(value: unknown, field: string): number {
+	const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+	if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new FieldValueError(field, 'expected a positive integer id');
+	return n;
+}
+
+function canonicalIdList(value: unknown, field: string): number[] {
+	if (value === null || value === undefined) return [];
+	if (!Array.isArray(value)) throw new FieldValueError(field, 'expected an array of ids');
+	// Services list categories as objects ({id, name, active}); everything else as plain ids.
+	const ids = value.map((v) => asId(typeof v === 'object' && v !== null ? (v as { id?: unknown }).id : v, field));
+	return [...new Set(ids)].sort((a, b) => a - b);
+}
+
+function canonicalMaterialList(value: unknown, field: string, idKey: 'skuId' | 'materialId'): MaterialLine[] {
+	if (value === null || value === undefined) return [];
+	if (!Array.isArray(value)) throw new FieldValueError(field, 'expected an array of {materialId, quantity}');
+	const lines = value.map((v) => {
+		if (typeof v !== 'object' || v === null) throw new FieldValueError(field, 'expected objects with an id and a quantity');
+		const line = v as Record<string, unknown>;
+		const quantity = canonicalValue({ st: field, column: field, kind: 'decimal' }, line.quantity);
+		return { materialId: asId(line[idKey] ?? line.materialId ?? line.skuId, field), quantity: (quantity as string | null) ?? '0' };
+	});
+	return lines.sort((a, b) => a.materialId - b.materialId || a.quantity.localeCompare(b.quantity));
+}
+
+function canonicalValue(field: FieldDef, value: unknown, idKey: 'skuId' | 'materialId' = 'skuId'): CanonicalValue {
+	const name = field.column;
+	switch (field.kind) {
+		case 'text':
+			if (value === null || value === undefined) return null;
+			if (typeof value !== 'string') throw new FieldValueError(name, 'expected text');
+			return value;
+		case 'enum':
+			if (value === null || value === undefined) return null;
+			if (typeof value !== 'string' || !(field.enumValues ?? []).includes(value)) {
+				throw new FieldValueError(name, `expected one of ${(field.enumValues ?? []).join(', ')}`);
+			}
+			return value;
+		case 'decimal':
+			try {
+				return canonicalDecimal(value);
+			} catch (error) {
+				throw new FieldValueError(name, `expected a decimal number (${(error as Error).message})`);
+			}
+		case 'boolean':
+			if (value === null || value === undefined) return null;
+			if (typeof value !== 'boolean') throw new FieldValueError(name, 'expected true or false');
+			return value;
+		case 'integer':
+			if (value === null || value === undefined) return null;
+			if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new FieldValueError(name, 'expected a whole number');
+			return value;
+		case 'idRef':
+			if (value === null || value === undefined) return null;
+			return asId(value, name);
+		case 'idList':
+			return canonicalIdList(value, name);
+		case 'materialList':
+			return canonicalMaterialList(value, name, idKey);
+	}
+}
+
+/** The synced fields of a ServiceTitan record, canonical. Throws FieldValueError on a malformed field. */
+export function canonicalFromSt(def: EntityDefinition, record: Record<string, unknown>): CanonicalRecord {
+	const out: CanonicalRecord = {};
+	for (const field of def.fields) out[field.column] = canonicalValue(field, record[field.st], 'skuId');
+	return out;
+}
+
+/** The synced fields of a local row (as pg returns it: NUMERIC as strings, JSONB parsed), canonical. */
+export function canonicalFromRow(def: EntityDefinition, row: Record<string, unknown>): CanonicalRecord {
+	const out: CanonicalRecord = {};
+	for (const field of def.fields) out[field.column] = canonicalValue(field, row[field.column], 'materialId');
+	return out;
+}
+
+/** Column values to write for a canonical record (JSON-ready; decimals stay strings so NUMERIC stays exact). */
+export function rowValuesFromCanonical(def: EntityDefinition, canonical: CanonicalRecord): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const field of def.fields) {
+		const value = canonical[field.column];
+		out[field.column] =
+			field.kind === 'materialList'
+				? (value as MaterialLine[]).map((l) => ({ materialId: l.materialId, quantity: Number(l.quantity) }))
+				: value;
+	}
+	return out;
+}
+
+/** A PATCH body holding just the given fields, in ServiceTitan's names and shapes. */
+export function patchBodyFromCanonical(def: EntityDefinition, canonical: CanonicalRecord, columns: readonly string[]): Record<string, unknown> {
+	const body: Record<string, unknown> = {};
+	for (const field of def.fields) {
+		if (!columns.includes(field.column)) continue;
+		const value = canonical[field.column];
+		switch (field.kind) {
+			case 'decimal':
+				body[field.st] = decimalToNumber(value as string | null);
+				break;
+			case 'materialList':
+				body[field.st] = (value as MaterialLine[]).map((l) => ({ skuId: l.materialId, quantity: Number(l.quantity) }));
+				break;
+			default:
+				body[field.st] = value;
+		}
+	}
+	return body;
+}
+
+function sameValue(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boolean {
+	if (a === b) return true;
+	if (Array.isArray(a) && Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+	return false;
+}
+
+/** Columns whose canonical values differ between two records, in definition order. */
+export function differingFields(def: EntityDefinition, a: CanonicalRecord, b: CanonicalRecord): string[] {
+	return def.fields.filter((f) => !sameValue(a[f.column], b[f.column])).map((f) => f.column);
+}
+
+export function sameContent(def: EntityDefinition, a: CanonicalRecord, b: CanonicalRecord): boolean {
+	return differingFields(def, a, b).length === 0;
+}
+
+export function pick(record: CanonicalRecord, columns: readonly string[]): CanonicalRecord {
+	const out: CanonicalRecord = {};
+	for (const c of columns) out[c] = record[c];
+	return out;
+}
+
+/** The ST fields that are not synced columns, kept as they came in `st_data` (read-only on our side). */
+export function stExtraData(def: EntityDefinition, record: Record<string, unknown>): Record<string, unknown> {
+	const synced = new Set([...def.fields.map((f) => f.st), 'id', ...(def.dropFromStData ?? [])]);
+	const out: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(record)) if (!synced.has(key)) out[key] = value;
+	return out;
+}
+
+/**
+ * Values a person supplies (e.g. a merged resolution), keyed by column name or by ServiceTitan field name.
+ * Only synced fields are accepted; each value must fit its field. Errors name the field.
+ */
+export function parseUserValues(def: EntityDefinition, input: unknown): CanonicalRecord {
+	if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+		throw new FieldValueError('mergedData', 'expected an object of field values');
+	}
+	const out: CanonicalRecord = {};
+	for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+		const field = def.fields.find((f) => f.column === key || f.st === key);
+		if (!field) throw new FieldValueError(key, `not a synced field of ${def.type} (allowed: ${def.fields.map((f) => f.column).join(', ')})`);
+		if (field.kind === 'decimal' && value !== null && typeof value !== 'number' && typeof value !== 'string') {
+			throw new FieldValueError(field.column, 'expected a decimal number');
+		}
+		const canonical = canonicalValue(field, value, 'materialId');
+		if (field.required && (canonical === null || canonical === '')) throw new FieldValueError(field.column, 'must not be empty');
+		out[field.column] = canonical;
+	}
+	return out;
+}

@@ -1,0 +1,42 @@
+import { normalizeStTimestamp } from '../servicetitan/timestamps';
+import { canonicalFromSt, FieldValueError } from './canonical';
+import type { CanonicalRecord, EntityDefinition } from './types';
+
+export type StRecordCheck =
+	| { ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string }
+	| { ok: false; id: number | null; problems: string[] };
+
+/**
+ * Checks one ServiceTitan record before the sync trusts it. A bad record is skipped and logged by the caller;
+ * it never stops the run and never reaches the local tables.
+ */
+export function checkStRecord(def: EntityDefinition, record: unknown): StRecordCheck {
+	if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+		return { ok: false, id: null, problems: ['record is not an object'] };
+	}
+	const r = record as Record<string, unknown>;
+	const problems: string[] = [];
+	const id = typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id > 0 ? r.id : null;
+	if (id === null) problems.push('id: expected a positive integer');
+	let modifiedOn = '';
+	try {
+		modifiedOn = normalizeStTimestamp(r.modifiedOn as string);
+	} catch (error) {
+		problems.push(`modifiedOn: ${(error as Error).message}`);
+	}
+	for (const field of def.fields) {
+		const value = r[field.st];
+		if (field.required && (value === undefined || value === null || value === '')) problems.push(`${field.st}: required`);
+	}
+	let canonical: CanonicalRecord | undefined;
+	try {
+		canonical = canonicalFromSt(def, r);
+	} catch (error) {
+		if (error instanceof FieldValueError) {
+			const field = def.fields.find((f) => f.column === error.field);
+			problems.push(`${field?.st ?? error.field}: ${error.message.slice(error.field.length + 2)}`);
+		} else throw error;
+	}
+	if (problems.length > 0 || !canonical || id === null) return { ok: false, id, problems };
+	return { ok: true, id, canonical, modifiedOn };
+}

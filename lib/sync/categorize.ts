@@ -1,0 +1,152 @@
+import { differingFields, sameContent } from '../entities/canonical';
+import type { CanonicalRecord, EntityDefinition } from '../entities/types';
+
+/** The seed spec's six categories; the contract with Retool and the run summaries. */
+export const CATEGORIES = ['newInST', 'deletedInST', 'modifiedInSTOnly', 'modifiedLocalOnly', 'conflicts', 'noChange'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export type SyncStatus = 'synced' | 'pending_push' | 'pending_pull' | 'conflict';
+
+/** What the sync knows of the local row. */
+export interface LocalSide {
+	id: number;
+	current: CanonicalRecord;
+	/** Synced fields at the last successful sync; null for rows that never had one (legacy or seeded rows). */
+	base: CanonicalRecord | null;
+	syncStatus: SyncStatus;
+	localModifiedAt: Date | null;
+	lastSyncedAt: Date | null;
+	/** Normalized (7 fractional digits). */
+	stModifiedOn: string | null;
+	deletedAt: Date | null;
+	hasConflict: boolean;
+	rowVersion: number;
+}
+
+export interface StSide {
+	canonical: CanonicalRecord;
+	/** Normalized (7 fractional digits). */
+	modifiedOn: string;
+}
+
+export interface OpenConflict {
+	id: number;
+	/** The ST version the conflict was recorded (or last refreshed) against; null if ST had deleted the item. */
+	stCanonical: CanonicalRecord | null;
+	stModifiedOn: string | null;
+}
+
+export type Action =
+	| 'insert'
+	| 'undelete'
+	| 'update_from_st'
+	| 'push'
+	| 'soft_delete'
+	| 'conflict'
+	| 'refresh_conflict'
+	| 'keep_conflict'
+	| 'rebase'
+	| 'refresh_meta'
+	| 'none';
+
+export type ConflictKind = 'modified' | 'deleted_in_st' | 'unknown_base';
+
+export interface Decision {
+	id: number;
+	category: Category;
+	action: Action;
+	/** For conflicts. */
+	conflictKind?: ConflictKind;
+	/** push: fields to send; update_from_st / conflict: fields that differ between ST and local. */
+	fields?: string[];
+	reason: string;
+}
+
+export interface ItemSides {
+	id: number;
+	/** null: ServiceTitan no longer has the item (absent from a complete listing, or 404). */
+	st: StSide | null;
+	local: LocalSide | null;
+	conflict: OpenConflict | null;
+}
+
+/**
+ * Whether the local row carries a person's edit that ST has not seen. Without a base, an edit after the last
+ * sync counts as a change: unknown means conflict, never a silent overwrite.
+ */
+export function localChanged(def: EntityDefinition, local: LocalSide): boolean {
+	const editedSinceSync =
+		local.syncStatus === 'pending_push' ||
+		local.syncStatus === 'conflict' ||
+		(local.localModifiedAt !== null && (local.lastSyncedAt === null || local.localModifiedAt > local.lastSyncedAt));
+	if (!editedSinceSync) return false;
+	return local.base === null ? true : !sameContent(def, local.current, local.base);
+}
+
+/** Whether ST's content moved away from what we last synced. A newer modifiedOn alone (our own PATCH's echo) is not. */
+export function stChanged(def: EntityDefinition, st: StSide, local: LocalSide): boolean {
+	return !sameContent(def, st.canonical, local.base ?? local.current);
+}
+
+export function categorize(def: EntityDefinition, item: ItemSides): Decision {
+	const { id, st, local, conflict } = item;
+	if (!local) {
+		if (!st) return { id, category: 'noChange', action: 'none', reason: 'unknown on both sides' };
+		return { id, category: 'newInST', action: 'insert', reason: 'new in ServiceTitan' };
+	}
+
+	if (!st) {
+		if (local.deletedAt) return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
+		if (conflict || local.hasConflict) {
+			return { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan while in conflict' };
+		}
+		if (localChanged(def, local)) {
+			return { id, category: 'conflicts', action: 'conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan but edited locally' };
+		}
+		return { id, category: 'deletedInST', action: 'soft_delete', reason: 'deleted in ServiceTitan' };
+	}
+
+	const isLocalChanged = localChanged(def, local);
+	const stVsLocal = differingFields(def, st.canonical, local.current);
+
+	if (conflict || local.hasConflict) {
+		const moved =
+			!conflict ||
+			conflict.stCanonical === null ||
+			!sameContent(def, st.canonical, conflict.stCanonical);
+		return moved
+			? { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified', fields: stVsLocal, reason: 'ServiceTitan changed again while in conflict' }
+			: { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict awaits a decision' };
+	}
+
+	if (local.deletedAt) {
+		if (isLocalChanged && stVsLocal.length > 0) {
+			return { id, category: 'conflicts', action: 'conflict', conflictKind: 'modified', fields: stVsLocal, reason: 'reappeared in ServiceTitan, edited locally' };
+		}
+		return { id, category: 'newInST', action: 'undelete', reason: 'reappeared in ServiceTitan' };
+	}
+
+	const isStChanged = stChanged(def, st, local);
+	if (isStChanged && isLocalChanged) {
+		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'rebase', reason: 'same change on both sides' };
+		return {
+			id,
+			category: 'conflicts',
+			action: 'conflict',
+			conflictKind: local.base === null ? 'unknown_base' : 'modified',
+			fields: stVsLocal,
+			reason: local.base === null ? 'edited locally and no sync base to compare ServiceTitan with' : 'changed on both sides',
+		};
+	}
+	if (isLocalChanged) {
+		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'rebase', reason: 'local edit already in ServiceTitan' };
+		return { id, category: 'modifiedLocalOnly', action: 'push', fields: stVsLocal, reason: 'edited locally' };
+	}
+	if (isStChanged || stVsLocal.length > 0) {
+		// The second case heals a row that drifted from ST without being marked as edited: ST is the record.
+		return { id, category: 'modifiedInSTOnly', action: 'update_from_st', fields: stVsLocal, reason: 'changed in ServiceTitan' };
+	}
+	if (local.syncStatus !== 'synced') return { id, category: 'noChange', action: 'rebase', reason: 'edit reverted to the synced value' };
+	if (local.stModifiedOn !== st.modifiedOn) return { id, category: 'noChange', action: 'refresh_meta', reason: 'ServiceTitan timestamp moved, content unchanged' };
+	return { id, category: 'noChange', action: 'none', reason: 'identical' };
+}

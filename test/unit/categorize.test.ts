@@ -1,0 +1,127 @@
+import { canonicalFromSt } from '../../lib/entities/canonical';
+import { materials } from '../../lib/entities/definitions';
+import type { CanonicalRecord } from '../../lib/entities/types';
+import { categorize, type Decision, type ItemSides, type LocalSide, type StSide } from '../../lib/sync/categorize';
+
+const stRecord = (over: Record<string, unknown> = {}) => ({
+	id: 9404,
+	code: 'PVC-2',
+	displayName: '2" PVC',
+	description: 'Pipe',
+	cost: 4,
+	price: 10,
+	memberPrice: 9,
+	addOnPrice: 8,
+	addOnMemberPrice: 7,
+	hours: 0,
+	taxable: true,
+	account: null,
+	unitOfMeasure: 'ea',
+	active: true,
+	categories: [3, 1],
+	...over,
+});
+const canon = (over: Record<string, unknown> = {}): CanonicalRecord => canonicalFromSt(materials, stRecord(over));
+
+const T = {
+	lastSync: new Date('2024-12-10T10:00:00Z'),
+	stEdit: '2024-12-10T14:30:00.0000000Z',
+	localEdit: new Date('2024-12-10T15:00:00Z'),
+	synced: '2024-12-10T09:59:00.0000000Z',
+};
+
+function local(over: Partial<LocalSide> = {}): LocalSide {
+	return {
+		id: 9404,
+		current: canon(),
+		base: canon(),
+		syncStatus: 'synced',
+		localModifiedAt: null,
+		lastSyncedAt: T.lastSync,
+		stModifiedOn: T.synced,
+		deletedAt: null,
+		hasConflict: false,
+		rowVersion: 3,
+		...over,
+	};
+}
+const st = (over: Record<string, unknown> = {}, modifiedOn = T.stEdit): StSide => ({ canonical: canon(over), modifiedOn });
+const edited = (over: Record<string, unknown>): Partial<LocalSide> => ({
+	current: canon(over),
+	syncStatus: 'pending_push',
+	localModifiedAt: T.localEdit,
+});
+
+type Row = [string, Omit<ItemSides, 'id'>, Pick<Decision, 'category' | 'action'> & Partial<Decision>];
+
+const rows: Row[] = [
+	['new in ST', { st: st(), local: null, conflict: null }, { category: 'newInST', action: 'insert' }],
+	['unchanged, same timestamp', { st: st({}, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
+	['ST changed only', { st: st({ price: 11 }), local: local(), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['price'] }],
+	['local changed only', { st: st({}, T.synced), local: local(edited({ price: 12.5 })), conflict: null }, { category: 'modifiedLocalOnly', action: 'push', fields: ['price'] }],
+	[
+		'spec conflict example: ST 14:30, local 15:00, last sync 10:00',
+		{ st: st({ price: 11 }), local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'conflicts', action: 'conflict', conflictKind: 'modified', fields: ['price'] },
+	],
+	[
+		'conflict on different fields is still a conflict (never auto-merged)',
+		{ st: st({ description: 'Pipe, sch 40' }), local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'conflicts', action: 'conflict', fields: ['description', 'price'] },
+	],
+	['same change on both sides', { st: st({ price: 12.5 }), local: local(edited({ price: 12.5 })), conflict: null }, { category: 'noChange', action: 'rebase' }],
+	[
+		'echo of our own PATCH: newer modifiedOn, same content as the base',
+		{ st: st({}, '2024-12-10T16:00:00.1234567Z'), local: local(), conflict: null },
+		{ category: 'noChange', action: 'refresh_meta' },
+	],
+	['deleted in ST, not edited locally', { st: null, local: local(), conflict: null }, { category: 'deletedInST', action: 'soft_delete' }],
+	[
+		'deleted in ST, edited locally',
+		{ st: null, local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'conflicts', action: 'conflict', conflictKind: 'deleted_in_st' },
+	],
+	[
+		'deactivated in ST, edited locally',
+		{ st: st({ active: false }), local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'conflicts', action: 'conflict', fields: ['price', 'active'] },
+	],
+	['deactivated in ST, not edited locally', { st: st({ active: false }), local: local(), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['active'] }],
+	['already soft-deleted and still absent', { st: null, local: local({ deletedAt: T.lastSync }), conflict: null }, { category: 'noChange', action: 'none' }],
+	['reappears in ST', { st: st(), local: local({ deletedAt: T.lastSync }), conflict: null }, { category: 'newInST', action: 'undelete' }],
+	[
+		'spec unit example: no st_modified_on, no base, local edit after last sync, newer ST version',
+		{ st: st({ price: 11 }), local: local({ base: null, stModifiedOn: null, localModifiedAt: T.localEdit, syncStatus: 'synced', current: canon({ price: 12.5 }) }), conflict: null },
+		{ category: 'conflicts', action: 'conflict', conflictKind: 'unknown_base' },
+	],
+	[
+		'no base and no local edit: ST wins',
+		{ st: st({ price: 11 }), local: local({ base: null, stModifiedOn: null }), conflict: null },
+		{ category: 'modifiedInSTOnly', action: 'update_from_st' },
+	],
+	[
+		'open conflict, ST unchanged since it was recorded',
+		{ st: st({ price: 11 }), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{ category: 'conflicts', action: 'keep_conflict' },
+	],
+	[
+		'open conflict, ST changed again: the conflict is refreshed, nothing overwritten',
+		{ st: st({ price: 13 }, '2024-12-11T00:00:00Z'), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{ category: 'conflicts', action: 'refresh_conflict' },
+	],
+	[
+		'open conflict, then deleted in ST',
+		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st' },
+	],
+	['pending edit reverted to the synced value', { st: st({}, T.synced), local: local({ syncStatus: 'pending_push', localModifiedAt: T.localEdit }), conflict: null }, { category: 'noChange', action: 'rebase' }],
+	['local drifted without being marked: ST is the record', { st: st({}, T.synced), local: local({ current: canon({ price: 99 }) }), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st' }],
+	['category order does not matter', { st: st({ categories: [1, 3] }, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
+	['price 10 and 10.00 are the same', { st: st({ price: '10.00' }, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
+];
+
+describe('categorize', () => {
+	it.each(rows)('%s', (_name, sides, expected) => {
+		expect(categorize(materials, { id: 9404, ...sides })).toMatchObject(expected);
+	});
+});
