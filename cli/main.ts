@@ -5,6 +5,7 @@ import { ConfigurationError, ExitCode, type CliContext, type ExitCodeValue } fro
 import { loadEnvFile } from './env-file';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
+import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
 
 export interface Command {
 	name: string;
@@ -14,7 +15,7 @@ export interface Command {
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue>;
 }
 
-export const commands: Command[] = [migrateCommand];
+export const commands: Command[] = [migrateCommand, fullCommand, incrementalCommand, entityCommand];
 
 function toolHelp(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

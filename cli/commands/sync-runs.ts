@@ -1,0 +1,121 @@
+import { closeDb, connectDb } from '../../lib/db/connection';
+import { migrate } from '../../lib/db/migrate';
+import type { EntityType } from '../../lib/entities/types';
+import { ServiceTitanClient } from '../../lib/servicetitan/client';
+import { ConfigError, stConfigFromEnv } from '../../lib/servicetitan/config';
+import { ENTITY_TYPES, isEntityType } from '../../lib/servicetitan/types';
+import { SyncEngine } from '../../lib/sync/engine';
+import type { RunResult } from '../../lib/sync/runs';
+import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
+import { ConfigurationError, ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+
+const jsonFlag: FlagSpec = { type: 'boolean', description: 'print exactly one JSON object on stdout' };
+const dryRunFlag: FlagSpec = { type: 'boolean', description: 'show what would change; write nothing (not even the cursor)' };
+const entityFlag: FlagSpec = { type: 'string', valueName: 'services|materials|equipment|categories|all', description: 'entity type (default: all, categories first)' };
+
+function entityTypes(value: string | boolean | undefined): EntityType[] {
+	if (value === undefined || value === 'all') return [...ENTITY_TYPES];
+	if (!isEntityType(value)) throw new UsageError(`--entity must be services, materials, equipment, categories or all (got ${JSON.stringify(value)})`);
+	return [value];
+}
+
+function serviceTitan(env: NodeJS.ProcessEnv): ServiceTitanClient {
+	try {
+		return new ServiceTitanClient(stConfigFromEnv(env));
+	} catch (error) {
+		if (error instanceof ConfigError) throw new ConfigurationError(`${error.message} (set them in the environment or in .env)`);
+		throw error;
+	}
+}
+
+/** Opens the database and ServiceTitan from the environment, runs `work`, prints the results, picks the exit code. */
+async function withEngine(ctx: CliContext, args: ParsedArgs, work: (engine: SyncEngine) => Promise<RunResult[]>): Promise<ExitCodeValue> {
+	const url = requireDatabaseUrl(ctx.env);
+	const st = serviceTitan(ctx.env);
+	const db = connectDb({ connectionString: url, max: 10 });
+	const json = Boolean(args.flags.json);
+	try {
+		await migrate(db);
+		const engine = new SyncEngine({
+			db,
+			st,
+			log: (level, message) => {
+				if (!json && (level === 'warn' || level === 'error' || level === 'info')) ctx.stderr(`${level}: ${message}`);
+			},
+			onProgress: json || !ctx.isTTY ? undefined : (e) => ctx.stderr(`${e.entityType}: page ${e.pagesRead}, ${e.itemsSeen}${e.totalCount ? `/${e.totalCount}` : ''} items`),
+		});
+		const results = await work(engine);
+		ctx.stdout(json ? JSON.stringify({ results }) : results.map(describeResult).join('\n'));
+		if (results.some((r) => r.status === 'failed')) return ExitCode.failure;
+		if (results.some((r) => r.status === 'busy')) return ExitCode.busy;
+		return ExitCode.ok;
+	} finally {
+		await closeDb(db);
+	}
+}
+
+export function describeResult(r: RunResult): string {
+	const s = r.summary;
+	const head = `${r.entityType.padEnd(10)} ${r.kind}${r.dryRun ? ' (dry run)' : ''}: ${r.status}${r.runId !== null ? ` (run ${r.runId})` : ''}`;
+	const counts =
+		`new ${s.newInST}, deleted in ST ${s.deletedInST}, changed in ST ${s.modifiedInSTOnly}, changed locally ${s.modifiedLocalOnly}, ` +
+		`conflicts ${s.conflicts}, unchanged ${s.noChange}; synced ${r.itemsSynced}, pushed ${r.itemsPushed}, new conflicts ${r.conflictsDetected}, errors ${r.errors}`;
+	const lines = [`${head}\n  ${counts}`];
+	if (r.ranAsFullBecause) lines.push(`  ran as a full sync: ${r.ranAsFullBecause}`);
+	if (r.message) lines.push(`  ${r.message}`);
+	return lines.join('\n');
+}
+
+export const fullCommand = {
+	name: 'full',
+	summary: 'read every item from ServiceTitan, apply changes both ways, soft-delete what ServiceTitan deleted',
+	usage: 'pricebook-sync full [--entity <type>|all] [--dry-run] [--confirm-mass-delete] [--json]',
+	flags: {
+		entity: entityFlag,
+		'dry-run': dryRunFlag,
+		'confirm-mass-delete': { type: 'boolean', description: 'allow a sweep that soft-deletes more than the guard allows' },
+		json: jsonFlag,
+	} as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+		const types = entityTypes(args.flags.entity);
+		return withEngine(ctx, args, (engine) =>
+			engine.runMany('full', types, { dryRun: Boolean(args.flags['dry-run']), confirmMassDelete: Boolean(args.flags['confirm-mass-delete']) }),
+		);
+	},
+};
+
+export const incrementalCommand = {
+	name: 'incremental',
+	summary: 'apply what changed since the last sync (runs as a full sync when none succeeded recently)',
+	usage: 'pricebook-sync incremental [--entity <type>|all] [--since <ISO-8601>] [--dry-run] [--json]',
+	flags: {
+		entity: entityFlag,
+		since: { type: 'string', valueName: 'ISO-8601', description: 'read changes from this time instead of the stored cursor' },
+		'dry-run': dryRunFlag,
+		json: jsonFlag,
+	} as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+		const types = entityTypes(args.flags.entity);
+		const since = args.flags.since as string | undefined;
+		if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since must be an ISO-8601 time such as 2024-12-10T10:00:00Z (got ${JSON.stringify(since)})`);
+		const sinceIso = since === undefined ? undefined : new Date(since).toISOString();
+		return withEngine(ctx, args, (engine) => engine.runMany('incremental', types, { dryRun: Boolean(args.flags['dry-run']), since: sinceIso }));
+	},
+};
+
+export const entityCommand = {
+	name: 'entity',
+	summary: 'sync one item now (e.g. after a save in Retool); 404 in ServiceTitan means deleted there',
+	usage: 'pricebook-sync entity <services|materials|equipment|categories> <id> [--dry-run] [--json]',
+	flags: { 'dry-run': dryRunFlag, json: jsonFlag } as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		const [type, idText, extra] = args.positionals;
+		if (!type || !idText || extra !== undefined) throw new UsageError('expected an entity type and an id, e.g. pricebook-sync entity materials 9404');
+		if (!isEntityType(type)) throw new UsageError(`entity type must be services, materials, equipment or categories (got ${JSON.stringify(type)})`);
+		if (!/^\d{1,15}$/.test(idText) || Number(idText) <= 0) throw new UsageError(`id must be a positive whole number (got ${JSON.stringify(idText)})`);
+		const entityId = Number(idText);
+		return withEngine(ctx, args, async (engine) => [await engine.run({ kind: 'entity', entityType: type, entityId, dryRun: Boolean(args.flags['dry-run']) })]);
+	},
+};

@@ -1,0 +1,61 @@
+import type { Task } from './pricebook-store';
+
+export interface ConflictWrite {
+	entityId: number;
+	kind: 'modified' | 'deleted_in_st' | 'unknown_base';
+	conflictData: Record<string, unknown>;
+	baseVersion: Record<string, unknown> | null;
+	stModifiedOnRaw: string | null;
+	suggestedMerge: Record<string, unknown> | null;
+}
+
+export interface OpenConflictRow {
+	id: number;
+	entity_id: number;
+	kind: string;
+	conflict_data: Record<string, unknown>;
+	st_modified_on_raw: string | null;
+}
+
+export async function openConflictsFor(t: Task, entityType: string, ids: readonly number[]): Promise<OpenConflictRow[]> {
+	if (ids.length === 0) return [];
+	return t.any<OpenConflictRow>(
+		`SELECT id, entity_id, kind, conflict_data, st_modified_on_raw FROM sync_conflicts
+		 WHERE status = 'open' AND entity_type = $1 AND entity_id = ANY($2::bigint[])`,
+		[entityType, ids],
+	);
+}
+
+/**
+ * Opens a conflict per item, or refreshes the open one (the partial unique index keeps it to one open conflict
+ * per item, even with two writers). Returns conflict ids by entity id.
+ */
+export async function upsertConflicts(t: Task, entityType: string, runId: number | null, items: readonly ConflictWrite[]): Promise<Map<number, number>> {
+	if (items.length === 0) return new Map();
+	const rows = await t.any<{ id: number; entity_id: number }>(
+		`INSERT INTO sync_conflicts (entity_type, entity_id, kind, conflict_data, base_version, st_modified_on_raw, suggested_merge, run_id)
+		 SELECT $1, x.entity_id, x.kind, x.conflict_data, x.base_version, x.st_modified_on_raw, x.suggested_merge, $2
+		 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, kind text, conflict_data jsonb, base_version jsonb,
+		   st_modified_on_raw text, suggested_merge jsonb)
+		 ON CONFLICT (entity_type, entity_id) WHERE status = 'open' DO UPDATE SET
+		   kind = EXCLUDED.kind, conflict_data = EXCLUDED.conflict_data, st_modified_on_raw = EXCLUDED.st_modified_on_raw,
+		   suggested_merge = EXCLUDED.suggested_merge, base_version = COALESCE(sync_conflicts.base_version, EXCLUDED.base_version),
+		   updated_at = now()
+		 RETURNING id, entity_id`,
+		[
+			entityType,
+			runId,
+			JSON.stringify(
+				items.map((i) => ({
+					entity_id: i.entityId,
+					kind: i.kind,
+					conflict_data: i.conflictData,
+					base_version: i.baseVersion,
+					st_modified_on_raw: i.stModifiedOnRaw,
+					suggested_merge: i.suggestedMerge,
+				})),
+			),
+		],
+	);
+	return new Map(rows.map((r) => [r.entity_id, r.id]));
+}

@@ -1,0 +1,130 @@
+import type { Task } from './pricebook-store';
+
+export type RunKind = 'full' | 'incremental' | 'entity' | 'resolution' | 'vendor_import';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'busy';
+
+export interface RunStart {
+	kind: RunKind;
+	entityType: string | null;
+	trigger: string;
+	dryRun: boolean;
+	windowFrom?: string | null;
+	details?: Record<string, unknown>;
+}
+
+export async function startRun(t: Task, run: RunStart, now: Date): Promise<number> {
+	const row = await t.one<{ id: number }>(
+		`INSERT INTO sync_runs (kind, entity_type, trigger, dry_run, status, started_at, window_from, details)
+		 VALUES ($1, $2, $3, $4, 'running', $5, $6, $7) RETURNING id`,
+		[run.kind, run.entityType, run.trigger, run.dryRun, now, run.windowFrom ?? null, run.details ?? {}],
+	);
+	return row.id;
+}
+
+/** A run that could not start because another run of the same entity type holds the lock. */
+export async function recordBusyRun(t: Task, run: RunStart, now: Date): Promise<number> {
+	const row = await t.one<{ id: number }>(
+		`INSERT INTO sync_runs (kind, entity_type, trigger, dry_run, status, started_at, finished_at, error)
+		 VALUES ($1, $2, $3, $4, 'busy', $5, $5, 'another run of this entity type is in progress') RETURNING id`,
+		[run.kind, run.entityType, run.trigger, run.dryRun, now],
+	);
+	return row.id;
+}
+
+export interface RunProgress {
+	pagesRead: number;
+	itemsSeen: number;
+	counts: Record<string, number>;
+	itemsSynced: number;
+	itemsPushed: number;
+	conflictsDetected: number;
+	errors: number;
+}
+
+export async function saveRunProgress(t: Task, runId: number, p: RunProgress): Promise<void> {
+	await t.none(
+		`UPDATE sync_runs SET pages_read = $2, items_seen = $3, counts = $4, items_synced = $5, items_pushed = $6,
+		   conflicts_detected = $7, errors_count = $8 WHERE id = $1`,
+		[runId, p.pagesRead, p.itemsSeen, p.counts, p.itemsSynced, p.itemsPushed, p.conflictsDetected, p.errors],
+	);
+}
+
+export async function finishRun(
+	t: Task,
+	runId: number,
+	outcome: { status: 'succeeded' | 'failed'; error?: string | null; windowTo?: string | null; details?: Record<string, unknown> },
+	progress: RunProgress,
+	now: Date,
+): Promise<void> {
+	await saveRunProgress(t, runId, progress);
+	await t.none(
+		`UPDATE sync_runs SET status = $2, error = $3, window_to = $4, finished_at = $5, details = details || $6::jsonb WHERE id = $1`,
+		[runId, outcome.status, outcome.error ?? null, outcome.windowTo ?? null, now, outcome.details ?? {}],
+	);
+}
+
+export interface ChangeLogEntry {
+	entityId: number;
+	action: string;
+	before: unknown;
+	after: unknown;
+}
+
+export async function logChanges(t: Task, runId: number | null, entityType: string, entries: readonly ChangeLogEntry[], now: Date): Promise<void> {
+	if (entries.length === 0) return;
+	await t.none(
+		`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, changed_at)
+		 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, $4
+		 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb)`,
+		[runId, entityType, JSON.stringify(entries.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))), now],
+	);
+}
+
+export interface ErrorLogEntry {
+	entityId: number | null;
+	kind: string;
+	message: string;
+	details?: unknown;
+}
+
+export async function logErrors(t: Task, runId: number | null, entityType: string | null, entries: readonly ErrorLogEntry[], now: Date): Promise<void> {
+	if (entries.length === 0) return;
+	await t.none(
+		`INSERT INTO sync_error_log (run_id, entity_type, entity_id, kind, message, details, occurred_at)
+		 SELECT $1, $2, x.entity_id, x.kind, x.message, x.details, $4
+		 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, kind text, message text, details jsonb)`,
+		[runId, entityType, JSON.stringify(entries.map((e) => ({ entity_id: e.entityId, kind: e.kind, message: e.message, details: e.details ?? null }))), now],
+	);
+}
+
+export interface SyncStateRow {
+	entity_type: string;
+	cursor_raw: string | null;
+	last_full_sync_at: Date | null;
+	last_incremental_sync_at: Date | null;
+	last_success_at: Date | null;
+	consecutive_failures: number;
+}
+
+export async function readSyncState(t: Task, entityType: string): Promise<SyncStateRow> {
+	return t.one<SyncStateRow>('SELECT * FROM sync_state WHERE entity_type = $1', [entityType]);
+}
+
+/** Only a successful run moves the cursor. */
+export async function recordRunSuccess(t: Task, entityType: string, kind: 'full' | 'incremental' | 'entity', cursor: string | null, now: Date): Promise<void> {
+	await t.none(
+		`UPDATE sync_state SET
+		   cursor_raw = CASE WHEN $3::text IS NULL THEN cursor_raw WHEN cursor_raw IS NULL OR $3 > cursor_raw THEN $3 ELSE cursor_raw END,
+		   last_full_sync_at = CASE WHEN $2 = 'full' THEN $4 ELSE last_full_sync_at END,
+		   last_incremental_sync_at = CASE WHEN $2 = 'incremental' THEN $4 ELSE last_incremental_sync_at END,
+		   last_success_at = CASE WHEN $2 = 'entity' THEN last_success_at ELSE $4 END,
+		   consecutive_failures = CASE WHEN $2 = 'entity' THEN consecutive_failures ELSE 0 END,
+		   updated_at = $4
+		 WHERE entity_type = $1`,
+		[entityType, kind, cursor, now],
+	);
+}
+
+export async function recordRunFailure(t: Task, entityType: string, now: Date): Promise<void> {
+	await t.none('UPDATE sync_state SET consecutive_failures = consecutive_failures + 1, updated_at = $2 WHERE entity_type = $1', [entityType, now]);
+}

@@ -1,0 +1,195 @@
+import type { ITask } from 'pg-promise';
+import { pgp } from './connection';
+
+/**
+ * Bulk reads and writes of the pricebook tables. Every write takes a whole batch as one JSON parameter
+ * (jsonb_populate_recordset), so a page costs a constant number of statements whatever its size. Table and
+ * column names come from the entity definitions, never from input, and are still escaped as identifiers.
+ * Callers mark the transaction as the engine's (markEngineWrites) before writing.
+ */
+export type Task = ITask<unknown>;
+
+export interface StoredRow extends Record<string, unknown> {
+	id: number;
+	row_version: number;
+	sync_status: string;
+	sync_base: Record<string, unknown> | null;
+	st_modified_on_raw: string | null;
+	local_modified_at: Date | null;
+	last_synced_at: Date | null;
+	deleted_at: Date | null;
+	has_conflict: boolean;
+}
+
+export async function readRowsByIds(t: Task, table: string, ids: readonly number[]): Promise<StoredRow[]> {
+	if (ids.length === 0) return [];
+	return t.any<StoredRow>('SELECT * FROM $1:name WHERE id = ANY($2::bigint[])', [table, ids]);
+}
+
+export async function readRow(t: Task, table: string, id: number): Promise<StoredRow | null> {
+	return t.oneOrNone<StoredRow>('SELECT * FROM $1:name WHERE id = $2', [table, id]);
+}
+
+/** Ids of rows edited locally and waiting to be pushed (not in conflict, not deleted), in id order. */
+export async function pendingPushIds(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
+	const rows = await t.any<{ id: number }>(
+		`SELECT id FROM $1:name WHERE sync_status = 'pending_push' AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3`,
+		[table, afterId, limit],
+	);
+	return rows.map((r) => r.id);
+}
+
+export interface StWrite {
+	id: number;
+	/** Column values of the synced fields. */
+	values: Record<string, unknown>;
+	base: Record<string, unknown>;
+	stData: Record<string, unknown>;
+	stModifiedOnRaw: string;
+	stModifiedOnPg: string;
+	/** For compare-and-set; absent for inserts. */
+	rowVersion?: number;
+}
+
+function recordsetJson(writes: readonly StWrite[], columns: readonly string[]): string {
+	return JSON.stringify(
+		writes.map((w) => {
+			const row: Record<string, unknown> = {
+				id: w.id,
+				sync_base: w.base,
+				st_data: w.stData,
+				st_modified_on_raw: w.stModifiedOnRaw,
+				st_modified_on: w.stModifiedOnPg,
+				row_version: w.rowVersion ?? 0,
+			};
+			for (const c of columns) row[c] = w.values[c];
+			return row;
+		}),
+	);
+}
+
+/** Inserts items new in ServiceTitan as synced rows. Returns the ids inserted. */
+export async function insertFromSt(t: Task, table: string, columns: readonly string[], writes: readonly StWrite[], now: Date): Promise<number[]> {
+	if (writes.length === 0) return [];
+	const rows = await t.any<{ id: number }>(
+		`INSERT INTO $1:name (id, $2:name, sync_base, st_data, st_modified_on, st_modified_on_raw, last_synced_at, sync_status, sync_direction)
+		 SELECT id, $2:name, sync_base, st_data, st_modified_on, st_modified_on_raw, $4, 'synced', 'from_st'
+		 FROM jsonb_populate_recordset(NULL::$1:name, $3::jsonb)
+		 ON CONFLICT (id) DO NOTHING
+		 RETURNING id`,
+		[table, columns, recordsetJson(writes, columns), now],
+	);
+	return rows.map((r) => r.id);
+}
+
+/**
+ * Overwrites rows with ServiceTitan's version and rebases them (update from ST, undelete, same change on both
+ * sides, push answer). Compare-and-set: a row whose version moved since it was read (a Retool edit in between)
+ * is left alone and its id is missing from the result, so the caller decides again.
+ */
+export async function updateFromSt(t: Task, table: string, columns: readonly string[], writes: readonly StWrite[], now: Date): Promise<number[]> {
+	if (writes.length === 0) return [];
+	const sets = columns.map((c) => pgp().as.format('$1:name = x.$1:name', [c])).join(', ');
+	const rows = await t.any<{ id: number }>(
+		`UPDATE $1:name AS t SET ${sets},
+		   sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
+		   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $3, sync_status = 'synced',
+		   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL
+		 FROM jsonb_populate_recordset(NULL::$1:name, $2::jsonb) AS x
+		 WHERE t.id = x.id AND t.row_version = x.row_version
+		 RETURNING t.id`,
+		[table, recordsetJson(writes, columns), now],
+	);
+	return rows.map((r) => r.id);
+}
+
+/** After a push whose answer could not be written (the row changed again): keep the new edit, move the base. */
+export async function rebaseOnly(t: Task, table: string, writes: readonly StWrite[], now: Date): Promise<void> {
+	if (writes.length === 0) return;
+	await t.none(
+		`UPDATE $1:name AS t SET sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
+		   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $3, push_error = NULL
+		 FROM jsonb_populate_recordset(NULL::$1:name, $2::jsonb) AS x
+		 WHERE t.id = x.id`,
+		[table, recordsetJson(writes, []), now],
+	);
+}
+
+/** ST's timestamp (or fields we do not sync) moved while the synced content did not: record it, touch nothing else. */
+export async function refreshStMeta(t: Task, table: string, writes: readonly StWrite[]): Promise<void> {
+	if (writes.length === 0) return;
+	await t.none(
+		`UPDATE $1:name AS t SET st_data = x.st_data, st_modified_on = x.st_modified_on, st_modified_on_raw = x.st_modified_on_raw
+		 FROM jsonb_populate_recordset(NULL::$1:name, $2::jsonb) AS x
+		 WHERE t.id = x.id`,
+		[table, recordsetJson(writes, [])],
+	);
+}
+
+/** Soft delete (compare-and-set). Returns the ids deleted. */
+export async function softDelete(t: Task, table: string, items: readonly { id: number; rowVersion: number }[], now: Date): Promise<number[]> {
+	if (items.length === 0) return [];
+	const rows = await t.any<{ id: number }>(
+		`UPDATE $1:name AS t SET deleted_at = $3, deleted_in_st = TRUE, sync_status = 'synced', last_synced_at = $3
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, row_version bigint)
+		 WHERE t.id = x.id AND t.row_version = x.row_version
+		 RETURNING t.id`,
+		[table, JSON.stringify(items.map((i) => ({ id: i.id, row_version: i.rowVersion }))), now],
+	);
+	return rows.map((r) => r.id);
+}
+
+/** Flags rows as in conflict; the person's values stay as they are. */
+export async function markConflicts(t: Task, table: string, items: readonly { id: number; conflictData: unknown }[]): Promise<void> {
+	if (items.length === 0) return;
+	await t.none(
+		`UPDATE $1:name AS t SET has_conflict = TRUE, conflict_data = x.conflict_data, sync_status = 'conflict',
+		   conflict_resolved_at = NULL, conflict_resolution = NULL, resolved_by = NULL
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, conflict_data jsonb)
+		 WHERE t.id = x.id`,
+		[table, JSON.stringify(items.map((i) => ({ id: i.id, conflict_data: i.conflictData })))],
+	);
+}
+
+/** Records why ServiceTitan refused a push; the row stays pending so the edit is not lost. */
+export async function recordPushErrors(t: Task, table: string, items: readonly { id: number; message: string }[]): Promise<void> {
+	if (items.length === 0) return;
+	await t.none(
+		`UPDATE $1:name AS t SET push_error = x.message
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, message text)
+		 WHERE t.id = x.id`,
+		[table, JSON.stringify(items)],
+	);
+}
+
+/** Ids a completed full listing did not return, in batches (id order), for the soft-delete sweep. */
+export async function unseenIds(t: Task, table: string, runId: number, afterId: number, limit: number): Promise<number[]> {
+	const rows = await t.any<{ id: number }>(
+		`SELECT id FROM $1:name AS t WHERE deleted_at IS NULL AND id > $3
+		   AND NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $2 AND s.entity_id = t.id)
+		 ORDER BY id LIMIT $4`,
+		[table, runId, afterId, limit],
+	);
+	return rows.map((r) => r.id);
+}
+
+export async function countUnseen(t: Task, table: string, runId: number): Promise<{ unseen: number; live: number }> {
+	return t.one(
+		`SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $2 AND s.entity_id = t.id))::int AS unseen,
+		        count(*)::int AS live
+		 FROM $1:name AS t WHERE deleted_at IS NULL`,
+		[table, runId],
+	);
+}
+
+export async function recordSeen(t: Task, runId: number, ids: readonly number[]): Promise<void> {
+	if (ids.length === 0) return;
+	await t.none(
+		'INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING',
+		[runId, ids],
+	);
+}
+
+export async function forgetSeen(t: Task, runId: number): Promise<void> {
+	await t.none('DELETE FROM sync_run_seen WHERE run_id = $1', [runId]);
+}

@@ -1,0 +1,11 @@
+import type { EntityType, IterateParams, StPage, StRecord } from '../servicetitan/types';
+
+/** What the engine needs from ServiceTitan; the real client satisfies it, and so can a test double. */
+export interface StApi {
+	iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage>;
+	getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]>;
+	get(entity: EntityType, id: number): Promise<StRecord | null>;
+	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord>;
+}
+
+export type SyncLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;

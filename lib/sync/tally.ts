@@ -1,0 +1,49 @@
+import { CATEGORIES, type Category, type Decision } from './categorize';
+
+export type Summary = Record<Category, number>;
+
+export interface PlannedItem {
+	id: number;
+	action: Decision['action'];
+	reason: string;
+	fields?: string[];
+}
+
+/** Items kept per category in a dry-run plan; the counts are always complete. */
+const PLAN_LIMIT = 1000;
+
+/** Counts of one run; kept in memory only for reporting (the ledger row holds the durable copy). */
+export class Tally {
+	summary: Summary = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Summary;
+	itemsSynced = 0;
+	itemsPushed = 0;
+	conflictsDetected = 0;
+	errors = 0;
+	pagesRead = 0;
+	itemsSeen = 0;
+	plan: Record<Category, PlannedItem[]> | null = null;
+
+	constructor(collectPlan: boolean) {
+		if (collectPlan) this.plan = Object.fromEntries(CATEGORIES.map((c) => [c, []])) as unknown as Record<Category, PlannedItem[]>;
+	}
+
+	count(decision: Decision): void {
+		this.summary[decision.category]++;
+		if (decision.action === 'insert' || decision.action === 'undelete' || decision.action === 'update_from_st') this.itemsSynced++;
+		if (decision.action === 'conflict' || decision.action === 'refresh_conflict') this.conflictsDetected++;
+		const list = this.plan?.[decision.category];
+		if (list && list.length < PLAN_LIMIT) list.push({ id: decision.id, action: decision.action, reason: decision.reason, fields: decision.fields });
+	}
+
+	progress() {
+		return {
+			pagesRead: this.pagesRead,
+			itemsSeen: this.itemsSeen,
+			counts: { ...this.summary },
+			itemsSynced: this.itemsSynced,
+			itemsPushed: this.itemsPushed,
+			conflictsDetected: this.conflictsDetected,
+			errors: this.errors,
+		};
+	}
+}
