@@ -99,7 +99,8 @@ function stWrite(def: EntityDefinition, item: StItem, rowVersion?: number): StWr
 		values: rowValuesFromCanonical(def, item.canonical),
 		base: item.canonical,
 		stData: stExtraData(def, item.record),
-		stModifiedOnRaw: item.modifiedOn,
+		// ST's own string (all its fractional digits); comparisons normalize it.
+		stModifiedOnRaw: typeof item.record.modifiedOn === 'string' ? item.record.modifiedOn : item.modifiedOn,
 		stModifiedOnPg: stTimestampToPg(item.modifiedOn),
 		rowVersion,
 	};

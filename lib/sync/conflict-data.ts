@@ -34,7 +34,7 @@ export function buildConflictData(
 		entityType: def.singular,
 		entityId: input.entityId,
 		stVersion: input.st
-			? { modifiedOn: input.st.modifiedOn, deleted: false, data: input.st.record }
+			? { modifiedOn: String(input.st.record.modifiedOn ?? input.st.modifiedOn), deleted: false, data: input.st.record }
 			: { modifiedOn: null, deleted: true, data: null },
 		localVersion: { modifiedAt: input.local.localModifiedAt?.toISOString() ?? null, data: input.local.current },
 		baseVersion: { data: input.base },

@@ -262,60 +262,63 @@ async function listAndApply(deps: RunDeps, scope: RunScope, kind: 'full' | 'incr
 	return { cursor };
 }
 
-/** After a complete listing: rows ServiceTitan no longer returned are deleted there (soft-deleted here). */
+/**
+ * After a complete listing: rows ServiceTitan no longer returned are deleted there (soft-deleted here). Page
+ * drift can leave a live item out of even a complete listing, so each candidate is looked up by id first; only
+ * what ServiceTitan does not return then is treated as deleted.
+ */
 async function sweep(deps: RunDeps, scope: RunScope, request: RunRequest, seenIds: Set<number>): Promise<RunResult['massDeleteBlocked']> {
 	const { def, t } = scope;
-	let candidates: number[];
 	let live: number;
+	let wouldDelete: number;
+	let nextBatch: (after: number) => Promise<number[]>;
 	if (scope.runId === null) {
 		// Dry run: nothing was recorded, so compare with the ids read in memory.
-		const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL', [def.table]);
+		const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL ORDER BY id', [def.table]);
+		const candidates = rows.map((r) => r.id).filter((id) => !seenIds.has(id));
 		live = rows.length;
-		candidates = rows.map((r) => r.id).filter((id) => !seenIds.has(id));
+		wouldDelete = candidates.length;
+		nextBatch = async (after) => candidates.filter((id) => id > after).slice(0, 1000);
 	} else {
-		const counts = await countUnseen(t, def.table, scope.runId);
-		live = counts.live;
-		candidates = [];
-		if (counts.unseen === 0) return undefined;
-		const wouldDelete = counts.unseen;
-		if (!request.confirmMassDelete && wouldDelete > deps.settings.massDeleteMinCount && wouldDelete / Math.max(live, 1) > deps.settings.massDeleteMaxShare) {
-			return { wouldDelete, live };
-		}
-		let after = 0;
-		for (;;) {
-			const batch = await unseenIds(t, def.table, scope.runId, after, 1000);
-			if (batch.length === 0) break;
-			after = batch[batch.length - 1];
-			await processBatch(scope, batch.map((id) => ({ id, st: null })));
-		}
-		return undefined;
+		const runId = scope.runId;
+		({ unseen: wouldDelete, live } = await countUnseen(t, def.table, runId));
+		nextBatch = (after) => unseenIds(t, def.table, runId, after, 1000);
 	}
-	const wouldDelete = candidates.length;
-	if (wouldDelete > 0 && !request.confirmMassDelete && wouldDelete > deps.settings.massDeleteMinCount && wouldDelete / Math.max(live, 1) > deps.settings.massDeleteMaxShare) {
-		return { wouldDelete, live };
+	if (wouldDelete === 0) return undefined;
+	const tooMany = wouldDelete > deps.settings.massDeleteMinCount && wouldDelete / Math.max(live, 1) > deps.settings.massDeleteMaxShare;
+	if (tooMany && !request.confirmMassDelete) return { wouldDelete, live };
+	let after = 0;
+	for (;;) {
+		const batch = await nextBatch(after);
+		if (batch.length === 0) break;
+		after = batch[batch.length - 1];
+		await processByIdLookup(scope, batch);
 	}
-	for (let i = 0; i < candidates.length; i += 1000) await processBatch(scope, candidates.slice(i, i + 1000).map((id) => ({ id, st: null })));
 	return undefined;
+}
+
+/** Re-reads items by id (50 per call) and applies them; an id ServiceTitan does not return is gone there. */
+async function processByIdLookup(scope: RunScope, ids: readonly number[]): Promise<void> {
+	const { def } = scope;
+	for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
+		const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
+		const records = await scope.st.getByIds(def.type, chunk);
+		const items = await prepareStItems(scope, records);
+		const byId = new Map(items.map((it) => [it.id, it]));
+		const returned = new Set(records.map((r) => (r as { id?: unknown }).id));
+		// Returned but invalid: skipped (and logged), never taken for a delete.
+		await processBatch(scope, chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })));
+	}
 }
 
 /** Incremental runs also push local edits whose ST side did not change: re-read them from ST first. */
 async function pushPending(scope: RunScope, alreadyDone: Set<number>): Promise<void> {
-	const { def, t } = scope;
 	let after = 0;
 	for (;;) {
-		const page = await pendingPushIds(t, def.table, after, 500);
+		const page = await pendingPushIds(scope.t, scope.def.table, after, 500);
 		if (page.length === 0) break;
 		after = page[page.length - 1];
-		const ids = page.filter((id) => !alreadyDone.has(id));
-		for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
-			const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
-			const records = await scope.st.getByIds(def.type, chunk);
-			const items = await prepareStItems(scope, records);
-			const byId = new Map(items.map((it) => [it.id, it]));
-			const returned = new Set(records.map((r) => (r as { id?: unknown }).id));
-			// Not returned by an active=Any lookup: gone from ServiceTitan. Invalid records are skipped, not deleted.
-			await processBatch(scope, chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })));
-		}
+		await processByIdLookup(scope, page.filter((id) => !alreadyDone.has(id)));
 	}
 }
 

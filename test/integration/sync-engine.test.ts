@@ -1,0 +1,452 @@
+import { markEngineWrites } from '../../lib/db/engine-session';
+import { SyncEngine } from '../../lib/sync/engine';
+import { runCliCaptured } from '../support/cli';
+import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(60_000);
+
+let h: SyncHarness;
+afterEach(async () => {
+	await h?.close();
+});
+
+const ALL = ['categories', 'services', 'materials', 'equipment'] as const;
+
+async function fullSyncAll() {
+	const results = await h.engine.runMany('full', ALL);
+	for (const r of results) expect(r).toMatchObject({ success: true, status: 'succeeded' });
+	return results;
+}
+
+async function material(id: number) {
+	return h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [id]);
+}
+
+async function count(sql: string, values: unknown[] = []): Promise<number> {
+	return (await h.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) s`, values)).n;
+}
+
+function anyMaterialId(): number {
+	return h.sim.control.listIds('materials')[3];
+}
+
+describe('initial full sync', () => {
+	it('brings all four entity types in, with the category tree and materials_included intact', async () => {
+		h = await startHarness();
+		const results = await fullSyncAll();
+		expect(results.map((r) => r.entityType)).toEqual(['categories', 'services', 'materials', 'equipment']);
+		for (const r of results) {
+			const simCount = h.sim.control.listIds(r.entityType, { includeInactive: true }).length;
+			expect(r.summary.newInST).toBe(simCount);
+			expect(r.itemsSynced).toBe(simCount);
+			expect(r.conflictsDetected).toBe(0);
+			expect(await count(`SELECT 1 FROM pricebook_${r.entityType}`)).toBe(simCount);
+		}
+		// The tree: every category's parent as in ServiceTitan, and every parent present locally.
+		const cats = await h.t.db.any('SELECT id, parent_id FROM pricebook_categories');
+		const local = new Set(cats.map((c) => c.id));
+		for (const c of cats) {
+			expect(c.parent_id).toBe(h.sim.control.getItem('categories', c.id)!.parentId ?? null);
+			if (c.parent_id !== null) expect(local.has(c.parent_id)).toBe(true);
+		}
+		expect(cats.some((c) => c.parent_id !== null)).toBe(true);
+		// Services: materials_included mirrors serviceMaterials and points at real materials.
+		const svc = await h.t.db.one("SELECT id, materials_included FROM pricebook_services WHERE jsonb_array_length(materials_included) > 0 LIMIT 1");
+		const simLines = (h.sim.control.getItem('services', svc.id)!.serviceMaterials as { skuId: number; quantity: number }[])
+			.map((l) => ({ materialId: l.skuId, quantity: l.quantity }))
+			.sort((a, b) => a.materialId - b.materialId);
+		expect(svc.materials_included).toEqual(simLines);
+		for (const line of svc.materials_included) expect(await count('SELECT 1 FROM pricebook_materials WHERE id = $1', [line.materialId])).toBe(1);
+		// Every row is synced and has a base.
+		expect(await count("SELECT 1 FROM pricebook_materials WHERE sync_status <> 'synced' OR sync_base IS NULL OR last_synced_at IS NULL")).toBe(0);
+		const run = await h.t.db.one("SELECT * FROM sync_runs WHERE entity_type = 'materials' AND kind = 'full'");
+		expect(run).toMatchObject({ status: 'succeeded', items_synced: results[2].itemsSynced });
+	});
+
+	it("the spec's own case: 1,000 services → itemsSynced 1000, 0 conflicts", async () => {
+		h = await startHarness({ sim: { seed: 3, counts: { categories: 10, services: 1000, materials: 50, equipment: 5 } } });
+		const [result] = await h.engine.runMany('full', ['services']);
+		expect(result.itemsSynced).toBe(1000);
+		expect(result.conflictsDetected).toBe(0);
+		expect(result.summary.conflicts).toBe(0);
+	});
+
+	it('a second run changes nothing', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const versions = await h.t.db.any('SELECT id, row_version FROM pricebook_materials ORDER BY id');
+		const logRows = await count('SELECT 1 FROM sync_change_log');
+		const again = await h.engine.runMany('full', ALL);
+		for (const r of again) {
+			expect(r.summary).toMatchObject({ newInST: 0, deletedInST: 0, modifiedInSTOnly: 0, modifiedLocalOnly: 0, conflicts: 0 });
+			expect(r.summary.noChange).toBe(h.sim.control.listIds(r.entityType, { includeInactive: true }).length);
+		}
+		expect(await h.t.db.any('SELECT id, row_version FROM pricebook_materials ORDER BY id')).toEqual(versions);
+		expect(await count('SELECT 1 FROM sync_change_log')).toBe(logRows);
+		const incremental = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(incremental.kind).toBe('incremental');
+		expect(incremental.summary.modifiedInSTOnly + incremental.summary.newInST + incremental.summary.conflicts).toBe(0);
+	});
+});
+
+describe('changes flowing both ways', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+		await fullSyncAll();
+	});
+
+	it('an ST edit reaches the local row on the next incremental run', async () => {
+		const id = anyMaterialId();
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 321.45, displayName: 'Changed in ST' });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.summary.modifiedInSTOnly).toBe(1);
+		const row = await material(id);
+		expect(row).toMatchObject({ price: '321.45', display_name: 'Changed in ST', sync_status: 'synced' });
+		expect(row.sync_base).toMatchObject({ price: '321.45' });
+		const log = await h.t.db.one("SELECT * FROM sync_change_log WHERE entity_id = $1 AND action = 'updated_from_st'", [id]);
+		expect(log.after).toMatchObject({ price: '321.45' });
+	});
+
+	it('a Retool edit is pushed to ST and rebased, and the next incremental does not see it as an ST change', async () => {
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+		expect((await material(id)).sync_status).toBe('pending_push');
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.itemsPushed).toBe(1);
+		expect(r.summary.modifiedLocalOnly).toBe(1);
+		expect(h.sim.control.getItem('materials', id)!.price).toBe(12.5);
+		const row = await material(id);
+		expect(row).toMatchObject({ sync_status: 'synced', price: '12.5', push_error: null });
+		expect(row.st_modified_on_raw).toBe(h.sim.control.getItem('materials', id)!.modifiedOn);
+		expect(row.st_modified_on).toBeInstanceOf(Date);
+		// Only the differing field went to ST.
+		const patch = h.sim.control.requests.filter((q) => q.method === 'PATCH');
+		expect(patch).toHaveLength(1);
+		expect(patch[0].body).toEqual({ price: 12.5 });
+
+		const next = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(next.summary.modifiedInSTOnly).toBe(0);
+		expect(next.summary.conflicts).toBe(0);
+		expect(next.itemsPushed).toBe(0);
+		expect((await material(id)).sync_status).toBe('synced');
+	});
+
+	it('an item edited on both sides becomes one conflict with full ConflictData, and neither side changes', async () => {
+		const id = anyMaterialId();
+		const stBefore = h.sim.control.getItem('materials', id)!;
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 11 });
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+		for (let i = 0; i < 2; i++) {
+			const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+			expect(r.summary.conflicts).toBe(1);
+		}
+		expect(h.sim.control.getItem('materials', id)!.price).toBe(11);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH')).toHaveLength(0);
+		const row = await material(id);
+		expect(row).toMatchObject({ price: '12.5', sync_status: 'conflict', has_conflict: true });
+		const conflicts = await h.t.db.any("SELECT * FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id]);
+		expect(conflicts).toHaveLength(1);
+		const data = conflicts[0].conflict_data;
+		expect(data).toMatchObject({
+			entityType: 'material',
+			entityId: id,
+			kind: 'modified',
+			stVersion: { modifiedOn: h.sim.control.getItem('materials', id)!.modifiedOn, data: { id, price: 11 } },
+			localVersion: { data: { price: '12.5' } },
+			diff: { fields: ['price'], stValues: { price: '11' }, localValues: { price: '12.5' } },
+		});
+		expect(data.baseVersion.data.price).toBe(String(stBefore.price).replace(/\.0+$/, ''));
+		expect(typeof data.detectedAt).toBe('string');
+		expect(row.conflict_data.conflictId).toBe(conflicts[0].id);
+		expect(conflicts[0].suggested_merge).toMatchObject({ suggestion: true, unresolvedFields: ['price'] });
+	});
+
+	it('a newer ST change refreshes the open conflict instead of overwriting anything', async () => {
+		const id = anyMaterialId();
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 11 });
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 13 });
+		const r = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(r.conflictsDetected).toBe(1);
+		const conflicts = await h.t.db.any("SELECT * FROM sync_conflicts WHERE entity_id = $1", [id]);
+		expect(conflicts).toHaveLength(1);
+		expect(conflicts[0].conflict_data.diff.stValues.price).toBe('13');
+		expect((await material(id)).price).toBe('12.5');
+	});
+
+	it('the same change on both sides is not a conflict', async () => {
+		const id = anyMaterialId();
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 77 });
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 77 });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.summary.conflicts).toBe(0);
+		expect((await material(id)).sync_status).toBe('synced');
+	});
+});
+
+describe('deletes', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+		await fullSyncAll();
+	});
+
+	it('an item deleted in ST is soft-deleted, its vendor prices intact', async () => {
+		const id = anyMaterialId();
+		await h.t.db.none(`INSERT INTO vendor_prices (material_id, vendor, vendor_sku, price) VALUES ($1, 'ced', 'CED-1', 3.5)`, [id]);
+		h.sim.control.deleteItem('materials', id);
+		const r = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(r.summary.deletedInST).toBe(1);
+		expect(await material(id)).toMatchObject({ deleted_in_st: true, sync_status: 'synced' });
+		expect((await material(id)).deleted_at).toBeInstanceOf(Date);
+		expect(await h.t.db.any('SELECT vendor, vendor_sku, price FROM vendor_prices WHERE material_id = $1', [id])).toEqual([
+			{ vendor: 'ced', vendor_sku: 'CED-1', price: '3.5000' },
+		]);
+	});
+
+	it('an item deleted in ST but edited locally becomes a conflict, not a delete', async () => {
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { description: 'keep me' });
+		h.sim.control.deleteItem('materials', id);
+		const r = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(r.summary.deletedInST).toBe(0);
+		expect(r.summary.conflicts).toBe(1);
+		const row = await material(id);
+		expect(row).toMatchObject({ deleted_at: null, sync_status: 'conflict', description: 'keep me' });
+		const c = await h.t.db.one('SELECT kind, conflict_data FROM sync_conflicts WHERE entity_id = $1', [id]);
+		expect(c.kind).toBe('deleted_in_st');
+		expect(c.conflict_data.stVersion).toMatchObject({ deleted: true, data: null });
+	});
+
+	it('an item that reappears in ST is undeleted', async () => {
+		const id = anyMaterialId();
+		// As an earlier run would have left it after ServiceTitan stopped listing the item.
+		await h.t.db.tx(async (tx) => {
+			await markEngineWrites(tx);
+			await tx.none('UPDATE pricebook_materials SET deleted_at = now(), deleted_in_st = TRUE WHERE id = $1', [id]);
+		});
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { displayName: 'Back again' });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.summary.newInST).toBe(1);
+		expect(await material(id)).toMatchObject({ deleted_at: null, deleted_in_st: false, display_name: 'Back again', sync_status: 'synced' });
+		expect(await count("SELECT 1 FROM sync_change_log WHERE entity_id = $1 AND action = 'undeleted'", [id])).toBe(1);
+	});
+
+	it('an item a drifting listing skipped is checked by id before any delete', async () => {
+		const id = anyMaterialId();
+		// A listing that silently leaves one live item out, as page drift can.
+		const drifting = {
+			...h.client,
+			iteratePages: async function* (entity: 'materials', params: object) {
+				for await (const page of h.client.iteratePages(entity, params as never)) yield { ...page, data: page.data.filter((r) => r.id !== id) };
+			},
+			getByIds: (entity: 'materials', ids: readonly number[]) => h.client.getByIds(entity, ids),
+			get: (entity: 'materials', i: number) => h.client.get(entity, i),
+			patch: (entity: 'materials', i: number, body: Record<string, unknown>) => h.client.patch(entity, i, body),
+		};
+		const engine = new SyncEngine({ db: h.t.db, st: drifting as never });
+		const r = await engine.run({ kind: 'full', entityType: 'materials' });
+		expect(r.success).toBe(true);
+		expect(r.summary.deletedInST).toBe(0);
+		expect((await material(id)).deleted_at).toBeNull();
+	});
+
+	it('a listing that fails part-way deletes nothing and leaves the cursor where it was', async () => {
+		const state = await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'");
+		for (const id of h.sim.control.listIds('materials').slice(0, 3)) h.sim.control.deleteItem('materials', id);
+		h.sim.control.setFaults({ failListingPage: { entity: 'materials', page: 2 } });
+		const small = await startHarnessEngine({ pageSize: 20 });
+		const r = await small.run({ kind: 'full', entityType: 'materials' });
+		expect(r.success).toBe(false);
+		expect(r.status).toBe('failed');
+		expect(await count('SELECT 1 FROM pricebook_materials WHERE deleted_at IS NOT NULL')).toBe(0);
+		expect(await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'")).toEqual(state);
+		const run = await h.t.db.one('SELECT status, error FROM sync_runs WHERE id = $1', [r.runId]);
+		expect(run.status).toBe('failed');
+		expect(await count('SELECT 1 FROM sync_run_seen')).toBe(0);
+	});
+
+	it('the mass-delete guard stops a sweep that would delete too much, unless confirmed', async () => {
+		const ids = h.sim.control.listIds('materials', { includeInactive: true });
+		for (const id of ids.slice(0, Math.ceil(ids.length / 2))) h.sim.control.deleteItem('materials', id);
+		const blocked = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(blocked.success).toBe(false);
+		expect(blocked.massDeleteBlocked).toEqual({ wouldDelete: Math.ceil(ids.length / 2), live: ids.length });
+		expect(blocked.message).toMatch(/--confirm-mass-delete/);
+		expect(await count('SELECT 1 FROM pricebook_materials WHERE deleted_at IS NOT NULL')).toBe(0);
+		const confirmed = await h.engine.run({ kind: 'full', entityType: 'materials', confirmMassDelete: true });
+		expect(confirmed.success).toBe(true);
+		expect(confirmed.summary.deletedInST).toBe(Math.ceil(ids.length / 2));
+	});
+});
+
+async function startHarnessEngine(settings: { pageSize: number }) {
+	return new SyncEngine({ db: h.t.db, st: h.client, settings });
+}
+
+describe('runs', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	it('a dry run returns the plan and writes nothing, not even the cursor or a ledger row', async () => {
+		const [r] = await h.engine.runMany('full', ['materials'], { dryRun: true });
+		expect(r.dryRun).toBe(true);
+		expect(r.runId).toBeNull();
+		expect(r.summary.newInST).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+		expect(r.plan!.newInST.length).toBe(r.summary.newInST);
+		expect(await count('SELECT 1 FROM pricebook_materials')).toBe(0);
+		expect(await count('SELECT 1 FROM sync_runs')).toBe(0);
+		expect(await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'")).toEqual({ cursor_raw: null });
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 1.25 });
+		const snapshot = await h.t.db.any('SELECT * FROM pricebook_materials ORDER BY id');
+		const dry = await h.engine.run({ kind: 'incremental', entityType: 'materials', dryRun: true });
+		expect(dry.summary.modifiedLocalOnly).toBe(1);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH')).toHaveLength(0);
+		expect(await h.t.db.any('SELECT * FROM pricebook_materials ORDER BY id')).toEqual(snapshot);
+	});
+
+	it('an incremental run without a cursor runs as a full sync and says so', async () => {
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'equipment' });
+		expect(r.kind).toBe('full');
+		expect(r.ranAsFullBecause).toMatch(/no incremental cursor/);
+		const state = await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'equipment'");
+		const newest = h.sim.control.listIds('equipment', { includeInactive: true }).map((id) => h.sim.control.getItem('equipment', id)!.modifiedOn as string);
+		expect(state.cursor_raw).not.toBeNull();
+		expect(newest.some((m) => state.cursor_raw.startsWith(m.slice(0, 19)))).toBe(true);
+	});
+
+	it('two concurrent runs of one entity type: one runs, the other reports busy', async () => {
+		const [a, b] = await Promise.all([h.engine.run({ kind: 'full', entityType: 'materials' }), h.engine.run({ kind: 'full', entityType: 'materials' })]);
+		const statuses = [a.status, b.status].sort();
+		expect(statuses).toEqual(['busy', 'succeeded']);
+		expect(await count("SELECT 1 FROM sync_runs WHERE status = 'busy'")).toBe(1);
+		expect(await count('SELECT 1 FROM pricebook_materials')).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+	});
+
+	it('a Retool UPDATE issued while a full sync is applying is not lost', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const ids = h.sim.control.listIds('materials').slice(0, 10);
+		h.sim.control.advanceClock(60_000);
+		for (const id of ids) h.sim.control.updateItem('materials', id, { description: `ST ${id}` });
+		// Slow ST answers give the edits time to land between the engine's read and its write.
+		h.sim.control.setFaults({ latencyMs: 30 });
+		const run = h.engine.run({ kind: 'full', entityType: 'materials' });
+		const edits = (async () => {
+			for (const id of ids) {
+				await retoolUpdate(h.t, 'pricebook_materials', id, { price: 999.99 });
+				await new Promise((r) => setTimeout(r, 3));
+			}
+		})();
+		await Promise.all([run, edits]);
+		h.sim.control.clearFaults();
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		for (const id of ids) {
+			const row = await material(id);
+			const inSt = h.sim.control.getItem('materials', id)!.price;
+			// The edit is either pushed to ST, or kept locally inside an open conflict: never silently dropped.
+			const kept = row.price === '999.99' && (inSt === 999.99 || row.sync_status === 'conflict' || row.sync_status === 'pending_push');
+			expect({ id, kept }).toEqual({ id, kept: true });
+		}
+	});
+
+	it('an invalid ST record is skipped and logged; the run goes on', async () => {
+		const id = h.sim.control.listIds('materials')[0];
+		h.sim.control.updateItem('materials', id, { code: '' });
+		const r = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(r.success).toBe(true);
+		expect(r.errors).toBe(1);
+		expect(await count('SELECT 1 FROM pricebook_materials WHERE id = $1', [id])).toBe(0);
+		expect(await count('SELECT 1 FROM pricebook_materials')).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length - 1);
+		const err = await h.t.db.one('SELECT kind, message FROM sync_error_log WHERE entity_id = $1', [id]);
+		expect(err.kind).toBe('invalid_st_record');
+		expect(err.message).toMatch(/code: required/);
+	});
+
+	it('a push ST rejects (400) is logged and the row stays pending with the reason', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 5 });
+		h.sim.control.failNext({ action: { kind: 'status', status: 400 }, match: { method: 'PATCH', path: '/materials' } });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.success).toBe(true);
+		expect(r.itemsPushed).toBe(0);
+		const row = await material(id);
+		expect(row.sync_status).toBe('pending_push');
+		expect(row.push_error).toMatch(/rejected/);
+		expect(await count("SELECT 1 FROM sync_error_log WHERE kind = 'push_rejected' AND entity_id = $1", [id])).toBe(1);
+		const retry = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(retry.itemsPushed).toBe(1);
+		expect((await material(id)).sync_status).toBe('synced');
+	});
+
+	it('single-entity sync applies one item, and a 404 means deleted in ST', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const id = anyMaterialId();
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { displayName: 'One only' });
+		const r = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: id });
+		expect(r.summary.modifiedInSTOnly).toBe(1);
+		expect((await material(id)).display_name).toBe('One only');
+		h.sim.control.deleteItem('materials', id);
+		const gone = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: id });
+		expect(gone.summary.deletedInST).toBe(1);
+		expect((await material(id)).deleted_in_st).toBe(true);
+		const unknown = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: 987654321 });
+		expect(unknown.success).toBe(false);
+		expect(unknown.message).toMatch(/neither in ServiceTitan nor locally/);
+	});
+});
+
+describe('the command line', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	it('full --json prints exactly one JSON object in the documented shape', async () => {
+		const run = await runCliCaptured(['full', '--entity', 'materials', '--json'], h.env);
+		expect(run.code).toBe(0);
+		const out = JSON.parse(run.stdout);
+		expect(Object.keys(out)).toEqual(['results']);
+		expect(out.results).toHaveLength(1);
+		expect(out.results[0]).toMatchObject({
+			entityType: 'materials',
+			kind: 'full',
+			dryRun: false,
+			success: true,
+			summary: { newInST: expect.any(Number), deletedInST: 0, modifiedInSTOnly: 0, modifiedLocalOnly: 0, conflicts: 0, noChange: 0 },
+			itemsSynced: expect.any(Number),
+			itemsPushed: 0,
+			conflictsDetected: 0,
+			errors: 0,
+			runId: expect.any(Number),
+			syncedAt: expect.any(String),
+		});
+	});
+
+	it('incremental and entity commands run, and usage errors exit 2 with a message', async () => {
+		expect((await runCliCaptured(['incremental', '--json'], h.env)).code).toBe(0);
+		const id = anyMaterialId();
+		const one = await runCliCaptured(['entity', 'materials', String(id), '--json'], h.env);
+		expect(one.code).toBe(0);
+		expect(JSON.parse(one.stdout).results[0].kind).toBe('entity');
+		const readable = await runCliCaptured(['full', '--entity', 'equipment'], h.env);
+		expect(readable.stdout).toMatch(/equipment\s+full: succeeded/);
+		for (const argv of [['entity', 'widgets', '1'], ['entity', 'materials', '-4'], ['entity', 'materials', 'abc'], ['full', '--entity', 'x'], ['incremental', '--since', 'yesterday']]) {
+			const bad = await runCliCaptured(argv, h.env);
+			expect({ argv, code: bad.code }).toEqual({ argv, code: 2 });
+			expect(bad.stderr.length).toBeGreaterThan(0);
+		}
+		const noSt = await runCliCaptured(['full'], { DATABASE_URL: h.env.DATABASE_URL });
+		expect(noSt.code).toBe(2);
+		expect(noSt.stderr).toMatch(/ST_CLIENT_ID is missing/);
+	});
+});
