@@ -23,3 +23,13 @@ export async function tryAcquireLock(t: ITask<unknown>, lockId: number): Promise
 export async function releaseLock(t: ITask<unknown>, lockId: number): Promise<void> {
 	await t.one('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, lockId]);
 }
+
+/** Waits up to `waitMs` for the lock, polling; false when it stayed taken. */
+export async function acquireLockWithin(t: ITask<unknown>, lockId: number, waitMs: number, pollMs = 100): Promise<boolean> {
+	const deadline = Date.now() + waitMs;
+	for (;;) {
+		if (await tryAcquireLock(t, lockId)) return true;
+		if (Date.now() >= deadline) return false;
+		await new Promise((resolve) => setTimeout(resolve, pollMs));
+	}
+}

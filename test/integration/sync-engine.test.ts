@@ -324,6 +324,40 @@ describe('runs', () => {
 		expect(newest.some((m) => state.cursor_raw.startsWith(m.slice(0, 19)))).toBe(true);
 	});
 
+	it('an incremental run after repeated failures, or long after the last success, runs as a full sync', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'equipment' });
+		await h.t.db.none("UPDATE sync_state SET consecutive_failures = 3 WHERE entity_type = 'equipment'");
+		const afterFailures = await h.engine.run({ kind: 'incremental', entityType: 'equipment' });
+		expect(afterFailures).toMatchObject({ kind: 'full', success: true });
+		expect(afterFailures.ranAsFullBecause).toMatch(/last 3 runs failed/);
+		const normal = await h.engine.run({ kind: 'incremental', entityType: 'equipment' });
+		expect(normal.kind).toBe('incremental');
+		const later = new SyncEngine({ db: h.t.db, st: h.client, now: () => new Date(Date.now() + 25 * 3600_000) });
+		const stale = await later.run({ kind: 'incremental', entityType: 'equipment' });
+		expect(stale.kind).toBe('full');
+		expect(stale.ranAsFullBecause).toMatch(/older than 24 h/);
+		const ledger = await h.t.db.one('SELECT kind, details FROM sync_runs WHERE id = $1', [stale.runId]);
+		expect(ledger).toMatchObject({ kind: 'full', details: { ranAsFullBecause: stale.ranAsFullBecause } });
+	});
+
+	it('a failed run counts towards the failure streak and keeps the cursor; a success resets both', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const before = await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'");
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', anyMaterialId(), { price: 1 });
+		h.sim.control.setFaults({ errorRate: 1, errorStatus: 503 });
+		const failed = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(failed.status).toBe('failed');
+		expect(failed.message).toMatch(/503|server/i);
+		expect(await h.t.db.one("SELECT cursor_raw, consecutive_failures FROM sync_state WHERE entity_type = 'materials'")).toEqual({ ...before, consecutive_failures: 1 });
+		h.sim.control.clearFaults();
+		const ok = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(ok.summary.modifiedInSTOnly).toBe(1);
+		const after = await h.t.db.one("SELECT cursor_raw, consecutive_failures FROM sync_state WHERE entity_type = 'materials'");
+		expect(after.consecutive_failures).toBe(0);
+		expect(after.cursor_raw > before.cursor_raw).toBe(true);
+	});
+
 	it('two concurrent runs of one entity type: one runs, the other reports busy', async () => {
 		const [a, b] = await Promise.all([h.engine.run({ kind: 'full', entityType: 'materials' }), h.engine.run({ kind: 'full', entityType: 'materials' })]);
 		const statuses = [a.status, b.status].sort();
