@@ -6,6 +6,8 @@ import { loadEnvFile } from './env-file';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
 import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
+import { conflictsCommand, logsCommand, statusCommand } from './commands/reporting';
+import { resolveCommand } from './commands/resolve';
 
 export interface Command {
 	name: string;
@@ -15,7 +17,16 @@ export interface Command {
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue>;
 }
 
-export const commands: Command[] = [migrateCommand, fullCommand, incrementalCommand, entityCommand];
+export const commands: Command[] = [
+	migrateCommand,
+	fullCommand,
+	incrementalCommand,
+	entityCommand,
+	resolveCommand,
+	conflictsCommand,
+	statusCommand,
+	logsCommand,
+];
 
 function toolHelp(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));
@@ -33,6 +44,7 @@ function toolHelp(): string {
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
+		'            (resolve: 3 also when the conflict was stale and needs another look)',
 	].join('\n');
 }
 

@@ -19,7 +19,7 @@ function entityTypes(value: string | boolean | undefined): EntityType[] {
 	return [value];
 }
 
-function serviceTitan(env: NodeJS.ProcessEnv): ServiceTitanClient {
+export function serviceTitanFromEnv(env: NodeJS.ProcessEnv): ServiceTitanClient {
 	try {
 		return new ServiceTitanClient(stConfigFromEnv(env));
 	} catch (error) {
@@ -31,7 +31,7 @@ function serviceTitan(env: NodeJS.ProcessEnv): ServiceTitanClient {
 /** Opens the database and ServiceTitan from the environment, runs `work`, prints the results, picks the exit code. */
 async function withEngine(ctx: CliContext, args: ParsedArgs, work: (engine: SyncEngine) => Promise<RunResult[]>): Promise<ExitCodeValue> {
 	const url = requireDatabaseUrl(ctx.env);
-	const st = serviceTitan(ctx.env);
+	const st = serviceTitanFromEnv(ctx.env);
 	const db = connectDb({ connectionString: url, max: 10 });
 	const json = Boolean(args.flags.json);
 	try {

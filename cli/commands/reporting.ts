@@ -1,0 +1,121 @@
+import { writeFileSync } from 'node:fs';
+import { closeDb, connectDb, type Db } from '../../lib/db/connection';
+import { migrate } from '../../lib/db/migrate';
+import { listConflicts } from '../../lib/reporting/conflicts';
+import { listChanges, listRuns, toCsv } from '../../lib/reporting/logs';
+import { getSyncStatus } from '../../lib/reporting/status';
+import { renderStatusPage } from '../../lib/reporting/status-page';
+import { isEntityType } from '../../lib/servicetitan/types';
+import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
+import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+
+async function withDb<T>(ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
+	const db = connectDb({ connectionString: requireDatabaseUrl(ctx.env), max: 4 });
+	try {
+		await migrate(db);
+		return await work(db);
+	} finally {
+		await closeDb(db);
+	}
+}
+
+function entityFilter(value: string | boolean | undefined) {
+	if (value === undefined) return undefined;
+	if (!isEntityType(value)) throw new UsageError(`--entity must be services, materials, equipment or categories (got ${JSON.stringify(value)})`);
+	return value;
+}
+
+function timeFlag(name: string, value: string | boolean | undefined): Date | undefined {
+	if (value === undefined) return undefined;
+	const t = Date.parse(String(value));
+	if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO-8601 time such as 2024-12-10T10:00:00Z`);
+	return new Date(t);
+}
+
+const json: FlagSpec = { type: 'boolean', description: 'print one JSON object' };
+const entity: FlagSpec = { type: 'string', valueName: 'services|materials|equipment|categories', description: 'only this entity type' };
+
+export const conflictsCommand = {
+	name: 'conflicts',
+	summary: 'list conflicts waiting for a decision, with the side-by-side diff and a suggested merge',
+	usage: 'pricebook-sync conflicts [--entity <type>] [--all] [--json]',
+	flags: { entity, all: { type: 'boolean', description: 'include resolved conflicts' }, json } as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		const entityType = entityFilter(args.flags.entity);
+		return withDb(ctx, async (db) => {
+			const conflicts = await listConflicts(db, { entityType, status: args.flags.all ? 'all' : 'open' });
+			if (args.flags.json) {
+				ctx.stdout(JSON.stringify({ conflicts }));
+				return ExitCode.ok;
+			}
+			if (conflicts.length === 0) ctx.stdout('no conflicts');
+			for (const c of conflicts) {
+				ctx.stdout(`conflict ${c.id}: ${c.entityType} ${c.entityId}${c.label ? ` (${c.label})` : ''} ${c.status}${c.resolution ? ` (${c.resolution} by ${c.resolvedBy})` : ''}, detected ${c.detectedAt}${c.deletedInSt ? ', deleted in ServiceTitan' : ''}`);
+				for (const d of c.diff) ctx.stdout(`  ${d.field}: last synced ${JSON.stringify(d.base)} | ServiceTitan ${JSON.stringify(d.st)} | local ${JSON.stringify(d.local)}`);
+			}
+			return ExitCode.ok;
+		});
+	},
+};
+
+export const statusCommand = {
+	name: 'status',
+	summary: 'show the sync status (green/yellow/red, counts per entity type, recent errors); --html writes the status page',
+	usage: 'pricebook-sync status [--json] [--html <file>]',
+	flags: { json, html: { type: 'string', valueName: 'file', description: 'write the self-contained status page to this file' } } as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		return withDb(ctx, async (db) => {
+			const status = await getSyncStatus(db);
+			if (typeof args.flags.html === 'string') {
+				const page = renderStatusPage({ status, conflicts: await listConflicts(db), runs: await listRuns(db, { limit: 30 }) });
+				writeFileSync(args.flags.html, page);
+				if (!args.flags.json) ctx.stdout(`status page written to ${args.flags.html}`);
+			}
+			if (args.flags.json) {
+				ctx.stdout(JSON.stringify(status));
+				return ExitCode.ok;
+			}
+			ctx.stdout(`health: ${status.health.toUpperCase()} (${status.healthReasons.join('; ')})`);
+			ctx.stdout(`last full sync: ${status.lastFullSync ?? 'never'}; last incremental: ${status.lastIncrementalSync ?? 'never'}; next: ${status.nextScheduledSync}`);
+			for (const t of ['categories', 'services', 'materials', 'equipment'] as const) {
+				const e = status[t];
+				ctx.stdout(`  ${t.padEnd(10)} total ${e.total}, synced ${e.synced}, pending ${e.pending}, conflicts ${e.conflicts}, deleted ${e.deleted}`);
+			}
+			for (const e of status.recentErrors.slice(0, 5)) ctx.stdout(`  error ${e.occurredAt} ${e.entityType ?? ''} ${e.entityId ?? ''} ${e.kind}: ${e.message}`);
+			return ExitCode.ok;
+		});
+	},
+};
+
+export const logsCommand = {
+	name: 'logs',
+	summary: 'list sync runs (or, with --changes, item changes), filterable; --csv for a spreadsheet',
+	usage: 'pricebook-sync logs [--entity <type>] [--status <status>] [--since <time>] [--until <time>] [--changes] [--limit <n>] [--csv|--json]',
+	flags: {
+		entity,
+		status: { type: 'string', valueName: 'running|succeeded|failed|busy', description: 'only runs with this status' },
+		since: { type: 'string', valueName: 'ISO-8601', description: 'from this time' },
+		until: { type: 'string', valueName: 'ISO-8601', description: 'before this time' },
+		changes: { type: 'boolean', description: 'list item changes (before/after) instead of runs' },
+		limit: { type: 'string', valueName: 'n', description: 'at most this many rows (default 200 runs / 500 changes)' },
+		csv: { type: 'boolean', description: 'print CSV' },
+		json,
+	} as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		const entityType = entityFilter(args.flags.entity);
+		const status = args.flags.status as string | undefined;
+		if (status !== undefined && !['running', 'succeeded', 'failed', 'busy'].includes(status)) throw new UsageError('--status must be running, succeeded, failed or busy');
+		if (args.flags.csv && args.flags.json) throw new UsageError('choose one of --csv and --json');
+		const limitText = args.flags.limit as string | undefined;
+		if (limitText !== undefined && !/^\d{1,6}$/.test(limitText)) throw new UsageError('--limit must be a whole number');
+		const filter = { entityType, status, since: timeFlag('since', args.flags.since), until: timeFlag('until', args.flags.until), limit: limitText ? Number(limitText) : undefined };
+		return withDb(ctx, async (db) => {
+			const rows = (args.flags.changes ? await listChanges(db, filter) : await listRuns(db, filter)) as unknown as Record<string, unknown>[];
+			if (args.flags.csv) ctx.stdout(toCsv(rows).trimEnd());
+			else if (args.flags.json) ctx.stdout(JSON.stringify({ [args.flags.changes ? 'changes' : 'runs']: rows }));
+			else if (rows.length === 0) ctx.stdout('nothing logged for that filter');
+			else for (const r of rows) ctx.stdout(Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(' '));
+			return ExitCode.ok;
+		});
+	},
+};

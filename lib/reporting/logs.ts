@@ -1,0 +1,98 @@
+import type { Db } from '../db/connection';
+
+export interface LogFilter {
+	entityType?: string;
+	/** Run status: running, succeeded, failed, busy. */
+	status?: string;
+	since?: Date;
+	until?: Date;
+	limit?: number;
+}
+
+export interface RunLogRow {
+	runId: number;
+	kind: string;
+	entityType: string | null;
+	trigger: string;
+	dryRun: boolean;
+	status: string;
+	startedAt: string;
+	finishedAt: string | null;
+	durationS: number | null;
+	newInST: number;
+	deletedInST: number;
+	modifiedInSTOnly: number;
+	modifiedLocalOnly: number;
+	conflicts: number;
+	noChange: number;
+	itemsSynced: number;
+	itemsPushed: number;
+	conflictsDetected: number;
+	errors: number;
+	error: string | null;
+}
+
+export async function listRuns(db: Db, filter: LogFilter = {}): Promise<RunLogRow[]> {
+	const rows = await db.any(
+		`SELECT * FROM sync_runs
+		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2::text IS NULL OR status = $2)
+		   AND ($3::timestamptz IS NULL OR started_at >= $3) AND ($4::timestamptz IS NULL OR started_at < $4)
+		 ORDER BY started_at DESC, id DESC LIMIT $5`,
+		[filter.entityType ?? null, filter.status ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 200],
+	);
+	return rows.map((r) => ({
+		runId: r.id,
+		kind: r.kind,
+		entityType: r.entity_type,
+		trigger: r.trigger,
+		dryRun: r.dry_run,
+		status: r.status,
+		startedAt: r.started_at.toISOString(),
+		finishedAt: r.finished_at?.toISOString() ?? null,
+		durationS: r.finished_at ? (r.finished_at.getTime() - r.started_at.getTime()) / 1000 : null,
+		newInST: r.counts.newInST ?? 0,
+		deletedInST: r.counts.deletedInST ?? 0,
+		modifiedInSTOnly: r.counts.modifiedInSTOnly ?? 0,
+		modifiedLocalOnly: r.counts.modifiedLocalOnly ?? 0,
+		conflicts: r.counts.conflicts ?? 0,
+		noChange: r.counts.noChange ?? 0,
+		itemsSynced: r.items_synced,
+		itemsPushed: r.items_pushed,
+		conflictsDetected: r.conflicts_detected,
+		errors: r.errors_count,
+		error: r.error,
+	}));
+}
+
+export interface ChangeLogRow {
+	id: number;
+	runId: number | null;
+	entityType: string;
+	entityId: number;
+	action: string;
+	before: unknown;
+	after: unknown;
+	changedAt: string;
+}
+
+export async function listChanges(db: Db, filter: LogFilter & { entityId?: number } = {}): Promise<ChangeLogRow[]> {
+	const rows = await db.any(
+		`SELECT * FROM sync_change_log
+		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2::bigint IS NULL OR entity_id = $2)
+		   AND ($3::timestamptz IS NULL OR changed_at >= $3) AND ($4::timestamptz IS NULL OR changed_at < $4)
+		 ORDER BY changed_at DESC, id DESC LIMIT $5`,
+		[filter.entityType ?? null, filter.entityId ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 500],
+	);
+	return rows.map((r) => ({ id: r.id, runId: r.run_id, entityType: r.entity_type, entityId: r.entity_id, action: r.action, before: r.before, after: r.after, changedAt: r.changed_at.toISOString() }));
+}
+
+/** RFC 4180 CSV: every field quoted when needed, objects as JSON, CRLF line ends (what Excel expects). */
+export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
+	const cols = columns ?? (rows.length > 0 ? Object.keys(rows[0]) : []);
+	const cell = (value: unknown): string => {
+		if (value === null || value === undefined) return '';
+		const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+		return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+	};
+	return [cols.map(cell).join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+}

@@ -1,0 +1,158 @@
+import { DateTime } from 'luxon';
+import type { Db } from '../db/connection';
+import type { EntityType } from '../entities/types';
+
+export interface EntityStatus {
+	total: number;
+	synced: number;
+	pending: number;
+	conflicts: number;
+	deleted: number;
+	pushErrors: number;
+	lastFullSync: string | null;
+	lastIncrementalSync: string | null;
+	lastSuccess: string | null;
+	lastRunStatus: string | null;
+	lastRunError: string | null;
+	consecutiveFailures: number;
+}
+
+export interface RecentError {
+	id: number;
+	runId: number | null;
+	entityType: string | null;
+	entityId: number | null;
+	kind: string;
+	message: string;
+	occurredAt: string;
+}
+
+export type Health = 'green' | 'yellow' | 'red';
+
+/** The seed spec's SyncStatus, plus the health light and why it has that colour. */
+export interface SyncStatus {
+	health: Health;
+	healthReasons: string[];
+	lastFullSync: string | null;
+	lastIncrementalSync: string | null;
+	nextScheduledSync: string;
+	nextIncrementalSync: string;
+	nextFullSync: string;
+	services: EntityStatus;
+	materials: EntityStatus;
+	equipment: EntityStatus;
+	categories: EntityStatus;
+	openConflicts: number;
+	recentErrors: RecentError[];
+	generatedAt: string;
+}
+
+export interface StatusOptions {
+	now?: Date;
+	/** Time zone of the n8n schedules (default: this machine's). */
+	zone?: string;
+	/** Minutes between incremental runs (default 15) and the daily full-sync hour (default 2). */
+	incrementalEveryMinutes?: number;
+	fullSyncHour?: number;
+	/** A type whose last success is older than this is red (default 60 min: four missed 15-minute runs). */
+	staleAfterMinutes?: number;
+	recentErrorLimit?: number;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function nextRuns(now: Date, options: StatusOptions = {}): { incremental: Date; full: Date } {
+	const every = options.incrementalEveryMinutes ?? 15;
+	const zone = options.zone ?? 'system';
+	const t = DateTime.fromJSDate(now, { zone });
+	const startOfHour = t.startOf('hour');
+	const minutes = Math.floor(t.diff(startOfHour, 'minutes').minutes / every + 1) * every;
+	const incremental = startOfHour.plus({ minutes });
+	let full = t.set({ hour: options.fullSyncHour ?? 2, minute: 0, second: 0, millisecond: 0 });
+	if (full <= t) full = full.plus({ days: 1 });
+	return { incremental: incremental.toJSDate(), full: full.toJSDate() };
+}
+
+/**
+ * The health rule (README, "Sync status"):
+ * - red: an entity type never synced, its last full/incremental run failed, or its last success is older than
+ *   `staleAfterMinutes` (default 60);
+ * - yellow: otherwise, when conflicts wait for a decision, ServiceTitan refused pushes, or errors were logged in
+ *   the last 24 hours;
+ * - green: otherwise.
+ */
+export function healthOf(entities: Record<EntityType, EntityStatus>, recentErrors24h: number, now: Date, staleAfterMinutes: number): { health: Health; reasons: string[] } {
+	const red: string[] = [];
+	const yellow: string[] = [];
+	for (const [type, e] of Object.entries(entities)) {
+		if (!e.lastSuccess) red.push(`${type} never synced`);
+		else if (now.getTime() - Date.parse(e.lastSuccess) > staleAfterMinutes * 60_000) red.push(`${type} last synced more than ${staleAfterMinutes} min ago`);
+		if (e.lastRunStatus === 'failed') red.push(`${type} last run failed: ${e.lastRunError ?? 'unknown error'}`);
+		if (e.conflicts > 0) yellow.push(`${e.conflicts} ${type} conflict(s) to resolve`);
+		if (e.pushErrors > 0) yellow.push(`${e.pushErrors} ${type} edit(s) refused by ServiceTitan`);
+	}
+	if (recentErrors24h > 0) yellow.push(`${recentErrors24h} error(s) logged in the last 24 h`);
+	if (red.length > 0) return { health: 'red', reasons: [...red, ...yellow] };
+	if (yellow.length > 0) return { health: 'yellow', reasons: yellow };
+	return { health: 'green', reasons: ['all entity types synced recently, nothing waiting'] };
+}
+
+export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promise<SyncStatus> {
+	const now = options.now ?? new Date();
+	const rows = await db.any('SELECT * FROM pricebook_sync_status_v');
+	const entities = {} as Record<EntityType, EntityStatus>;
+	for (const r of rows) {
+		entities[r.entity_type as EntityType] = {
+			total: r.total,
+			synced: r.synced,
+			pending: r.pending,
+			conflicts: r.conflicts,
+			deleted: r.deleted,
+			pushErrors: r.push_errors,
+			lastFullSync: iso(r.last_full_sync_at),
+			lastIncrementalSync: iso(r.last_incremental_sync_at),
+			lastSuccess: iso(r.last_success_at),
+			lastRunStatus: r.last_run_status,
+			lastRunError: r.last_run_error,
+			consecutiveFailures: r.consecutive_failures,
+		};
+	}
+	const errors = await db.any(
+		`SELECT id, run_id, entity_type, entity_id, kind, message, occurred_at FROM sync_error_log ORDER BY occurred_at DESC, id DESC LIMIT $1`,
+		[options.recentErrorLimit ?? 20],
+	);
+	const { n: errors24h } = await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM sync_error_log WHERE occurred_at > $1`, [new Date(now.getTime() - 24 * 3600_000)]);
+	const { n: openConflicts } = await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open'`);
+	const latest = (key: 'lastFullSync' | 'lastIncrementalSync') =>
+		Object.values(entities)
+			.map((e) => e[key])
+			.filter((v): v is string => v !== null)
+			.sort()
+			.pop() ?? null;
+	const next = nextRuns(now, options);
+	const { health, reasons } = healthOf(entities, errors24h, now, options.staleAfterMinutes ?? 60);
+	return {
+		health,
+		healthReasons: reasons,
+		lastFullSync: latest('lastFullSync'),
+		lastIncrementalSync: latest('lastIncrementalSync'),
+		nextScheduledSync: (next.incremental < next.full ? next.incremental : next.full).toISOString(),
+		nextIncrementalSync: next.incremental.toISOString(),
+		nextFullSync: next.full.toISOString(),
+		services: entities.services,
+		materials: entities.materials,
+		equipment: entities.equipment,
+		categories: entities.categories,
+		openConflicts,
+		recentErrors: errors.map((e) => ({
+			id: e.id,
+			runId: e.run_id,
+			entityType: e.entity_type,
+			entityId: e.entity_id,
+			kind: e.kind,
+			message: e.message,
+			occurredAt: e.occurred_at.toISOString(),
+		})),
+		generatedAt: now.toISOString(),
+	};
+}
