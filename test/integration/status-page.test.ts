@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { runCliCaptured } from '../support/cli';
+import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(90_000);
+
+// Debian's chromium (apt-get install chromium); .ci/run installs it.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let h: SyncHarness;
+let browser: Browser;
+
+beforeAll(async () => {
+	if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+	h = await startHarness();
+	await h.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
+	const id = h.sim.control.listIds('materials')[2];
+	h.sim.control.advanceClock(60_000);
+	h.sim.control.updateItem('materials', id, { price: 11, displayName: '<b>ST & "quotes"</b>' });
+	await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+	await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+});
+afterAll(async () => {
+	await browser?.close();
+	await h?.close();
+});
+
+it('shows a person the status card, the conflict with its side-by-side diff, and the recent runs', async () => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'status-page-'));
+	const file = path.join(dir, 'status.html');
+	const run = await runCliCaptured(['status', '--html', file], h.env);
+	expect(run.code).toBe(0);
+	expect(readFileSync(file, 'utf8')).not.toMatch(/<script|https?:\/\//);
+
+	const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+	const requested: string[] = [];
+	page.on('request', (r) => requested.push(r.url()));
+	await page.goto(`file://${file}`);
+
+	expect(await page.textContent('#health')).toBe('yellow');
+	expect(await page.textContent('#last-synced')).toMatch(/Last synced: \d+ seconds ago/);
+	expect(await page.textContent('#next-sync')).toMatch(/Next sync: in \d+ (seconds|minutes)/);
+	const light = await page.$eval('.light', (el) => getComputedStyle(el).backgroundColor);
+	expect(light).toBe('rgb(181, 133, 0)');
+
+	const materialsRow = await page.$$eval('#entities tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent)));
+	const materials = materialsRow.find((cells) => cells[0] === 'materials')!;
+	expect(materials[1]).toBe(String(h.sim.control.listIds('materials', { includeInactive: true }).length));
+	expect(materials[4]).toBe('1');
+
+	const conflict = page.locator('.conflict');
+	expect(await conflict.count()).toBe(1);
+	const diffRows = await conflict.locator('table.diff tbody tr').evaluateAll((rows) =>
+		rows.map((r) => [r.querySelector('th')?.textContent, ...Array.from(r.querySelectorAll('td')).map((td) => td.textContent)]),
+	);
+	const price = diffRows.find((r) => r[0] === 'price')!;
+	expect(price.slice(2)).toEqual(['11', '12.5']);
+	// Text from ServiceTitan is shown as text, never as markup.
+	const displayName = diffRows.find((r) => r[0] === 'display_name')!;
+	expect(displayName[2]).toBe('<b>ST & "quotes"</b>');
+	expect(await page.locator('.conflict b').count()).toBe(0);
+	expect(await conflict.textContent()).toMatch(/pricebook-sync resolve \d+ --resolution/);
+
+	expect(await page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(5);
+	expect(requested.every((u) => u.startsWith('file://'))).toBe(true);
+
+	const shot = path.join(dir, 'status.png');
+	await page.screenshot({ path: shot, fullPage: true });
+	expect(statSync(shot).size).toBeGreaterThan(10_000);
+	await page.close();
+});
