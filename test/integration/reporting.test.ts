@@ -108,7 +108,7 @@ describe('logs', () => {
 		expect(runs.every((r) => r.entityType === 'materials')).toBe(true);
 		expect(await listRuns(h.t.db, { status: 'failed' })).toEqual([]);
 		const csv = toCsv(runs as unknown as Record<string, unknown>[]);
-		const parsed = parse(csv, { columns: true });
+		const parsed = parse(csv, { columns: true }) as Record<string, string>[];
 		expect(parsed).toHaveLength(runs.length);
 		expect(parsed[0].runId).toBe(String(runs[0].runId));
 		expect(parsed[0].kind).toBe(runs[0].kind);
@@ -118,9 +118,9 @@ describe('logs', () => {
 	it('the CLI prints runs as CSV and changes as JSON', async () => {
 		const csv = await runCliCaptured(['logs', '--entity', 'materials', '--csv'], h.env);
 		expect(csv.code).toBe(0);
-		const rows = parse(csv.stdout, { columns: true });
+		const rows = parse(csv.stdout, { columns: true }) as Record<string, string>[];
 		expect(rows.length).toBeGreaterThan(0);
-		expect(rows.every((r: { entityType: string }) => r.entityType === 'materials')).toBe(true);
+		expect(rows.every((r) => r.entityType === 'materials')).toBe(true);
 		const changes = await runCliCaptured(['logs', '--changes', '--json', '--entity', 'materials', '--limit', '5'], h.env);
 		expect(JSON.parse(changes.stdout).changes).toHaveLength(5);
 		expect((await runCliCaptured(['logs', '--since', 'soon'], h.env)).code).toBe(2);

@@ -2,13 +2,15 @@ import { pgp } from '../../lib/db/connection';
 import { ServiceTitanClient } from '../../lib/servicetitan/client';
 import { SyncEngine } from '../../lib/sync/engine';
 import type { SyncSettings } from '../../lib/sync/runs';
-import { startSimulator } from '../../sim/server';
 import type { SimulatorHandle, SimulatorOptions } from '../../sim/types';
+import { startCheckedSimulator, type ContractLog } from './st-sim';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface SyncHarness {
 	t: TestDatabase;
 	sim: SimulatorHandle;
+	/** Every exchange with the simulator, checked against ServiceTitan's OpenAPI document on close(). */
+	contract: ContractLog;
 	client: ServiceTitanClient;
 	engine: SyncEngine;
 	/** Environment for the CLI pointing at this database and simulator. */
@@ -16,33 +18,19 @@ export interface SyncHarness {
 	close(): Promise<void>;
 }
 
-export function clientFor(sim: SimulatorHandle): ServiceTitanClient {
-	return new ServiceTitanClient(
-		{
-			clientId: sim.clientId,
-			clientSecret: sim.clientSecret,
-			appKey: sim.appKey,
-			tenantId: sim.tenantId,
-			environment: 'integration',
-			authUrl: sim.tokenUrl,
-			apiBaseUrl: sim.apiBaseUrl,
-		},
-		// Tests do not wait out real backoff: retries still happen, just without the pause.
-		{ sleep: async () => undefined, maxRetries: 3, requestsPerSecond: 10_000 },
-	);
-}
-
 /** A fresh database, a running simulator, a client and an engine wired together. */
 export async function startHarness(
 	options: { sim?: SimulatorOptions; settings?: Partial<SyncSettings> } = {},
 ): Promise<SyncHarness> {
 	const t = await createTestDatabase();
-	const sim = await startSimulator({ seed: 7, counts: { categories: 12, materials: 60, equipment: 20, services: 30 }, ...options.sim });
-	const client = clientFor(sim);
+	const checked = await startCheckedSimulator({ seed: 7, counts: { categories: 12, materials: 60, equipment: 20, services: 30 }, ...options.sim });
+	const sim = checked.sim;
+	const client = checked.client({ maxRetries: 3, requestsPerSecond: 10_000 });
 	const engine = new SyncEngine({ db: t.db, st: client, settings: options.settings });
 	return {
 		t,
 		sim,
+		contract: checked.contract,
 		client,
 		engine,
 		env: {
@@ -56,8 +44,10 @@ export async function startHarness(
 			ST_API_BASE_URL: sim.apiBaseUrl,
 		},
 		close: async () => {
-			await sim.stop();
+			await checked.stop();
 			await t.drop();
+			const violations = checked.contract.violations();
+			if (violations.length > 0) throw new Error(`ServiceTitan contract violations:\n${violations.slice(0, 20).join('\n')}`);
 		},
 	};
 }

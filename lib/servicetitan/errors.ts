@@ -1,0 +1,101 @@
+export type StErrorKind =
+	| 'network'
+	| 'timeout'
+	| 'rate_limit'
+	| 'auth'
+	| 'validation'
+	| 'not_found'
+	| 'server'
+	| 'malformed_response';
+
+export interface StApiErrorInit {
+	kind: StErrorKind;
+	status?: number;
+	errors?: Record<string, string[]>;
+	retryable: boolean;
+	method?: string;
+	/** Path and query below the API base; never holds a secret. */
+	path?: string;
+	traceId?: string;
+	attempts?: number;
+	/** Transport error code such as ECONNRESET (network and timeout kinds). */
+	code?: string;
+}
+
+/**
+ * The only error the client throws for a failed call. It holds plain data only (no request config, headers or
+ * response object), so logging or serializing it can never leak a token, client secret or app key.
+ */
+export class StApiError extends Error {
+	readonly kind: StErrorKind;
+	readonly status?: number;
+	/** ST's validation messages, field → messages (400 bodies). */
+	readonly errors?: Record<string, string[]>;
+	/** Whether trying again later may succeed (the client has already retried what it may). */
+	readonly retryable: boolean;
+	readonly method?: string;
+	readonly path?: string;
+	readonly traceId?: string;
+	readonly attempts?: number;
+	readonly code?: string;
+
+	constructor(message: string, init: StApiErrorInit) {
+		super(message);
+		this.name = 'StApiError';
+		this.kind = init.kind;
+		this.retryable = init.retryable;
+		if (init.status !== undefined) this.status = init.status;
+		if (init.errors !== undefined) this.errors = init.errors;
+		if (init.method !== undefined) this.method = init.method;
+		if (init.path !== undefined) this.path = init.path;
+		if (init.traceId !== undefined) this.traceId = init.traceId;
+		if (init.attempts !== undefined) this.attempts = init.attempts;
+		if (init.code !== undefined) this.code = init.code;
+	}
+
+	toJSON(): Record<string, unknown> {
+		return {
+			name: this.name,
+			message: this.message,
+			kind: this.kind,
+			status: this.status,
+			errors: this.errors,
+			retryable: this.retryable,
+			method: this.method,
+			path: this.path,
+			traceId: this.traceId,
+			attempts: this.attempts,
+			code: this.code,
+		};
+	}
+}
+
+export function isStApiError(value: unknown): value is StApiError {
+	return value instanceof StApiError;
+}
+
+export function kindForStatus(status: number): StErrorKind {
+	if (status === 401 || status === 403) return 'auth';
+	if (status === 404) return 'not_found';
+	if (status === 429) return 'rate_limit';
+	if (status >= 500) return 'server';
+	return 'validation';
+}
+
+/** Replaces every known secret in `text`; applied to anything taken from a response or a transport error. */
+export class Redactor {
+	private readonly secrets = new Set<string>();
+
+	add(secret: string | undefined): void {
+		// Very short values would redact ordinary words; real secrets are long.
+		if (secret && secret.length >= 4) this.secrets.add(secret);
+	}
+
+	redact(text: string): string {
+		let out = text;
+		for (const secret of this.secrets) {
+			if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+		}
+		return out;
+	}
+}

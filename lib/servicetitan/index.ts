@@ -1,0 +1,34 @@
+export { ServiceTitanClient, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE } from './client';
+export { ConfigError, ST_ENVIRONMENTS, resolveStUrls, stConfigFromEnv, validateStConfig } from './config';
+export type { ResolvedStUrls } from './config';
+export { StApiError, isStApiError } from './errors';
+export type { StErrorKind } from './errors';
+export { flattenCategories } from './categories';
+export { RateLimiter } from './rate-limiter';
+export {
+	StTimestampError,
+	compareStTimestamps,
+	isStTimestamp,
+	normalizeStTimestamp,
+	stTimestampToPg,
+	stTimestampToTicks,
+	subtractSeconds,
+	ticksToStTimestamp,
+} from './timestamps';
+export { ENTITY_TYPES, isEntityType } from './types';
+export type {
+	EntityType,
+	ExportParams,
+	IterateParams,
+	ListParams,
+	StActiveFilter,
+	StClientOptions,
+	StClientStats,
+	StConfig,
+	StEnvironment,
+	StExportPage,
+	StLogFn,
+	StLogLevel,
+	StPage,
+	StRecord,
+} from './types';

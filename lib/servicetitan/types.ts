@@ -1,0 +1,110 @@
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+
+export type EntityType = 'services' | 'materials' | 'equipment' | 'categories';
+
+export const ENTITY_TYPES: readonly EntityType[] = Object.freeze(['services', 'materials', 'equipment', 'categories']);
+
+export function isEntityType(value: unknown): value is EntityType {
+	return typeof value === 'string' && (ENTITY_TYPES as readonly string[]).includes(value);
+}
+
+/** One ServiceTitan record as it came over the wire; `lib/entities` gives it meaning. */
+export type StRecord = Record<string, unknown> & { id: number; modifiedOn: string };
+
+export interface StPage {
+	page: number;
+	pageSize: number;
+	hasMore: boolean;
+	totalCount?: number | null;
+	data: StRecord[];
+}
+
+export interface StExportPage {
+	hasMore: boolean;
+	/** Opaque: pass it back as `from` to go on where this page stopped. */
+	continueFrom: string;
+	data: StRecord[];
+}
+
+/** `Any` is the default here (not ST's `True`): a sync that cannot see deactivated items mistakes them for deletes. */
+export type StActiveFilter = 'True' | 'False' | 'Any';
+
+export interface ListParams {
+	page: number;
+	/** 1..5000; ST's own default is 50. */
+	pageSize: number;
+	active?: StActiveFilter;
+	/** Inclusive, UTC, any ST timestamp form. */
+	modifiedOnOrAfter?: string;
+	/** Exclusive, UTC. */
+	modifiedBefore?: string;
+	/** At most 50; not supported by the categories listing (ST does not declare it there). */
+	ids?: readonly number[];
+	includeTotal?: boolean;
+	/** `+Field` or `-Field`, e.g. `+Id`. */
+	sort?: string;
+	/** Categories only. */
+	categoryType?: 'Services' | 'Materials';
+}
+
+export type IterateParams = Omit<ListParams, 'page'> & { page?: number };
+
+export interface ExportParams {
+	/** A `continueFrom` token from an earlier export page, or a date such as `2020-01-01`; omitted = from the start. */
+	from?: string;
+	includeRecentChanges?: boolean;
+}
+
+export type StEnvironment = 'production' | 'integration';
+
+export interface StConfig {
+	clientId: string;
+	clientSecret: string;
+	appKey: string;
+	/** ST tenant id (an int64, kept as a string of digits). */
+	tenantId: string;
+	environment: StEnvironment;
+	/** Full token URL; overrides the environment's (simulator, tests). */
+	authUrl?: string;
+	/** Scheme and host (and port); the client appends `/pricebook/v2/tenant/{tenant}/...`. */
+	apiBaseUrl?: string;
+}
+
+export type StLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Fields are plain data without secrets; safe to write to any log. */
+export type StLogFn = (level: StLogLevel, message: string, fields: Record<string, unknown>) => void;
+
+export interface StClientOptions {
+	/** Current time in ms; drives the token lifetime, Retry-After dates and the rate limiter. */
+	now?: () => number;
+	sleep?: (ms: number) => Promise<void>;
+	log?: StLogFn;
+	httpAgent?: http.Agent;
+	httpsAgent?: https.Agent;
+	/** Per HTTP attempt. Default 120 s (ST gives up on a request after about 100 s). */
+	timeoutMs?: number;
+	/** Retries after the first attempt for retryable failures. Default 6. */
+	maxRetries?: number;
+	/** First backoff step; doubles per retry, with jitter. Default 500 ms. */
+	backoffBaseMs?: number;
+	/** Ceiling of one backoff wait and of an honoured Retry-After. Default 60 s. */
+	backoffMaxMs?: number;
+	/** Client-side throttle per tenant. Default 60 (ST's documented limit). */
+	requestsPerSecond?: number;
+	/** Renew the token this long before it expires. Default 60 s. */
+	tokenRenewMarginMs?: number;
+	/** Parallel single GETs when fetching categories by id (their listing has no `ids`). Default 8. */
+	concurrency?: number;
+	/** For deterministic jitter in tests; returns [0, 1). */
+	random?: () => number;
+	userAgent?: string;
+}
+
+export interface StClientStats {
+	/** HTTP attempts against the API (retries included, token requests excluded). */
+	requests: number;
+	tokenRequests: number;
+	retries: number;
+}

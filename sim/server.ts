@@ -1,0 +1,489 @@
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimClock } from './clock';
+import { DEFAULT_COUNTS, SIM_ENTITIES, type SimEntity } from './data';
+import { FaultInjector, type FaultDecision } from './faults';
+import { createRng, randomHex, type Rng } from './random';
+import { problem, SimState, type SimResult } from './state';
+import {
+	DEFAULT_QUIRKS,
+	type ScriptedFault,
+	type SimControl,
+	type SimExchange,
+	type SimQuirks,
+	type SimRequestLogEntry,
+	type SimStats,
+	type SimulatorHandle,
+	type SimulatorOptions,
+} from './types';
+
+const API_PREFIX = '/pricebook/v2/tenant/';
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+interface Incoming {
+	method: string;
+	url: URL;
+	body: unknown;
+	rawBody: string;
+	headers: http.IncomingHttpHeaders;
+}
+
+interface Outgoing {
+	status: number;
+	body?: unknown;
+	/** Sent as is instead of JSON (undocumented error bodies, malformed answers). */
+	text?: string;
+	contentType?: string;
+	headers?: Record<string, string>;
+}
+
+const isEntity = (value: string): value is SimEntity => (SIM_ENTITIES as readonly string[]).includes(value);
+
+/**
+ * A stand-in for ServiceTitan's pricebook v2 API on node:http: OAuth token endpoint, the four entity types
+ * (list, get, create, patch, delete, export), quirks and injected faults, plus admin routes under /__sim/.
+ */
+class Simulator {
+	readonly clock: SimClock;
+	readonly state: SimState;
+	readonly faults: FaultInjector;
+	private quirkValues: SimQuirks;
+	private readonly rng: Rng;
+	private readonly tokens = new Map<string, number>();
+	private readonly everIssued: string[] = [];
+	private readonly log: SimRequestLogEntry[] = [];
+	private stats: SimStats = emptyStats();
+	private seq = 0;
+	private readonly timers = new Set<NodeJS.Timeout>();
+	readonly tenantId: string;
+	readonly clientId: string;
+	readonly clientSecret: string;
+	readonly appKey: string;
+	readonly control: SimControl;
+
+	constructor(private readonly options: SimulatorOptions) {
+		const seed = options.seed ?? 1;
+		this.rng = createRng(seed);
+		this.clock = new SimClock(options.now);
+		this.quirkValues = { ...DEFAULT_QUIRKS, ...options.quirks };
+		this.state = new SimState(this.rng, this.clock, () => this.quirkValues, { ...DEFAULT_COUNTS, ...options.counts });
+		this.faults = new FaultInjector(options.faults);
+		const secrets = createRng(seed ^ 0x5eed);
+		this.tenantId = options.tenantId ?? '1234567';
+		this.clientId = options.clientId ?? `cid.sim${seed}.${randomHex(secrets, 6)}`;
+		this.clientSecret = options.clientSecret ?? `cs1.${randomHex(secrets, 24)}`;
+		this.appKey = options.appKey ?? `ak1.${randomHex(secrets, 16)}`;
+		this.control = this.buildControl();
+	}
+
+	private buildControl(): SimControl {
+		const log = this.log;
+		return {
+			getItem: (entity, id) => this.state.record(entity, id),
+			updateItem: (entity, id, patch, options) => this.state.updateRaw(entity, id, patch, options?.modifiedOn),
+			deactivate: (entity, id) => this.state.deactivate(entity, id),
+			deleteItem: (entity, id) => this.state.deleteRecord(entity, id),
+			createItem: (entity, fields) => this.state.createRaw(entity, fields),
+			listIds: (entity, options) => this.state.ids(entity, options?.includeInactive ?? true),
+			advanceClock: (ms) => this.clock.advance(ms),
+			now: () => this.clock.now(),
+			setFaults: (faults) => this.faults.set(faults),
+			failNext: (fault) => this.faults.add(fault),
+			clearFaults: () => this.faults.set({}),
+			setQuirks: (quirks) => {
+				this.quirkValues = { ...this.quirkValues, ...quirks };
+			},
+			quirks: () => ({ ...this.quirkValues }),
+			revokeTokens: () => this.tokens.clear(),
+			issuedTokens: () => [...this.everIssued],
+			requestCounts: () => structuredClone(this.stats),
+			get requests(): readonly SimRequestLogEntry[] {
+				return log;
+			},
+			resetStats: () => {
+				log.length = 0;
+				this.stats = emptyStats();
+			},
+		};
+	}
+
+	async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+		const url = new URL(req.url ?? '/', 'http://sim.local');
+		const rawBody = await readBody(req);
+		const incoming: Incoming = { method: (req.method ?? 'GET').toUpperCase(), url, rawBody, body: undefined, headers: req.headers };
+		const target = url.pathname.startsWith('/__sim/')
+			? 'admin'
+			: url.pathname === '/connect/token'
+				? 'token'
+				: url.pathname.startsWith(API_PREFIX)
+					? 'api'
+					: 'other';
+		const entry: SimRequestLogEntry = {
+			seq: ++this.seq,
+			method: incoming.method,
+			path: url.pathname,
+			query: Object.fromEntries(url.searchParams.entries()),
+			target,
+		};
+		if (rawBody && target !== 'token') {
+			try {
+				incoming.body = JSON.parse(rawBody);
+			} catch {
+				// Left undefined: the API answers 400 for a body that is not JSON.
+			}
+			// Token requests carry the client secret: never kept.
+			if (this.options.logBodies ?? true) entry.body = incoming.body ?? rawBody.slice(0, 1000);
+		}
+		this.log.push(entry);
+		this.stats.total += 1;
+		if (target === 'admin') {
+			this.stats.admin += 1;
+			this.send(res, entry, this.admin(incoming));
+			return;
+		}
+		if (target === 'other') {
+			this.send(res, entry, { status: 404, text: 'Not Found', contentType: 'text/plain' });
+			return;
+		}
+		if (target === 'token') this.stats.token += 1;
+		else this.stats.api += 1;
+
+		const apiPath = target === 'api' ? this.apiSubPath(url.pathname) : undefined;
+		const route = apiPath !== undefined ? parseRoute(apiPath) : undefined;
+		if (route) {
+			const key = `${incoming.method} ${route.template}`;
+			this.stats.byRoute[key] = (this.stats.byRoute[key] ?? 0) + 1;
+		}
+		const latency = target === 'api' ? this.faults.latencyMs() : 0;
+		if (latency > 0) await this.delay(latency);
+
+		const decision: FaultDecision = this.faults.decide({
+			target,
+			method: incoming.method,
+			path: apiPath ?? url.pathname,
+			...(route?.kind === 'list' && incoming.method === 'GET'
+				? { listing: { entity: route.entity, page: Number(url.searchParams.get('page') ?? '1') || 1 } }
+				: {}),
+		});
+		if (decision) {
+			this.stats.faults += 1;
+			entry.fault = decision.kind;
+			if (decision.kind === 'timeout') {
+				this.exchange(incoming, entry, 0, undefined, target);
+				return; // no answer at all; the socket stays open until the client gives up or the server stops
+			}
+			if (decision.kind === 'reset') {
+				this.exchange(incoming, entry, 0, undefined, target);
+				req.socket.destroy();
+				return;
+			}
+			if (decision.kind === 'rate_limit' || (decision.kind === 'status' && decision.status === 429)) {
+				this.send(res, entry, this.tooManyRequests(), incoming, target);
+				return;
+			}
+			if (decision.kind === 'status') {
+				this.send(res, entry, errorPage(decision.status), incoming, target);
+				return;
+			}
+		}
+
+		const answer = target === 'token' ? this.token(incoming) : this.api(incoming, apiPath ?? '');
+		if (decision?.kind === 'malformed') {
+			const text = answer.text ?? JSON.stringify(answer.body ?? {});
+			this.send(res, entry, { status: answer.status === 204 ? 200 : answer.status, text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) }, incoming, target);
+			return;
+		}
+		this.send(res, entry, answer, incoming, target);
+	}
+
+	private apiSubPath(pathname: string): string | undefined {
+		const rest = pathname.slice(API_PREFIX.length);
+		const slash = rest.indexOf('/');
+		const tenant = slash < 0 ? rest : rest.slice(0, slash);
+		if (tenant !== this.tenantId) return undefined;
+		return slash < 0 ? '' : rest.slice(slash);
+	}
+
+	private tooManyRequests(): Outgoing {
+		const q = this.quirkValues;
+		const headers: Record<string, string> = {};
+		if (q.retryAfter === 'seconds') headers['Retry-After'] = String(q.retryAfterSeconds);
+		if (q.retryAfter === 'date') headers['Retry-After'] = new Date(Date.now() + q.retryAfterSeconds * 1000).toUTCString();
+		const body = problem(429, 'Too many requests', this.rng).body;
+		return { status: 429, body, headers };
+	}
+
+	private token(incoming: Incoming): Outgoing {
+		if (incoming.method !== 'POST') return { status: 405, body: { error: 'invalid_request' } };
+		const form = new URLSearchParams(incoming.rawBody);
+		const type = String(incoming.headers['content-type'] ?? '');
+		if (!type.includes('application/x-www-form-urlencoded')) {
+			return { status: 400, body: { error: 'invalid_request', error_description: 'form body expected' } };
+		}
+		if (form.get('grant_type') !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type' } };
+		if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
+			return { status: 400, body: { error: 'invalid_client' } };
+		}
+		const lifetime = this.options.tokenLifetimeS ?? 900;
+		const token = `eyJ${randomBytes(24).toString('base64url')}`;
+		this.tokens.set(token, this.clock.now() + lifetime * 1000);
+		this.everIssued.push(token);
+		this.stats.tokensIssued += 1;
+		return { status: 200, body: { access_token: token, expires_in: lifetime, token_type: 'Bearer', scope: 'tn.pricebook' } };
+	}
+
+	private authorized(incoming: Incoming): boolean {
+		const appKey = incoming.headers['st-app-key'] ?? incoming.url.searchParams.get('servicetitanapplicationkey');
+		if (appKey !== this.appKey) return false;
+		const auth = String(incoming.headers.authorization ?? '').trim();
+		// ST's own example sends the bare token; both forms are accepted.
+		const token = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : auth;
+		const expiresAt = this.tokens.get(token);
+		if (expiresAt === undefined) return false;
+		if (expiresAt <= this.clock.now()) {
+			this.tokens.delete(token);
+			return false;
+		}
+		return true;
+	}
+
+	private api(incoming: Incoming, apiPath: string): Outgoing {
+		if (!this.authorized(incoming)) {
+			return { ...fromResult(problem(401, 'Unauthorized', this.rng)), headers: { 'WWW-Authenticate': 'Bearer' } };
+		}
+		const route = parseRoute(apiPath);
+		if (!route) return fromResult(problem(404, 'Not Found', this.rng));
+		const { method, url } = incoming;
+		if (incoming.rawBody && incoming.body === undefined && (method === 'POST' || method === 'PATCH')) {
+			return fromResult(problem(400, 'One or more validation errors occurred.', this.rng, { '$': ['The request body is not valid JSON.'] }));
+		}
+		switch (route.kind) {
+			case 'list':
+				if (method === 'GET') return fromResult(this.state.list(route.entity, url.searchParams));
+				if (method === 'POST') return fromResult(this.state.create(route.entity, incoming.body));
+				break;
+			case 'item':
+				if (method === 'GET') return fromResult(this.state.getOne(route.entity, route.id));
+				if (method === 'PATCH') return fromResult(this.state.patch(route.entity, route.id, incoming.body));
+				if (method === 'DELETE') return fromResult(this.state.remove(route.entity, route.id));
+				break;
+			case 'export':
+				if (method === 'GET') return fromResult(this.state.exportFeed(route.entity, url.searchParams));
+				break;
+		}
+		return { status: 405, text: '', contentType: 'text/plain' };
+	}
+
+	private admin(incoming: Incoming): Outgoing {
+		const { method, url, body } = incoming;
+		const parts = url.pathname.split('/').filter(Boolean).slice(1); // after "__sim"
+		const ok = (value: unknown): Outgoing => ({ status: 200, body: value });
+		const obj = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
+		try {
+			const [head, a, b, c] = parts;
+			if (head === 'health' && method === 'GET') return ok({ ok: true, now: new Date(this.clock.now()).toISOString() });
+			if (head === 'stats' && method === 'GET') return ok(this.control.requestCounts());
+			if (head === 'stats' && a === 'reset' && method === 'POST') {
+				this.control.resetStats();
+				return ok({ ok: true });
+			}
+			if (head === 'requests' && method === 'GET') return ok(this.log);
+			if (head === 'faults' && method === 'PUT') {
+				this.control.setFaults(obj(body));
+				return ok({ ok: true });
+			}
+			if (head === 'faults' && a === 'next' && method === 'POST') {
+				this.control.failNext(obj(body) as unknown as ScriptedFault);
+				return ok({ ok: true });
+			}
+			if (head === 'faults' && method === 'DELETE') {
+				this.control.clearFaults();
+				return ok({ ok: true });
+			}
+			if (head === 'quirks' && method === 'GET') return ok(this.control.quirks());
+			if (head === 'quirks' && method === 'PUT') {
+				this.control.setQuirks(obj(body));
+				return ok(this.control.quirks());
+			}
+			if (head === 'clock' && method === 'GET') return ok({ now: this.clock.now() });
+			if (head === 'clock' && method === 'POST') {
+				this.control.advanceClock(Number(obj(body).advanceMs));
+				return ok({ now: this.clock.now() });
+			}
+			if (head === 'tokens' && a === 'revoke' && method === 'POST') {
+				this.control.revokeTokens();
+				return ok({ ok: true });
+			}
+			if (head === 'items' && a && isEntity(a)) {
+				const id = b === undefined ? undefined : Number(b);
+				if (id === undefined && method === 'GET') return ok(this.control.listIds(a));
+				if (id === undefined && method === 'POST') return ok(this.control.createItem(a, obj(body)));
+				if (id !== undefined && Number.isSafeInteger(id)) {
+					if (c === 'deactivate' && method === 'POST') return ok(this.control.deactivate(a, id));
+					if (c === undefined && method === 'GET') {
+						const item = this.control.getItem(a, id);
+						return item ? ok(item) : { status: 404, body: { error: 'not found' } };
+					}
+					if (c === undefined && method === 'PATCH') return ok(this.control.updateItem(a, id, obj(body)));
+					if (c === undefined && method === 'DELETE') {
+						this.control.deleteItem(a, id);
+						return { status: 204 };
+					}
+				}
+			}
+			return { status: 404, body: { error: `no admin route ${method} ${url.pathname}` } };
+		} catch (error: unknown) {
+			return { status: 400, body: { error: error instanceof Error ? error.message : String(error) } };
+		}
+	}
+
+	private send(res: http.ServerResponse, entry: SimRequestLogEntry, out: Outgoing, incoming?: Incoming, target?: 'api' | 'token' | 'admin' | 'other'): void {
+		entry.status = out.status;
+		this.stats.byStatus[out.status] = (this.stats.byStatus[out.status] ?? 0) + 1;
+		const text = out.text ?? (out.body === undefined ? '' : JSON.stringify(out.body));
+		const headers: Record<string, string | number> = { ...out.headers };
+		if (out.status !== 204) headers['Content-Type'] = out.contentType ?? 'application/json; charset=utf-8';
+		headers['Content-Length'] = Buffer.byteLength(text);
+		if (!res.destroyed) {
+			res.writeHead(out.status, headers);
+			res.end(text);
+		}
+		if (incoming && (target === 'api' || target === 'token')) {
+			this.exchange(incoming, entry, out.status, out.text === undefined ? out.body : undefined, target);
+		}
+	}
+
+	private exchange(incoming: Incoming, entry: SimRequestLogEntry, status: number, responseBody: unknown, target: 'api' | 'token' | 'admin' | 'other'): void {
+		const hook = this.options.onExchange;
+		if (!hook || (target !== 'api' && target !== 'token')) return;
+		const exchange: SimExchange = {
+			method: incoming.method,
+			path: incoming.url.pathname,
+			query: queryOf(incoming.url.searchParams),
+			status,
+			target,
+			...(incoming.body !== undefined ? { requestBody: incoming.body } : {}),
+			...(typeof incoming.headers['user-agent'] === 'string' ? { userAgent: incoming.headers['user-agent'] } : {}),
+			...(responseBody !== undefined ? { responseBody } : {}),
+			...(entry.fault ? { fault: entry.fault } : {}),
+		};
+		hook(exchange);
+	}
+
+	private delay(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.timers.delete(timer);
+				resolve();
+			}, ms);
+			this.timers.add(timer);
+		});
+	}
+
+	clearTimers(): void {
+		for (const timer of this.timers) clearTimeout(timer);
+		this.timers.clear();
+	}
+}
+
+type Route =
+	| { kind: 'list'; entity: SimEntity; template: string }
+	| { kind: 'item'; entity: SimEntity; id: number; template: string }
+	| { kind: 'export'; entity: SimEntity; template: string };
+
+function parseRoute(apiPath: string): Route | undefined {
+	const parts = apiPath.split('/').filter(Boolean);
+	if (parts.length === 1 && isEntity(parts[0])) return { kind: 'list', entity: parts[0], template: `/${parts[0]}` };
+	if (parts.length === 2 && parts[0] === 'export' && isEntity(parts[1])) {
+		return { kind: 'export', entity: parts[1], template: `/export/${parts[1]}` };
+	}
+	if (parts.length === 2 && isEntity(parts[0]) && /^\d+$/.test(parts[1])) {
+		return { kind: 'item', entity: parts[0], id: Number(parts[1]), template: `/${parts[0]}/{id}` };
+	}
+	return undefined;
+}
+
+function queryOf(params: URLSearchParams): Record<string, string | string[]> {
+	const out: Record<string, string | string[]> = {};
+	for (const key of new Set(params.keys())) {
+		const values = params.getAll(key);
+		out[key] = values.length > 1 ? values : values[0];
+	}
+	return out;
+}
+
+function fromResult(result: SimResult): Outgoing {
+	return { status: result.status, ...(result.body !== undefined ? { body: result.body } : {}) };
+}
+
+/** 5xx bodies are undocumented: a gateway page, as a load balancer would send, so clients cannot expect JSON. */
+function errorPage(status: number): Outgoing {
+	const text = `<html><head><title>${status}</title></head><body><h1>${status} ${http.STATUS_CODES[status] ?? 'Error'}</h1></body></html>`;
+	return { status, text, contentType: 'text/html' };
+}
+
+function emptyStats(): SimStats {
+	return { total: 0, api: 0, token: 0, tokensIssued: 0, admin: 0, byStatus: {}, byRoute: {}, faults: 0 };
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > MAX_BODY_BYTES) {
+				reject(new Error('request body too large'));
+				req.destroy();
+				return;
+			}
+			chunks.push(chunk);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('error', reject);
+	});
+}
+
+/** Starts the simulator on 127.0.0.1 (port 0 = a free port). Always `stop()` it: tests must not leave it running. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+	const sim = new Simulator(options);
+	const server = http.createServer((req, res) => {
+		sim.handle(req, res).catch((error: unknown) => {
+			if (!res.headersSent && !res.destroyed) {
+				res.writeHead(500, { 'Content-Type': 'text/plain' });
+				res.end(`simulator error: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		});
+	});
+	const host = options.host ?? '127.0.0.1';
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(options.port ?? 0, host, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const { port } = server.address() as AddressInfo;
+	const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+	let stopped: Promise<void> | undefined;
+	return {
+		url,
+		tokenUrl: `${url}/connect/token`,
+		apiBaseUrl: url,
+		tenantId: sim.tenantId,
+		clientId: sim.clientId,
+		clientSecret: sim.clientSecret,
+		appKey: sim.appKey,
+		control: sim.control,
+		stop: () => {
+			stopped ??= new Promise<void>((resolve) => {
+				sim.clearTimers();
+				server.close(() => resolve());
+				// Keep-alive sockets and requests held open by the timeout fault would keep close() waiting.
+				server.closeAllConnections();
+			});
+			return stopped;
+		},
+	};
+}

@@ -1,0 +1,174 @@
+import type { SimCounts, SimEntity, SimRecord } from './data';
+
+/** Behaviours of the real API that are undocumented or unreliable, as switches. */
+export interface SimQuirks {
+	/** `id`: stable id order; `shuffled`: a stable but meaningless order (and `sort` ignored); `modifiedOn`: oldest change first. */
+	order: 'id' | 'shuffled' | 'modifiedOn';
+	/**
+	 * true: every page is computed from the data as it is at that moment, so changes during a listing shift rows
+	 * between pages (skips and repeats). false: pages come from the ordering taken at page 1.
+	 */
+	pageDrift: boolean;
+	/** DELETE removes the record (hard) or only deactivates it. */
+	deleteMode: 'hard' | 'deactivate';
+	/** How a 429 says when to come back. */
+	retryAfter: 'seconds' | 'date' | 'none';
+	retryAfterSeconds: number;
+	/** Category listings nest children in `subcategories` (true) or list every category flat (false). */
+	categoriesNested: boolean;
+	/** Writes reach the export feed this late unless `includeRecentChanges=true` (ST: about 15 minutes). */
+	exportDelayMs: number;
+	/** Records per export page. */
+	exportBatchSize: number;
+}
+
+export const DEFAULT_QUIRKS: SimQuirks = {
+	order: 'id',
+	pageDrift: true,
+	deleteMode: 'hard',
+	retryAfter: 'seconds',
+	retryAfterSeconds: 1,
+	categoriesNested: true,
+	exportDelayMs: 15 * 60_000,
+	exportBatchSize: 500,
+};
+
+export type FaultAction =
+	| { kind: 'status'; status: number }
+	| { kind: 'timeout' }
+	| { kind: 'reset' }
+	| { kind: 'malformed' };
+
+export interface FaultMatch {
+	/** `api` (default) or `token`. */
+	target?: 'api' | 'token';
+	method?: string;
+	/** Substring of the path below `/pricebook/v2/tenant/{tenant}`, e.g. `/materials`. */
+	path?: string;
+}
+
+export interface ScriptedFault {
+	action: FaultAction;
+	match?: FaultMatch;
+	/** How many matching requests it hits (default 1). */
+	times?: number;
+}
+
+/** Injected failures; random ones are drawn from a PRNG seeded with `seed`, so a run can be repeated exactly. */
+export interface SimFaults {
+	seed?: number;
+	/** Added to every API answer, ms. */
+	latencyMs?: number;
+	/** Share (0..1) of API requests answered with `errorStatus`. */
+	errorRate?: number;
+	errorStatus?: number;
+	timeoutRate?: number;
+	resetRate?: number;
+	malformedRate?: number;
+	/** 429 for API requests beyond `budget` within `windowMs` (default 1000) of real time. */
+	rateLimit?: { budget: number; windowMs?: number };
+	/** Failures for the next matching requests, in order. */
+	next?: ScriptedFault[];
+	/**
+	 * Page `page` of the next listing of `entity` fails (every attempt, retries included) until a new listing of
+	 * that entity starts at page 1: a listing that cannot be read to the end.
+	 */
+	failListingPage?: { entity: SimEntity; page: number; action?: FaultAction };
+}
+
+export interface SimRequestLogEntry {
+	seq: number;
+	method: string;
+	/** Full path, e.g. /pricebook/v2/tenant/1234/materials. */
+	path: string;
+	query: Record<string, string>;
+	body?: unknown;
+	status?: number;
+	fault?: FaultAction['kind'] | 'rate_limit' | 'latency';
+	target: 'api' | 'token' | 'admin' | 'other';
+}
+
+/** One request and the answer the simulator sent (for contract checks). */
+export interface SimExchange {
+	method: string;
+	path: string;
+	/** A parameter sent more than once shows as an array. */
+	query: Record<string, string | string[]>;
+	requestBody?: unknown;
+	userAgent?: string;
+	status: number;
+	responseBody?: unknown;
+	/** Set when the answer was a deliberate fault: its body is not expected to follow the document. */
+	fault?: SimRequestLogEntry['fault'];
+	target: 'api' | 'token';
+}
+
+export interface SimStats {
+	total: number;
+	api: number;
+	token: number;
+	tokensIssued: number;
+	admin: number;
+	byStatus: Record<string, number>;
+	/** `GET /materials`, `PATCH /materials/{id}`, ... */
+	byRoute: Record<string, number>;
+	faults: number;
+}
+
+export interface SimulatorOptions {
+	port?: number;
+	host?: string;
+	seed?: number;
+	counts?: Partial<SimCounts>;
+	tenantId?: string;
+	clientId?: string;
+	clientSecret?: string;
+	appKey?: string;
+	/** ST's clock in ms (default Date.now); `control.advanceClock` moves it further. */
+	now?: () => number;
+	quirks?: Partial<SimQuirks>;
+	faults?: SimFaults;
+	/** Token lifetime, seconds (ST: 900). */
+	tokenLifetimeS?: number;
+	onExchange?: (exchange: SimExchange) => void;
+	/** Keep request bodies in the log (default true). */
+	logBodies?: boolean;
+}
+
+export interface SimControl {
+	getItem(entity: SimEntity, id: number): SimRecord | undefined;
+	/** Change fields "as an ST user would" (stored shape, e.g. a service's categories as ids); bumps modifiedOn. */
+	updateItem(entity: SimEntity, id: number, patch: Record<string, unknown>, options?: { modifiedOn?: string }): SimRecord;
+	deactivate(entity: SimEntity, id: number): SimRecord;
+	/** Deletes according to `quirks.deleteMode`. */
+	deleteItem(entity: SimEntity, id: number): void;
+	createItem(entity: SimEntity, fields: Record<string, unknown>): SimRecord;
+	listIds(entity: SimEntity, options?: { includeInactive?: boolean }): number[];
+	advanceClock(ms: number): void;
+	now(): number;
+	setFaults(faults: SimFaults): void;
+	/** Adds scripted faults behind those already queued. */
+	failNext(fault: ScriptedFault): void;
+	clearFaults(): void;
+	setQuirks(quirks: Partial<SimQuirks>): void;
+	quirks(): SimQuirks;
+	/** Makes every issued token invalid (the next API call gets 401). */
+	revokeTokens(): void;
+	/** Every token handed out so far (for tests that check no secret leaks). */
+	issuedTokens(): string[];
+	requestCounts(): SimStats;
+	readonly requests: readonly SimRequestLogEntry[];
+	resetStats(): void;
+}
+
+export interface SimulatorHandle {
+	url: string;
+	tokenUrl: string;
+	apiBaseUrl: string;
+	tenantId: string;
+	clientId: string;
+	clientSecret: string;
+	appKey: string;
+	control: SimControl;
+	stop(): Promise<void>;
+}
