@@ -31,6 +31,11 @@ export async function recordBusyRun(t: Task, run: RunStart, now: Date): Promise<
 	return row.id;
 }
 
+/** A run that started but found its entity type taken (by a multi-node n8n run's lease). */
+export async function markBusy(t: Task, runId: number, now: Date): Promise<void> {
+	await t.none(`UPDATE sync_runs SET status = 'busy', finished_at = $2, error = 'another run of this entity type is in progress' WHERE id = $1`, [runId, now]);
+}
+
 export interface RunProgress {
 	pagesRead: number;
 	itemsSeen: number;

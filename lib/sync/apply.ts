@@ -118,7 +118,22 @@ interface Pending {
  * of statements per batch; rows a person edited between read and write are decided again (up to three times;
  * after that they simply stay pending for the next run).
  */
-export async function processBatch(scope: RunScope, items: readonly { id: number; st: StItem | null }[], options: { recordSeen?: boolean } = {}): Promise<void> {
+export type BatchPhase = 'all' | 'changes' | 'conflicts';
+
+const CONFLICT_ACTIONS: ReadonlySet<Decision['action']> = new Set(['conflict', 'refresh_conflict', 'keep_conflict']);
+
+/** n8n runs changes and conflicts as two nodes; each handles (and counts) only its own decisions. */
+function inPhase(decision: Decision, phase: BatchPhase): boolean {
+	if (phase === 'all') return true;
+	return CONFLICT_ACTIONS.has(decision.action) === (phase === 'conflicts');
+}
+
+export async function processBatch(
+	scope: RunScope,
+	items: readonly { id: number; st: StItem | null }[],
+	options: { recordSeen?: boolean; phase?: BatchPhase } = {},
+): Promise<void> {
+	const phase = options.phase ?? 'all';
 	const { def, t } = scope;
 	if (items.length === 0) return;
 	const stById = new Map(items.map((i) => [i.id, i.st]));
@@ -129,14 +144,16 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 		const conflicts = await openConflictsFor(t, def.type, ids);
 		const rowById = new Map(rows.map((r) => [r.id, r]));
 		const conflictById = new Map(conflicts.map((c) => [c.entity_id, c]));
-		const pending: Pending[] = ids.map((id) => {
-			const row = rowById.get(id);
-			const conflictRow = conflictById.get(id);
-			const st = stById.get(id) ?? null;
-			const local = row ? localSide(def, row) : null;
-			const decision = categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null });
-			return { decision, st, local };
-		});
+		const pending: Pending[] = ids
+			.map((id) => {
+				const row = rowById.get(id);
+				const conflictRow = conflictById.get(id);
+				const st = stById.get(id) ?? null;
+				const local = row ? localSide(def, row) : null;
+				const decision = categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null });
+				return { decision, st, local };
+			})
+			.filter((p) => inPhase(p.decision, phase));
 		if (scope.dryRun) {
 			for (const p of pending) scope.tally.count(p.decision);
 			return;

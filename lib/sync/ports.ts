@@ -1,7 +1,8 @@
-import type { EntityType, IterateParams, StPage, StRecord } from '../servicetitan/types';
+import type { EntityType, IterateParams, ListParams, StPage, StRecord } from '../servicetitan/types';
 
 /** What the engine needs from ServiceTitan; the real client satisfies it, and so can a test double. */
 export interface StApi {
+	listPage(entity: EntityType, params: ListParams): Promise<StPage>;
 	iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage>;
 	getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]>;
 	get(entity: EntityType, id: number): Promise<StRecord | null>;

@@ -1,0 +1,114 @@
+import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
+import { applyStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns } from '../../lib/sync/staged-run';
+import { runStaged } from '../support/staged';
+import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(60_000);
+
+let h: SyncHarness;
+let deps: RunDeps;
+afterEach(async () => h?.close());
+beforeEach(async () => {
+	h = await startHarness();
+	deps = { db: h.t.db, st: h.client, now: () => new Date(), log: () => undefined, settings: { ...DEFAULT_SETTINGS, pageSize: 25 } };
+});
+
+const SNAPSHOT = `SELECT id, code, price, active, categories, sync_status, sync_base, deleted_in_st, has_conflict FROM pricebook_materials ORDER BY id`;
+
+describe('a run split into n8n steps', () => {
+	it('ends in the same state as the same run through the library, page by page', async () => {
+		const [staged] = await runStaged(deps, 'full', ['materials']);
+		expect(staged).toMatchObject({ success: true, kind: 'full' });
+		expect(staged.summary.newInST).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+		const viaSteps = await h.t.db.any(SNAPSHOT);
+		const run = await h.t.db.one('SELECT pages_read, items_synced, counts FROM sync_runs WHERE id = $1', [staged.runId]);
+		expect(run.pages_read).toBe(Math.ceil(staged.summary.newInST / 25));
+		expect(run.items_synced).toBe(staged.itemsSynced);
+		expect(await h.t.db.one('SELECT count(*)::int AS n FROM sync_page_stage')).toEqual({ n: 0 });
+
+		const other = await startHarness();
+		try {
+			await other.engine.run({ kind: 'full', entityType: 'materials' });
+			expect(await other.t.db.any(SNAPSHOT)).toEqual(viaSteps);
+		} finally {
+			await other.close();
+		}
+	});
+
+	it('pushes local edits and soft-deletes, and the cursor moves only at a successful finish', async () => {
+		await runStaged(deps, 'full', ['materials']);
+		const [a, b] = h.sim.control.listIds('materials');
+		await retoolUpdate(h.t, 'pricebook_materials', a, { price: 42 });
+		h.sim.control.deleteItem('materials', b);
+		const [inc] = await runStaged(deps, 'incremental', ['materials']);
+		expect(inc).toMatchObject({ kind: 'incremental', success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', a)!.price).toBe(42);
+		const [full] = await runStaged(deps, 'full', ['materials']);
+		expect(full.summary.deletedInST).toBe(1);
+	});
+
+	it('running a step again does not apply or count twice; finishing twice returns the same result', async () => {
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		if (start.status !== 'started') throw new Error('expected a start');
+		let ref = start.ref;
+		for (;;) {
+			const fetched = await fetchStagedPage(deps, ref);
+			const again = await fetchStagedPage(deps, ref);
+			expect(again.fetched).toBe(fetched.fetched);
+			const first = await applyStagedPage(deps, ref, 'changes');
+			const second = await applyStagedPage(deps, ref, 'changes');
+			expect(second).toEqual({ ...first, alreadyDone: true });
+			await applyStagedPage(deps, ref, 'conflicts');
+			if (!fetched.hasMore) break;
+			ref = { ...ref, page: ref.page + 1 };
+		}
+		const result = await finishStagedRun(deps, ref);
+		expect(await finishStagedRun(deps, ref)).toMatchObject({ runId: result.runId, success: true, itemsSynced: result.itemsSynced });
+		expect(result.itemsSynced).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+	});
+
+	it('a run that stops part-way deletes nothing, keeps the cursor, and its lease expires for the next run', async () => {
+		await runStaged(deps, 'full', ['materials']);
+		const cursor = await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'");
+		h.sim.control.deleteItem('materials', h.sim.control.listIds('materials')[0]);
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		if (start.status !== 'started') throw new Error('expected a start');
+		await fetchStagedPage(deps, start.ref);
+		// The n8n execution dies here. Until the lease expires, other runs are busy:
+		const [busy] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		expect(busy.status).toBe('busy');
+		expect((await h.engine.run({ kind: 'full', entityType: 'materials' })).status).toBe('busy');
+		// Finishing the broken run says why and changes nothing.
+		const broken = await finishStagedRun(deps, start.ref);
+		expect(broken.success).toBe(false);
+		expect(broken.message).toMatch(/before every page was fetched and applied/);
+		expect(await h.t.db.one('SELECT count(*)::int AS n FROM pricebook_materials WHERE deleted_at IS NOT NULL')).toEqual({ n: 0 });
+		expect(await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'")).toEqual(cursor);
+	});
+
+	it('a dead execution is taken over once its lease expired, and its run is marked abandoned', async () => {
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		if (start.status !== 'started') throw new Error('expected a start');
+		await fetchStagedPage(deps, start.ref);
+		const later: RunDeps = { ...deps, now: () => new Date(Date.now() + DEFAULT_SETTINGS.leaseTtlMs + 60_000) };
+		const [next] = await runStaged(later, 'full', ['materials']);
+		expect(next.success).toBe(true);
+		const old = await h.t.db.one('SELECT status, error FROM sync_runs WHERE id = $1', [start.ref.runId]);
+		expect(old.status).toBe('failed');
+		expect(old.error).toMatch(/abandoned/);
+		await expect(fetchStagedPage(deps, { ...start.ref, page: 2 })).rejects.toThrow(/no longer running/);
+	});
+
+	it('a staged start while a library run of the same type is running reports busy', async () => {
+		h.sim.control.setFaults({ latencyMs: 40 });
+		const running = h.engine.run({ kind: 'full', entityType: 'materials' });
+		for (let i = 0; i < 200; i++) {
+			const { n } = await h.t.db.one("SELECT count(*)::int AS n FROM sync_runs WHERE status = 'running'");
+			if (n > 0) break;
+			await new Promise((r) => setTimeout(r, 10));
+		}
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		expect(start.status).toBe('busy');
+		expect((await running).status).toBe('succeeded');
+	});
+});
