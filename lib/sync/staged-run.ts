@@ -34,7 +34,7 @@ interface RunRow {
 	entity_type: EntityType;
 	status: string;
 	window_from: string | null;
-	details: { confirmMassDelete?: boolean; ranAsFullBecause?: string; mode?: string };
+	details: { confirmMassDelete?: boolean; ranAsFullBecause?: string; mode?: string; pageSize?: number };
 }
 
 interface StageRow {
@@ -64,14 +64,17 @@ function phaseCounts(tally: Tally): PhaseCounts {
 
 export async function startStagedRuns(
 	deps: RunDeps,
-	request: { entityTypes: readonly EntityType[]; kind: 'full' | 'incremental'; trigger?: string; confirmMassDelete?: boolean; since?: string },
+	request: { entityTypes: readonly EntityType[]; kind: 'full' | 'incremental'; trigger?: string; confirmMassDelete?: boolean; since?: string; pageSize?: number },
 ): Promise<StagedStart[]> {
 	const starts: StagedStart[] = [];
 	for (const entityType of request.entityTypes) starts.push(await startOne(deps, { ...request, entityType }));
 	return starts;
 }
 
-async function startOne(deps: RunDeps, request: { entityType: EntityType; kind: 'full' | 'incremental'; trigger?: string; confirmMassDelete?: boolean; since?: string }): Promise<StagedStart> {
+async function startOne(
+	deps: RunDeps,
+	request: { entityType: EntityType; kind: 'full' | 'incremental'; trigger?: string; confirmMassDelete?: boolean; since?: string; pageSize?: number },
+): Promise<StagedStart> {
 	const def = entityDefinition(request.entityType);
 	const trigger = request.trigger ?? 'n8n';
 	return deps.db.task('staged-start', async (t) => {
@@ -87,7 +90,12 @@ async function startOne(deps: RunDeps, request: { entityType: EntityType; kind: 
 			const kind = ranAsFullBecause ? 'full' : request.kind;
 			const state = await readSyncState(t, def.type);
 			const windowFrom = kind === 'incremental' ? (request.since ?? subtractSeconds(state.cursor_raw!, deps.settings.overlapSeconds)) : null;
-			const details = { mode: 'staged', confirmMassDelete: request.confirmMassDelete ?? false, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+			const details = {
+				mode: 'staged',
+				confirmMassDelete: request.confirmMassDelete ?? false,
+				pageSize: request.pageSize ?? deps.settings.pageSize,
+				...(ranAsFullBecause ? { ranAsFullBecause } : {}),
+			};
 			const runId = await startRun(t, { kind, entityType: def.type, trigger, dryRun: false, windowFrom, details }, now);
 			const lease = await t.tx((tx) => acquireLease(tx, def.type, runId, 'staged', now, deps.settings.leaseTtlMs));
 			if (!lease.granted) {
@@ -129,7 +137,7 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 		if (staged) return { ref, fetched: staged.item_count, hasMore: staged.has_more, totalCount: null };
 		const data = await deps.st.listPage(run.entity_type, {
 			page: ref.page,
-			pageSize: deps.settings.pageSize,
+			pageSize: run.details.pageSize ?? deps.settings.pageSize,
 			active: 'Any',
 			includeTotal: true,
 			...(run.window_from ? { modifiedOnOrAfter: run.window_from } : {}),

@@ -1,16 +1,14 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
-	type ICredentialTestFunctions,
-	type ICredentialsDecrypted,
 	type IExecuteFunctions,
-	type INodeCredentialTestResult,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { closeDb, connectDb } from '../../lib/db/connection';
+import { connectDb } from '../../lib/db/connection';
 import { migrate } from '../../lib/db/migrate';
+import { credentialTest } from '../shared/credential-tests';
 import { DATABASE_CREDENTIAL, dbConfigFromCredential } from '../shared/database';
 
 /** Creates or updates the pricebook schema. Every other node also migrates on first use; this one says so. */
@@ -38,24 +36,7 @@ export class PricebookSetup implements INodeType {
 		],
 	};
 
-	methods = {
-		credentialTest: {
-			async pricebookDatabaseTest(
-				this: ICredentialTestFunctions,
-				credential: ICredentialsDecrypted,
-			): Promise<INodeCredentialTestResult> {
-				const db = connectDb({ ...dbConfigFromCredential(credential.data ?? {}), max: 1, applicationName: 'pricebook-sync-credential-test' });
-				try {
-					await db.one('SELECT 1 AS ok');
-					return { status: 'OK', message: 'Connected to the pricebook database' };
-				} catch (error) {
-					return { status: 'Error', message: `Cannot connect: ${(error as Error).message}` };
-				} finally {
-					await closeDb(db);
-				}
-			},
-		},
-	};
+	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const credential = await this.getCredentials(DATABASE_CREDENTIAL);

@@ -1,5 +1,5 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { connectDb, type Db, type DbConfig } from '../../lib/db/connection';
+import { closeDb, connectDb, type Db, type DbConfig } from '../../lib/db/connection';
 import { migrate } from '../../lib/db/migrate';
 
 export const DATABASE_CREDENTIAL = 'pricebookDatabase';
@@ -32,4 +32,9 @@ export async function openDatabase(credential: ICredentialDataDecryptedObject): 
 		migrated.add(db);
 	}
 	return db;
+}
+
+/** Closes the pool opened for a credential (process shutdown, tests). */
+export async function closeDatabase(credential: ICredentialDataDecryptedObject): Promise<void> {
+	await closeDb(connectDb(dbConfigFromCredential(credential)));
 }

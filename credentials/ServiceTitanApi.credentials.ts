@@ -1,0 +1,54 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * ServiceTitan app credentials (OAuth client credentials). The nodes use the package's own client (token cache,
+ * retries, rate limit), so this credential only holds the values; its test is run by the nodes (testedBy).
+ */
+export class ServiceTitanApi implements ICredentialType {
+	name = 'serviceTitanApi';
+
+	displayName = 'ServiceTitan API';
+
+	icon = 'file:serviceTitanApi.svg' as const;
+
+	documentationUrl = 'https://developer.servicetitan.io/docs/get-going-manage-client-id-and-secret/';
+
+	properties: INodeProperties[] = [
+		{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '', required: true },
+		{ displayName: 'Client Secret', name: 'clientSecret', type: 'string', typeOptions: { password: true }, default: '', required: true },
+		{
+			displayName: 'App Key',
+			name: 'appKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'Sent as the ST-App-Key header with every call',
+		},
+		{ displayName: 'Tenant ID', name: 'tenantId', type: 'string', default: '', required: true, placeholder: '1234567890' },
+		{
+			displayName: 'Environment',
+			name: 'environment',
+			type: 'options',
+			options: [
+				{ name: 'Production', value: 'production' },
+				{ name: 'Integration (Sandbox)', value: 'integration' },
+			],
+			default: 'production',
+		},
+		{
+			displayName: 'Token URL Override',
+			name: 'authUrl',
+			type: 'string',
+			default: '',
+			description: 'Full token URL. Leave empty to use the environment\'s (only set it for a simulator or a proxy).',
+		},
+		{
+			displayName: 'API Base URL Override',
+			name: 'apiBaseUrl',
+			type: 'string',
+			default: '',
+			description: 'Scheme and host of the API, e.g. http://127.0.0.1:4010. Leave empty to use the environment\'s.',
+		},
+	];
+}

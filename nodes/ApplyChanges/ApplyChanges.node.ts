@@ -1,0 +1,45 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { applyStagedPage } from '../../lib/sync/staged-run';
+import { credentialTest } from '../shared/credential-tests';
+import { runDeps } from '../shared/context';
+import { perItem } from '../shared/items';
+import { readRunRef } from '../shared/run-ref';
+
+/** Creates, updates and soft-deletes local rows and pushes local edits, for one staged page. */
+export class ApplyChanges implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Apply Changes',
+		name: 'applyChanges',
+		icon: { light: 'file:applyChanges.svg', dark: 'file:applyChanges.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Apply non-conflicting changes',
+		description: 'Apply the non-conflicting changes of a staged page, both ways (bulk writes; pushes to ServiceTitan)',
+		defaults: { name: 'Apply Changes' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'pricebookDatabase', required: true, testedBy: 'pricebookDatabaseTest' },
+			{ name: 'serviceTitanApi', required: true, testedBy: 'serviceTitanApiTest' },
+		],
+		properties: [
+			{
+				displayName: 'Runs once per page: running it again for the same page applies and counts nothing twice',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+		],
+	};
+
+	methods = { credentialTest };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const deps = await runDeps(this);
+		return perItem(this, 1, async (_i, item) => {
+			const result = await applyStagedPage(deps, readRunRef(item.json), 'changes');
+			return [{ output: 0, json: { ...item.json, ...result.ref, applied: { ...result.counts }, appliedBefore: result.alreadyDone } }];
+		});
+	}
+}

@@ -1,0 +1,45 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { categorizeStagedPage } from '../../lib/sync/staged-run';
+import { credentialTest } from '../shared/credential-tests';
+import { runDeps } from '../shared/context';
+import { perItem } from '../shared/items';
+import { readRunRef } from '../shared/run-ref';
+
+/** The three-way comparison of a staged page: counts per category, nothing written. */
+export class CategorizeChanges implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Categorize Changes',
+		name: 'categorizeChanges',
+		icon: { light: 'file:categorizeChanges.svg', dark: 'file:categorizeChanges.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Compare ServiceTitan, local and base',
+		description: 'Sort the items of a staged page into newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts and noChange',
+		defaults: { name: 'Categorize Changes' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'pricebookDatabase', required: true, testedBy: 'pricebookDatabaseTest' },
+			{ name: 'serviceTitanApi', required: true, testedBy: 'serviceTitanApiTest' },
+		],
+		properties: [
+			{
+				displayName: 'Reports the categories of the page; Apply Changes and Store Conflicts decide again at write time, so an edit made in between is never overwritten',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+		],
+	};
+
+	methods = { credentialTest };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const deps = await runDeps(this);
+		return perItem(this, 1, async (_i, item) => {
+			const result = await categorizeStagedPage(deps, readRunRef(item.json));
+			return [{ output: 0, json: { ...item.json, ...result.ref, categorized: result.items, summary: result.summary } }];
+		});
+	}
+}

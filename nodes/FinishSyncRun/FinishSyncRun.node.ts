@@ -1,0 +1,42 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { finishStagedRun } from '../../lib/sync/staged-run';
+import { credentialTest } from '../shared/credential-tests';
+import { runDeps } from '../shared/context';
+import { perItem } from '../shared/items';
+import { readRunRef } from '../shared/run-ref';
+
+/** Ends a run: deletes what a complete full listing lacked, or pushes pending edits; records the outcome. */
+export class FinishSyncRun implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Finish Sync Run',
+		name: 'finishSyncRun',
+		icon: { light: 'file:finishSyncRun.svg', dark: 'file:finishSyncRun.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Finish and record the run',
+		description: 'Finish a sync run: soft-delete sweep (full) or pending pushes (incremental), cursor, ledger, lease',
+		defaults: { name: 'Finish Sync Run' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'pricebookDatabase', required: true, testedBy: 'pricebookDatabaseTest' },
+			{ name: 'serviceTitanApi', required: true, testedBy: 'serviceTitanApiTest' },
+		],
+		properties: [
+			{
+				displayName: 'Outputs the run summary (the same object as pricebook-sync --json prints per entity type)',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+		],
+	};
+
+	methods = { credentialTest };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const deps = await runDeps(this);
+		return perItem(this, 1, async (_i, item) => [{ output: 0, json: { ...(await finishStagedRun(deps, readRunRef(item.json))) } }]);
+	}
+}

@@ -1,0 +1,45 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { applyStagedPage } from '../../lib/sync/staged-run';
+import { credentialTest } from '../shared/credential-tests';
+import { runDeps } from '../shared/context';
+import { perItem } from '../shared/items';
+import { readRunRef } from '../shared/run-ref';
+
+/** Records the conflicts of one staged page (one open conflict per item; nothing overwritten on either side). */
+export class StoreConflicts implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Store Conflicts',
+		name: 'storeConflicts',
+		icon: { light: 'file:storeConflicts.svg', dark: 'file:storeConflicts.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Store conflicts for review',
+		description: 'Store the conflicts of a staged page for a person to resolve (refreshing open ones)',
+		defaults: { name: 'Store Conflicts' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'pricebookDatabase', required: true, testedBy: 'pricebookDatabaseTest' },
+			{ name: 'serviceTitanApi', required: true, testedBy: 'serviceTitanApiTest' },
+		],
+		properties: [
+			{
+				displayName: 'Runs once per page: running it again for the same page stores and counts nothing twice',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+		],
+	};
+
+	methods = { credentialTest };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const deps = await runDeps(this);
+		return perItem(this, 1, async (_i, item) => {
+			const result = await applyStagedPage(deps, readRunRef(item.json), 'conflicts');
+			return [{ output: 0, json: { ...item.json, ...result.ref, conflicts: { ...result.counts }, conflictsStoredBefore: result.alreadyDone } }];
+		});
+	}
+}

@@ -1,0 +1,24 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import type { Db } from '../../lib/db/connection';
+import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
+import type { StApi, SyncLog } from '../../lib/sync/ports';
+import { openDatabase } from './database';
+import { stClientFromCredential } from './servicetitan';
+
+export const ST_CREDENTIAL = 'serviceTitanApi';
+export const DB_CREDENTIAL = 'pricebookDatabase';
+
+/** The pricebook database of the node's credential, migrated on first use (advisory-locked). */
+export async function database(ctx: IExecuteFunctions): Promise<Db> {
+	return openDatabase(await ctx.getCredentials(DB_CREDENTIAL));
+}
+
+export async function serviceTitan(ctx: IExecuteFunctions): Promise<StApi> {
+	return stClientFromCredential(await ctx.getCredentials(ST_CREDENTIAL));
+}
+
+/** What the library's run functions need, from the node's two credentials; log lines go to n8n's logger. */
+export async function runDeps(ctx: IExecuteFunctions): Promise<RunDeps> {
+	const log: SyncLog = (level, message, fields) => ctx.logger[level](message, fields);
+	return { db: await database(ctx), st: await serviceTitan(ctx), now: () => new Date(), log, settings: { ...DEFAULT_SETTINGS } };
+}

@@ -1,0 +1,109 @@
+import type { IDataObject, INode, IWorkflowBase } from 'n8n-workflow';
+import { closeDatabase } from '../../nodes/shared/database';
+import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
+import { credentialsFor } from '../support/n8n-credentials';
+import { PACKAGE, runWorkflow, shutdownN8n } from '../support/n8n-harness';
+import { startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(60_000);
+
+let h: SyncHarness;
+beforeAll(async () => {
+	h = await startHarness();
+});
+afterAll(shutdownN8n);
+afterAll(async () => {
+	await closeDatabase(credentialsFor(h).pricebookDatabase);
+	closeServiceTitanClients();
+	await h.close();
+});
+
+/** Trigger → one node of ours, fed the given items. */
+function oneNode(type: string, parameters: IDataObject, extra: Partial<INode> = {}): IWorkflowBase {
+	return {
+		id: 'nodeTest',
+		name: 'node test',
+		active: false,
+		nodes: [
+			{ id: 't', name: 'Trigger', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position: [0, 0], parameters: {} },
+			{
+				id: 'n',
+				name: 'Node',
+				type: `${PACKAGE}.${type}`,
+				typeVersion: 1,
+				position: [200, 0],
+				parameters,
+				credentials: { pricebookDatabase: { id: 'db', name: 'db' }, serviceTitanApi: { id: 'st', name: 'st' } },
+				...extra,
+			},
+		],
+		connections: { Trigger: { main: [[{ node: 'Node', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+	} as unknown as IWorkflowBase;
+}
+
+const feed = (definition: IWorkflowBase, items: IDataObject[]) => runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Trigger', items } });
+
+describe('our nodes under n8n conventions', () => {
+	it.each([
+		['stFetchPage', { runId: 'seven' }, 'runId'],
+		['categorizeChanges', { runId: 3, entityType: 'widgets', kind: 'full', page: 1 }, 'entityType'],
+		['applyChanges', { runId: 3, entityType: 'materials', kind: 'sometimes', page: 1 }, 'kind'],
+		['storeConflicts', { runId: 3, entityType: 'materials', kind: 'full', page: 0 }, 'page'],
+		['finishSyncRun', {}, 'runId'],
+		['syncNextPage', { runId: 3, entityType: 'materials', kind: 'full', page: 1 }, 'hasMore'],
+	])('%s refuses a bad item with a NodeOperationError naming the item and the field', async (type, json, field) => {
+		const result = await feed(oneNode(type, {}), [json]);
+		const error = result.error as unknown as { name: string; message: string; description?: string; context?: { itemIndex?: number } };
+		expect(error).toBeDefined();
+		expect(error.name).toBe('NodeOperationError');
+		expect(error.context?.itemIndex).toBe(0);
+		expect(`${error.message} ${error.description ?? ''}`).toContain(field);
+	});
+
+	it('a failed item goes on as an error item when the node continues on fail, with pairedItem kept', async () => {
+		const result = await feed(oneNode('syncNextPage', {}, { onError: 'continueRegularOutput' } as Partial<INode>), [
+			{ runId: 5, entityType: 'materials', kind: 'full', page: 2, hasMore: true },
+			{ runId: 'bad' },
+			{ runId: 6, entityType: 'services', kind: 'incremental', page: 4, hasMore: false },
+		]);
+		expect(result.error).toBeUndefined();
+		const [task] = result.run.data.resultData.runData.Node;
+		const [more, done] = task.data!.main as { json: IDataObject; pairedItem: unknown }[][];
+		expect(more.map((i) => [i.json, i.pairedItem])).toEqual([
+			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3 }, { item: 0 }],
+			[expect.objectContaining({ error: expect.stringContaining('runId') }), { item: 1 }],
+		]);
+		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([[{ runId: 6, entityType: 'services', kind: 'incremental', page: 4 }, { item: 2 }]]);
+	});
+
+	it('a ServiceTitan failure surfaces as NodeApiError with its status; with HTTP answers it becomes a 502 body instead', async () => {
+		const start = await feed(oneNode('startSyncRun', { kind: 'full', entityTypes: ['equipment'], pageSize: 5000, trigger: 'test' }), [{}]);
+		const [ref] = start.last('Node');
+		expect(ref).toMatchObject({ entityType: 'equipment', page: 1 });
+		// 403 is not retried, so the failure comes back at once.
+		h.sim.control.setFaults({ errorRate: 1, errorStatus: 403 });
+		try {
+			const fetch = await feed(oneNode('stFetchPage', {}), [ref]);
+			const error = fetch.error as unknown as { name: string; httpCode: string; message: string; context?: { itemIndex?: number } };
+			expect(error.name).toBe('NodeApiError');
+			expect(error.httpCode).toBe('403');
+			expect(error.message).toMatch(/ServiceTitan/);
+			expect(error.context?.itemIndex).toBe(0);
+			const answer = await feed(oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'http' }), [{}]);
+			expect(answer.last('Node')[0]).toMatchObject({ statusCode: 502 });
+			const asItems = await feed(oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'items' }), [{}]);
+			expect((asItems.last('Node')[0].results as IDataObject[])[0]).toMatchObject({ success: false, status: 'failed' });
+		} finally {
+			h.sim.control.clearFaults();
+		}
+		const finish = await feed(oneNode('finishSyncRun', {}), [ref]);
+		expect(finish.last('Node')[0]).toMatchObject({ success: false, message: expect.stringMatching(/before every page/) });
+	});
+
+	it('Pricebook Setup migrates the schema and is idempotent', async () => {
+		const first = await feed(oneNode('pricebookSetup', {}), [{}]);
+		expect(first.error).toBeUndefined();
+		expect(first.last('Node')[0]).toMatchObject({ applied: [], current: expect.stringMatching(/^\d{4}_/) });
+	});
+});

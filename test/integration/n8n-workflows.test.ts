@@ -1,0 +1,224 @@
+import * as path from 'node:path';
+import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
+import { closeDatabase } from '../../nodes/shared/database';
+import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
+import { startStagedRuns } from '../../lib/sync/staged-run';
+import { DEFAULT_SETTINGS } from '../../lib/sync/run-types';
+import { credentialsFor } from '../support/n8n-credentials';
+import { loadWorkflow, runWorkflow, shutdownN8n, type WorkflowRun } from '../support/n8n-harness';
+import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(120_000);
+
+const WORKFLOWS = path.resolve(__dirname, '../../workflows');
+const wf = (name: string) => loadWorkflow(path.join(WORKFLOWS, name));
+
+/** The scheduled flows with a small page size, so the page loop turns several times on the test data. */
+function withPageSize(definition: IWorkflowBase, pageSize: number): IWorkflowBase {
+	return { ...definition, nodes: definition.nodes.map((n) => (n.type.endsWith('.startSyncRun') ? { ...n, parameters: { ...n.parameters, pageSize } } : n)) };
+}
+
+const TABLES = ['pricebook_categories', 'pricebook_services', 'pricebook_materials', 'pricebook_equipment'];
+const SNAPSHOT = (table: string) =>
+	`SELECT id, to_jsonb(t) - 'created_at' - 'updated_at' - 'last_synced_at' - 'deleted_at' - 'category_uuid' - 'row_version' - 'conflict_data' AS row
+	 FROM ${table} t ORDER BY id`;
+
+async function snapshot(h: SyncHarness) {
+	const out: Record<string, unknown[]> = {};
+	for (const table of TABLES) out[table] = await h.t.db.any(SNAPSHOT(table));
+	return out;
+}
+
+let h: SyncHarness;
+let other: SyncHarness | undefined;
+afterAll(shutdownN8n);
+afterEach(async () => {
+	for (const x of [h, other]) {
+		if (!x) continue;
+		await closeDatabase(credentialsFor(x).pricebookDatabase);
+		await x.close();
+	}
+	other = undefined;
+	closeServiceTitanClients();
+});
+
+const run = (name: string | IWorkflowBase, trigger: { node: string; items: IDataObject[] }) =>
+	runWorkflow(typeof name === 'string' ? wf(name) : name, { credentials: credentialsFor(h), trigger });
+const schedule = { node: 'Schedule', items: [{ timestamp: '2026-11-25T02:00:00.000Z' }] };
+
+function finished(result: WorkflowRun): IDataObject[] {
+	return [...result.outputs('Finish Sync Run (categories)'), ...result.outputs('Finish Sync Run (services, materials, equipment)')].flatMap((o) => o[0].map((i) => i.json));
+}
+
+describe('scheduled workflows in n8n\'s engine', () => {
+	it('incremental: categories first, then the other three types page by page, and the same end state as the library', async () => {
+		// Both simulators on one fixed clock, so they serve identical data.
+		const sim = { now: () => Date.parse('2026-11-25T08:00:00Z') };
+		h = await startHarness({ sim });
+		const result = await run(withPageSize(wf('pricebook-incremental-sync.json'), 7), schedule);
+		expect(result.error).toBeUndefined();
+		const results = finished(result);
+		expect(results.map((r) => r.entityType).sort()).toEqual(['categories', 'equipment', 'materials', 'services']);
+		for (const r of results) expect(r).toMatchObject({ success: true, kind: 'full', ranAsFullBecause: expect.stringMatching(/no incremental cursor/) });
+		// The loop turned: ST Fetch Page ran once per page of every type.
+		const pages = await h.t.db.one<{ n: number }>('SELECT sum(pages_read)::int AS n FROM sync_runs');
+		expect(result.outputs('ST Fetch Page (services, materials, equipment)').length).toBeGreaterThan(3);
+		expect(pages.n).toBeGreaterThan(8);
+		// Categories finished before any other type started.
+		const order = await h.t.db.one(
+			`SELECT max(finished_at) FILTER (WHERE entity_type = 'categories') AS cats_done, min(started_at) FILTER (WHERE entity_type <> 'categories') AS others_start FROM sync_runs`,
+		);
+		expect(order.cats_done.getTime()).toBeLessThanOrEqual(order.others_start.getTime());
+		// No pricebook row travelled through n8n: every node output is a run reference or a summary.
+		for (const [name, tasks] of Object.entries(result.run.data.resultData.runData)) {
+			for (const task of tasks) for (const items of task.data?.main ?? []) expect({ name, n: (items ?? []).length <= 3 }).toEqual({ name, n: true });
+		}
+
+		other = await startHarness({ sim });
+		await other.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
+		expect(await snapshot(h)).toEqual(await snapshot(other));
+
+		// A second scheduled run is a real incremental run and changes nothing.
+		const again = finished(await run(withPageSize(wf('pricebook-incremental-sync.json'), 7), schedule));
+		for (const r of again) expect(r).toMatchObject({ kind: 'incremental', success: true, itemsSynced: 0, itemsPushed: 0, conflictsDetected: 0 });
+	});
+
+	it('incremental: an ST edit comes in, a Retool edit goes out, a both-sides edit becomes a conflict', async () => {
+		h = await startHarness();
+		await h.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
+		const [a, b, c] = h.sim.control.listIds('materials');
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', a, { price: 101 });
+		h.sim.control.updateItem('materials', c, { price: 303 });
+		await retoolUpdate(h.t, 'pricebook_materials', b, { price: 202 });
+		await retoolUpdate(h.t, 'pricebook_materials', c, { price: 333 });
+		const results = finished(await run('pricebook-incremental-sync.json', schedule));
+		const materials = results.find((r) => r.entityType === 'materials')!;
+		expect(materials).toMatchObject({ kind: 'incremental', itemsSynced: 1, itemsPushed: 1, conflictsDetected: 1 });
+		expect((await h.t.db.one('SELECT price FROM pricebook_materials WHERE id = $1', [a])).price).toBe('101');
+		expect(h.sim.control.getItem('materials', b)!.price).toBe(202);
+		expect((await h.t.db.one('SELECT sync_status FROM pricebook_materials WHERE id = $1', [c])).sync_status).toBe('conflict');
+	});
+
+	it('full: soft-deletes what ServiceTitan deleted, like the library run', async () => {
+		h = await startHarness();
+		await run('pricebook-full-sync.json', schedule);
+		const gone = h.sim.control.listIds('equipment')[0];
+		h.sim.control.deleteItem('equipment', gone);
+		const results = finished(await run(withPageSize(wf('pricebook-full-sync.json'), 5), schedule));
+		expect(results.find((r) => r.entityType === 'equipment')).toMatchObject({ kind: 'full', success: true, summary: { deletedInST: 1 } });
+		expect((await h.t.db.one('SELECT deleted_in_st FROM pricebook_equipment WHERE id = $1', [gone])).deleted_in_st).toBe(true);
+	});
+
+	it('a type whose run is busy is skipped; the next types still run', async () => {
+		h = await startHarness();
+		const deps = { db: h.t.db, st: h.client, now: () => new Date(), log: () => undefined, settings: DEFAULT_SETTINGS };
+		const [held] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['categories'] });
+		expect(held.status).toBe('started');
+		const result = await run('pricebook-incremental-sync.json', schedule);
+		expect(result.last('Start Sync Run (categories)', 1)).toEqual([expect.objectContaining({ entityType: 'categories', status: 'busy' })]);
+		expect(finished(result).map((r) => r.entityType).sort()).toEqual(['equipment', 'materials', 'services']);
+	});
+});
+
+/** What Retool gets back: the Respond to Webhook node's status code and body. */
+async function call(file: string, request: { params?: IDataObject; body?: unknown; query?: IDataObject }) {
+	const result = await run(file, { node: 'Webhook', items: [{ headers: { 'x-pricebook-key': 'set-in-n8n' }, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? {} } as IDataObject] });
+	expect(result.error).toBeUndefined();
+	const [answer] = result.last('Respond to Retool');
+	return answer.response as { statusCode: number; body: IDataObject };
+}
+
+describe('webhook workflows in n8n\'s engine', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	it('POST full and incremental answer 200 with the run summary, 400 naming a bad field', async () => {
+		const full = await call('pricebook-webhook-full.json', { body: { entityType: 'materials' } });
+		expect(full.statusCode).toBe(200);
+		expect((full.body.results as IDataObject[])[0]).toMatchObject({ entityType: 'materials', kind: 'full', success: true });
+		const inc = await call('pricebook-webhook-incremental.json', { body: {} });
+		expect(inc.statusCode).toBe(200);
+		expect((inc.body.results as IDataObject[]).map((r) => r.entityType)).toEqual(['categories', 'services', 'materials', 'equipment']);
+		for (const [body, field] of [
+			[{ entityType: 'widgets' }, 'entityType'],
+			[{ dryRun: 'yes' }, 'dryRun'],
+			[{ since: 'last week' }, 'since'],
+			[{ entityType: 'materials', extra: 1 }, 'extra'],
+			['{not json', 'body'],
+			[[1, 2], 'body'],
+		] as const) {
+			const bad = await call('pricebook-webhook-incremental.json', { body });
+			expect({ body, statusCode: bad.statusCode, field: bad.body.field }).toEqual({ body, statusCode: 400, field });
+		}
+	});
+
+	it('POST full answers 409 while a run of the same type holds the lease, and writes nothing', async () => {
+		const deps = { db: h.t.db, st: h.client, now: () => new Date(), log: () => undefined, settings: DEFAULT_SETTINGS };
+		await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		const busy = await call('pricebook-webhook-full.json', { body: { entityType: 'materials' } });
+		expect(busy.statusCode).toBe(409);
+		expect(busy.body.reason).toBe('busy');
+		expect(await h.t.db.one('SELECT count(*)::int AS n FROM pricebook_materials')).toEqual({ n: 0 });
+	});
+
+	it('POST entity/:type/:id syncs one item; bad type or id → 400, unknown item → 404', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const id = h.sim.control.listIds('materials')[4];
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { displayName: 'Saved in Retool, checked now' });
+		const ok = await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: String(id) } });
+		expect(ok.statusCode).toBe(200);
+		expect((ok.body.results as IDataObject[])[0]).toMatchObject({ kind: 'entity', summary: { modifiedInSTOnly: 1 } });
+		expect((await h.t.db.one('SELECT display_name FROM pricebook_materials WHERE id = $1', [id])).display_name).toBe('Saved in Retool, checked now');
+		for (const [params, field] of [
+			[{ type: 'gizmos', id: '1' }, 'type'],
+			[{ type: 'materials', id: '-5' }, 'id'],
+			[{ type: 'materials', id: "1; DROP TABLE pricebook_materials" }, 'id'],
+		] as const) {
+			const bad = await call('pricebook-webhook-entity.json', { params });
+			expect({ params, statusCode: bad.statusCode, field: bad.body.field }).toEqual({ params, statusCode: 400, field });
+		}
+		const missing = await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '424242' } });
+		expect(missing.statusCode).toBe(404);
+	});
+
+	it('POST resolve-conflict/:id resolves (200), then says already resolved; unknown id → 404; stale → 409; bad body → 400', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const [x, y] = h.sim.control.listIds('materials');
+		h.sim.control.advanceClock(60_000);
+		for (const id of [x, y]) {
+			h.sim.control.updateItem('materials', id, { price: 11 });
+			await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+		}
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		const conflictOf = async (id: number) => (await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).id as number;
+		const cx = await conflictOf(x);
+
+		const bad = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_local' } });
+		expect(bad).toMatchObject({ statusCode: 400, body: { field: 'resolvedBy' } });
+		const invalidMerge = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'merged', resolvedBy: 'ann', mergedData: '{"price": "lots"}' } });
+		expect(invalidMerge).toMatchObject({ statusCode: 400, body: { field: 'mergedData.price' } });
+		const ok = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_local', resolvedBy: 'ann@perfectcatch' } });
+		expect(ok).toMatchObject({ statusCode: 200, body: { result: { status: 'resolved', resolution: 'use_local', resolvedBy: 'ann@perfectcatch' } } });
+		expect(h.sim.control.getItem('materials', x)!.price).toBe(12.5);
+		const again = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_st', resolvedBy: 'bob' } });
+		expect(again).toMatchObject({ statusCode: 200, body: { result: { status: 'already_resolved' } } });
+		expect(await call('pricebook-webhook-resolve-conflict.json', { params: { id: '999999' }, body: { resolution: 'use_st', resolvedBy: 'ann' } })).toMatchObject({ statusCode: 404 });
+
+		const cy = await conflictOf(y);
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', y, { price: 14 });
+		const stale = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cy) }, body: { resolution: 'use_local', resolvedBy: 'ann' } });
+		expect(stale).toMatchObject({ statusCode: 409, body: { reason: 'stale' } });
+		expect(h.sim.control.getItem('materials', y)!.price).toBe(14);
+	});
+
+	it('GET status answers 200 with the SyncStatus and the open conflicts', async () => {
+		await h.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
+		const status = await call('pricebook-webhook-status.json', {});
+		expect(status.statusCode).toBe(200);
+		expect(status.body).toMatchObject({ health: 'green', materials: { total: expect.any(Number) }, conflicts: [] });
+	});
+});
