@@ -1,4 +1,4 @@
-import type { Task } from './pricebook-store';
+import { bound, inChunks, WRITE_CHUNK, type Task } from './pricebook-store';
 
 export type RunKind = 'full' | 'incremental' | 'entity' | 'resolution' | 'vendor_import';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'busy';
@@ -76,13 +76,17 @@ export interface ChangeLogEntry {
 }
 
 export async function logChanges(t: Task, runId: number | null, entityType: string, entries: readonly ChangeLogEntry[], now: Date): Promise<void> {
-	if (entries.length === 0) return;
-	await t.none(
-		`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, changed_at)
-		 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, $4
-		 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb)`,
-		[runId, entityType, JSON.stringify(entries.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))), now],
-	);
+	// Bound, not formatted, and in chunks: a full page's entries are MB of JSON (see `bound` and WRITE_CHUNK).
+	await inChunks(entries, WRITE_CHUNK, async (chunk) => {
+		await t.none(
+			bound(
+				`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, changed_at)
+				 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, $4
+				 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb)`,
+				[runId, entityType, JSON.stringify(chunk.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))), now],
+			),
+		);
+	});
 }
 
 export interface ErrorLogEntry {

@@ -145,10 +145,22 @@ export function pick(record: CanonicalRecord, columns: readonly string[]): Canon
 
 /** The ST fields that are not synced columns, kept as they came in `st_data` (read-only on our side). */
 export function stExtraData(def: EntityDefinition, record: Record<string, unknown>): Record<string, unknown> {
-	const synced = new Set([...def.fields.map((f) => f.st), 'id', ...(def.dropFromStData ?? [])]);
+	const synced = syncedStKeys(def);
 	const out: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(record)) if (!synced.has(key)) out[key] = value;
+	for (const key in record) if (!synced.has(key) && Object.prototype.hasOwnProperty.call(record, key)) out[key] = record[key];
 	return out;
+}
+
+/** Per definition, once: stExtraData runs for every record of every page. */
+const syncedKeysByDef = new WeakMap<EntityDefinition, ReadonlySet<string>>();
+
+function syncedStKeys(def: EntityDefinition): ReadonlySet<string> {
+	let keys = syncedKeysByDef.get(def);
+	if (!keys) {
+		keys = new Set([...def.fields.map((f) => f.st), 'id', ...(def.dropFromStData ?? [])]);
+		syncedKeysByDef.set(def, keys);
+	}
+	return keys;
 }
 
 /**

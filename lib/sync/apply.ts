@@ -5,15 +5,17 @@ import { openConflictsFor, upsertConflicts, type ConflictWrite, type OpenConflic
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
 import {
+	inChunks,
 	insertFromSt,
 	markConflicts,
-	readRowsByIds,
+	readSyncRowsByIds,
 	rebaseOnly,
 	recordPushErrors,
 	recordSeen,
 	refreshStMeta,
 	softDelete,
 	updateFromSt,
+	WRITE_CHUNK,
 	type StoredRow,
 	type StWrite,
 	type Task,
@@ -140,7 +142,7 @@ export async function processBatch(
 	let ids = items.map((i) => i.id);
 	const pushes: Pending[] = [];
 	for (let attempt = 0; attempt < 3 && ids.length > 0; attempt++) {
-		const rows = await readRowsByIds(t, def.table, ids);
+		const rows = await readSyncRowsByIds(t, def, ids);
 		const conflicts = await openConflictsFor(t, def.type, ids);
 		const rowById = new Map(rows.map((r) => [r.id, r]));
 		const conflictById = new Map(conflicts.map((c) => [c.entity_id, c]));
@@ -185,15 +187,18 @@ async function applyDecisions(scope: RunScope, tx: Task, pending: readonly Pendi
 	const changes: ChangeLogEntry[] = [];
 	const missed: number[] = [];
 
+	// Each chunk's write payloads are built only when that chunk is written (see WRITE_CHUNK).
 	const inserts = by('insert');
-	const inserted = new Set(await insertFromSt(tx, def.table, columns, inserts.map((p) => stWrite(def, p.st!)), now));
+	const inserted = new Set(await inChunks(inserts, WRITE_CHUNK, (chunk) => insertFromSt(tx, def.table, columns, chunk.map((p) => stWrite(def, p.st!)), now)));
 	for (const p of inserts) {
 		if (inserted.has(p.decision.id)) changes.push({ entityId: p.decision.id, action: 'created', before: null, after: p.st!.canonical });
 		else missed.push(p.decision.id);
 	}
 
 	const updates = pending.filter((p) => ['update_from_st', 'undelete', 'rebase'].includes(p.decision.action));
-	const updated = new Set(await updateFromSt(tx, def.table, columns, updates.map((p) => stWrite(def, p.st!, p.local!.rowVersion)), now));
+	const updated = new Set(
+		await inChunks(updates, WRITE_CHUNK, (chunk) => updateFromSt(tx, def.table, columns, chunk.map((p) => stWrite(def, p.st!, p.local!.rowVersion)), now)),
+	);
 	for (const p of updates) {
 		if (!updated.has(p.decision.id)) {
 			missed.push(p.decision.id);
@@ -208,7 +213,7 @@ async function applyDecisions(scope: RunScope, tx: Task, pending: readonly Pendi
 		});
 	}
 
-	await refreshStMeta(tx, def.table, by('refresh_meta').map((p) => stWrite(def, p.st!)));
+	await inChunks(by('refresh_meta'), WRITE_CHUNK, (chunk) => refreshStMeta(tx, def.table, chunk.map((p) => stWrite(def, p.st!))));
 
 	const deletes = by('soft_delete');
 	const deleted = new Set(await softDelete(tx, def.table, deletes.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion })), now));
