@@ -1,3 +1,8 @@
+import * as path from 'node:path';
+import type { RunResult } from '../../lib/sync/runs';
+import { closeDatabase } from '../../nodes/shared/database';
+import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
+import { loadWorkflow, runWorkflow, shutdownN8n } from '../../test/support/n8n-harness';
 import { runJob } from '../child';
 import { ENTITY, startSim, type BenchContext } from '../context';
 import { round, spread, type Spread } from '../stats';
@@ -5,28 +10,32 @@ import type { ModuleStepFn } from '../worker';
 
 /**
  * Case 6: the full-sync workflow (workflows/pricebook-full-sync.json) run in-process by n8n's engine at the
- * reference size, as a ratio to the library's full sync (target: at most 2x).
- *
- * NOT MEASURED YET: the in-process n8n runner (test/support/n8n-harness.ts) is being built. The benchmark prints
- * `"n8n": { "status": "not measured yet" }` and never a figure until this file says how to run the workflow.
- *
- * To plug it in, replace `runN8nFullSync` below with the function that runs the workflow once against the given
- * database and simulator (it runs in a fresh worker process, so its peak RSS is its own), e.g.:
- *
- *   export const runN8nFullSync: ModuleStepFn | null = async ({ db, st }) => {
- *     const run = await runWorkflow(loadWorkflow('workflows/pricebook-full-sync.json'), {
- *       credentials: { pricebookDatabase: { connectionString: db }, serviceTitanApi: { ...st } },  // whatever the harness takes
- *     });
- *     // Return the run's summary for materials if the workflow reports one: the case then checks it (N new items).
- *     return { result: { status: 'succeeded', kind: 'full', summary, itemsSynced, itemsPushed: 0, errors: 0 } };
- *   };
- *
- * Nothing else needs to change: `measureN8nFullSync` (called by run.ts with the library's median) starts a fresh
- * simulator and database per run, runs the step `runs` times, checks the result when one is returned, and
- * reports the median wall time, the peak RSS and the ratio to the library path. The simulator holds only a few
- * categories, services and equipment (see startSim), so a workflow that syncs every type still times materials.
+ * reference size, as a ratio to the library's full sync (target: at most 2x). The workflow runs through the same
+ * harness the workflow tests use (n8n-core's WorkflowExecute, our nodes as n8n loads them), in a fresh worker
+ * process per run, so its peak RSS is its own. The simulator holds only a few categories, services and equipment
+ * (see startSim), so a workflow that syncs every type still times materials.
  */
-export const runN8nFullSync: ModuleStepFn | null = null;
+export const runN8nFullSync: ModuleStepFn | null = async ({ db, st }) => {
+	const credentials = {
+		pricebookDatabase: { connectionString: db, ssl: 'disable' },
+		serviceTitanApi: { ...st, authUrl: st.authUrl ?? '', apiBaseUrl: st.apiBaseUrl ?? '' },
+	};
+	try {
+		const run = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../../workflows/pricebook-full-sync.json')), {
+			credentials,
+			trigger: { node: 'Schedule', items: [{}] },
+		});
+		if (run.error) throw run.error;
+		const finished = run.outputs('Finish Sync Run (services, materials, equipment)').flatMap((o) => o[0].map((i) => i.json as unknown as RunResult));
+		const materials = finished.find((r) => r.entityType === ENTITY);
+		if (!materials) throw new Error('the workflow finished no materials run');
+		return { result: { ...materials, kind: materials.kind } };
+	} finally {
+		await closeDatabase(credentials.pricebookDatabase);
+		closeServiceTitanClients();
+		shutdownN8n();
+	}
+};
 
 export type N8nFigures =
 	| { status: 'not measured yet'; why: string; target: string }

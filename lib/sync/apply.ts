@@ -133,7 +133,7 @@ function inPhase(decision: Decision, phase: BatchPhase): boolean {
 export async function processBatch(
 	scope: RunScope,
 	items: readonly { id: number; st: StItem | null }[],
-	options: { recordSeen?: boolean; phase?: BatchPhase } = {},
+	options: { recordSeen?: boolean; phase?: BatchPhase; outOfPhase?: number[] } = {},
 ): Promise<void> {
 	const phase = options.phase ?? 'all';
 	const { def, t } = scope;
@@ -155,7 +155,11 @@ export async function processBatch(
 				const decision = categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null });
 				return { decision, st, local };
 			})
-			.filter((p) => inPhase(p.decision, phase));
+			.filter((p) => {
+				if (inPhase(p.decision, phase)) return true;
+				options.outOfPhase?.push(p.decision.id);
+				return false;
+			});
 		if (scope.dryRun) {
 			for (const p of pending) scope.tally.count(p.decision);
 			return;

@@ -45,6 +45,7 @@ interface StageRow {
 	max_modified_on: string | null;
 	applied: PhaseCounts | null;
 	conflicts_stored: PhaseCounts | null;
+	conflict_ids: (number | string)[] | null;
 }
 
 export interface PhaseCounts {
@@ -145,7 +146,7 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 		const { items, maxModifiedOn, ids } = await pageItems(scope, data.data);
 		await t.tx(async (tx) => {
 			await tx.none(
-				`INSERT INTO sync_page_stage (run_id, page, records, item_count, has_more, max_modified_on) VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+				`INSERT INTO sync_page_stage (run_id, page, records, item_count, has_more, max_modified_on) VALUES ($1, $2, $3::json, $4, $5, $6)
 				 ON CONFLICT (run_id, page) DO NOTHING`,
 				[run.id, ref.page, JSON.stringify(items.map((i) => i.record)), data.data.length, data.hasMore, maxModifiedOn],
 			);
@@ -157,12 +158,24 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 	});
 }
 
-async function stagedItems(scope: RunScope, t: Task, ref: StagedRunRef): Promise<{ stage: StageRow; items: StItem[] }> {
-	const stage = await t.oneOrNone<StageRow>('SELECT * FROM sync_page_stage WHERE run_id = $1 AND page = $2', [ref.runId, ref.page]);
+/** The staged records of a page (or of some of its ids), validated again only to rebuild canonical forms. */
+async function stagedItems(scope: RunScope, t: Task, ref: StagedRunRef, onlyIds?: readonly number[]): Promise<StItem[]> {
+	const records = await t.any<{ r: StRecord }>(
+		`SELECT r FROM sync_page_stage s, json_array_elements(s.records) r
+		 WHERE s.run_id = $1 AND s.page = $2 AND ($3::bigint[] IS NULL OR (r ->> 'id')::bigint = ANY($3::bigint[]))`,
+		[ref.runId, ref.page, onlyIds ?? null],
+	);
+	// Logged when fetched; a dry scope here logs nothing twice.
+	return prepareStItems({ ...scope, dryRun: true }, records.map((x) => x.r));
+}
+
+async function stageState(t: Task, ref: StagedRunRef): Promise<Omit<StageRow, 'records'>> {
+	const stage = await t.oneOrNone<Omit<StageRow, 'records'>>(
+		'SELECT page, item_count, has_more, max_modified_on, applied, conflicts_stored, conflict_ids FROM sync_page_stage WHERE run_id = $1 AND page = $2',
+		[ref.runId, ref.page],
+	);
 	if (!stage) throw new Error(`page ${ref.page} of run ${ref.runId} was not fetched: run ST Fetch Page first`);
-	// Validated when fetched; validated again here only to rebuild canonical forms (no error is logged twice).
-	const items = await prepareStItems({ ...scope, dryRun: true }, stage.records);
-	return { stage, items };
+	return stage;
 }
 
 /** What each item of a staged page would become, without writing anything (the categorize step). */
@@ -170,24 +183,42 @@ export async function categorizeStagedPage(deps: RunDeps, ref: StagedRunRef): Pr
 	return deps.db.task('staged-categorize', async (t) => {
 		const tally = new Tally(false);
 		const { scope } = await openRun(deps, t, ref, tally);
-		const { items } = await stagedItems(scope, t, ref);
+		await stageState(t, ref);
+		const items = await stagedItems(scope, t, ref);
 		await processBatch({ ...scope, dryRun: true }, items.map((i) => ({ id: i.id, st: i })));
 		return { ref, summary: tally.summary, items: items.length };
 	});
 }
 
-/** Applies one phase of a staged page: 'changes' (create, update, delete, push) or 'conflicts'. Done once per page. */
+/**
+ * Applies one phase of a staged page, once: 'changes' (create, update, soft-delete, push), which also notes the
+ * items it left as conflicts, then 'conflicts', which decides just those again and stores them. Running a phase
+ * again returns what it did the first time.
+ */
 export async function applyStagedPage(deps: RunDeps, ref: StagedRunRef, phase: Exclude<BatchPhase, 'all'>): Promise<{ ref: StagedRunRef; counts: PhaseCounts; alreadyDone: boolean }> {
 	const column = phase === 'changes' ? 'applied' : 'conflicts_stored';
 	return deps.db.task('staged-apply', async (t) => {
 		const tally = new Tally(false);
 		const { scope } = await openRun(deps, t, ref, tally);
-		const { stage, items } = await stagedItems(scope, t, ref);
+		const stage = await stageState(t, ref);
 		const done = stage[column];
 		if (done) return { ref, counts: done, alreadyDone: true };
-		await processBatch(scope, items.map((i) => ({ id: i.id, st: i })), { phase });
+		const outOfPhase: number[] = [];
+		// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
+		const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
+		if (onlyIds === undefined || onlyIds.length > 0) {
+			const items = await stagedItems(scope, t, ref, onlyIds);
+			await processBatch(scope, items.map((i) => ({ id: i.id, st: i })), { phase, outOfPhase });
+		}
 		const counts = phaseCounts(tally);
-		await t.none('UPDATE sync_page_stage SET $3:name = $4, $5:name = now() WHERE run_id = $1 AND page = $2', [ref.runId, ref.page, column, counts, `${column}_at`]);
+		await t.none('UPDATE sync_page_stage SET $3:name = $4, $5:name = now(), conflict_ids = COALESCE($6::bigint[], conflict_ids) WHERE run_id = $1 AND page = $2', [
+			ref.runId,
+			ref.page,
+			column,
+			counts,
+			`${column}_at`,
+			phase === 'changes' ? outOfPhase : null,
+		]);
 		return { ref, counts, alreadyDone: false };
 	});
 }
@@ -204,9 +235,9 @@ export async function finishStagedRun(deps: RunDeps, ref: StagedRunRef): Promise
 		const tally = new Tally(false);
 		const { run, scope } = await openRun(deps, t, ref, tally);
 		const def = scope.def;
-		const stages = await t.any<Omit<StageRow, 'records'> & { ids: number[] }>(
+		const stages = await t.any<Omit<StageRow, 'records' | 'conflict_ids'> & { ids: number[] }>(
 			`SELECT page, item_count, has_more, max_modified_on, applied, conflicts_stored,
-			   ARRAY(SELECT (r ->> 'id')::bigint FROM jsonb_array_elements(records) r) AS ids
+			   ARRAY(SELECT (r ->> 'id')::bigint FROM json_array_elements(records) r) AS ids
 			 FROM sync_page_stage WHERE run_id = $1 ORDER BY page`,
 			[run.id],
 		);

@@ -11,8 +11,9 @@ ALTER TABLE sync_state
 CREATE TABLE sync_page_stage (
   run_id BIGINT NOT NULL REFERENCES sync_runs (id) ON DELETE CASCADE,
   page INTEGER NOT NULL CHECK (page >= 1),
-  -- Valid records only; invalid ones were logged when the page was fetched.
-  records JSONB NOT NULL,
+  -- Valid records only; invalid ones were logged when the page was fetched. JSON (text), not JSONB: written
+  -- once and read back whole, so PostgreSQL's binary form would only cost a parse each way.
+  records JSON NOT NULL,
   item_count INTEGER NOT NULL,
   has_more BOOLEAN NOT NULL,
   max_modified_on TEXT,
@@ -22,5 +23,7 @@ CREATE TABLE sync_page_stage (
   applied JSONB,
   conflicts_stored_at TIMESTAMPTZ,
   conflicts_stored JSONB,
+  -- Ids the changes phase left to the conflicts phase (null until it ran).
+  conflict_ids BIGINT[],
   PRIMARY KEY (run_id, page)
 );
