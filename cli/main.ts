@@ -9,6 +9,7 @@ import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-
 import { conflictsCommand, logsCommand, statusCommand } from './commands/reporting';
 import { resolveCommand } from './commands/resolve';
 import { startCommand } from './commands/start';
+import { vendorPricesCommand } from './commands/vendor-prices';
 
 export interface Command {
 	name: string;
@@ -27,6 +28,7 @@ export const commands: Command[] = [
 	conflictsCommand,
 	statusCommand,
 	logsCommand,
+	vendorPricesCommand,
 	startCommand,
 ];
 

@@ -32,6 +32,7 @@ import { StFetchPage } from '../../nodes/StFetchPage/StFetchPage.node';
 import { StoreConflicts } from '../../nodes/StoreConflicts/StoreConflicts.node';
 import { SyncNextPage } from '../../nodes/SyncNextPage/SyncNextPage.node';
 import { SyncStatus } from '../../nodes/SyncStatus/SyncStatus.node';
+import { VendorPriceImport } from '../../nodes/VendorPriceImport/VendorPriceImport.node';
 import { baseNodeStandIns } from './n8n-base-standins';
 
 /**
@@ -54,6 +55,7 @@ const ourNodes: INodeType[] = [
 	new PricebookSync(),
 	new ResolveConflict(),
 	new SyncStatus(),
+	new VendorPriceImport(),
 ];
 
 class NodeTypeRegistry implements INodeTypes {

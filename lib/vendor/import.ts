@@ -1,0 +1,206 @@
+import type { Db } from '../db/connection';
+import { finishRun, logErrors, recordBusyRun, startRun, type ErrorLogEntry, type RunProgress } from '../db/ledger';
+import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
+import { inChunks, WRITE_CHUNK, type Task } from '../db/pricebook-store';
+import { loadVendorConfig, vendorConfigFor, type VendorConfig } from './config';
+import { FeedFormatError, parseFeed, type BadRow, type FeedRow } from './feed';
+import { matchSkus, type Unmatched } from './match';
+
+/**
+ * Imports one vendor's price feed into vendor_prices (local only: nothing here talks to ServiceTitan). Runs under
+ * the vendor-import advisory lock so two imports cannot interleave their writes, is recorded in the run ledger,
+ * and is idempotent: a row is written only when a value differs, and only a price change adds history.
+ */
+export interface VendorImportOptions {
+	vendor: string;
+	/** The feed's text (CSV or a JSON array). */
+	content: string;
+	format?: 'csv' | 'json';
+	dryRun?: boolean;
+	trigger?: string;
+	/** Where the feed came from (file name or URL without query), kept in the run's details. */
+	source?: string;
+	vendors?: Record<string, VendorConfig>;
+	/** How long to wait for another import to finish before reporting busy. */
+	lockWaitMs?: number;
+	now?: Date;
+}
+
+export interface VendorImportResult {
+	vendor: string;
+	runId: number | null;
+	dryRun: boolean;
+	status: 'succeeded' | 'failed' | 'busy';
+	success: boolean;
+	error: string | null;
+	format: 'csv' | 'json' | null;
+	rowsRead: number;
+	inserted: number;
+	updated: number;
+	priceChanges: number;
+	unchanged: number;
+	matchedBy: { existing: number; stVendorData: number };
+	unmatched: Unmatched[];
+	badRows: BadRow[];
+	importedAt: string;
+}
+
+class DryRunRollback extends Error {}
+
+function emptyResult(vendor: string, dryRun: boolean, now: Date): VendorImportResult {
+	return {
+		vendor,
+		runId: null,
+		dryRun,
+		status: 'succeeded',
+		success: true,
+		error: null,
+		format: null,
+		rowsRead: 0,
+		inserted: 0,
+		updated: 0,
+		priceChanges: 0,
+		unchanged: 0,
+		matchedBy: { existing: 0, stVendorData: 0 },
+		unmatched: [],
+		badRows: [],
+		importedAt: now.toISOString(),
+	};
+}
+
+function progress(r: VendorImportResult): RunProgress {
+	return {
+		pagesRead: 0,
+		itemsSeen: r.rowsRead,
+		counts: { inserted: r.inserted, updated: r.updated, priceChanges: r.priceChanges, unchanged: r.unchanged, unmatched: r.unmatched.length, badRows: r.badRows.length },
+		itemsSynced: r.inserted + r.updated,
+		itemsPushed: 0,
+		conflictsDetected: 0,
+		errors: r.unmatched.length + r.badRows.length,
+	};
+}
+
+interface WriteRow {
+	vendor_sku: string;
+	material_id: number;
+	price: string;
+	description: string | null;
+	unit: string | null;
+	pack_size: string | null;
+	effective_date: string | null;
+}
+
+/**
+ * One statement per chunk: the old price of every row whose price changes goes to history (valid from when it
+ * became current until now), then the rows are upserted. All sub-statements see the same snapshot, so `old`
+ * holds the prices from before the upsert. Optional fields the feed leaves empty keep their stored value.
+ */
+async function writeChunk(t: Task, vendor: string, rows: readonly WriteRow[], runId: number | null, now: Date): Promise<{ inserted: number; updated: number; price_changes: number }> {
+	return t.one(
+		`WITH input AS (
+		   SELECT x.vendor_sku, x.material_id, round(x.price, 4) AS price, x.description, x.unit, x.pack_size, x.effective_date
+		   FROM jsonb_to_recordset($1::jsonb) AS x(vendor_sku text, material_id bigint, price numeric, description text, unit text, pack_size numeric, effective_date date)
+		 ),
+		 old AS (
+		   SELECT vp.id, vp.vendor_sku, vp.price, vp.price_valid_from FROM vendor_prices vp JOIN input i ON vp.vendor = $2::text AND vp.vendor_sku = i.vendor_sku
+		 ),
+		 history AS (
+		   INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to, run_id)
+		   SELECT o.id, o.price, o.price_valid_from, GREATEST($3::timestamptz, o.price_valid_from), $4::bigint
+		   FROM old o JOIN input i ON i.vendor_sku = o.vendor_sku
+		   WHERE o.price IS DISTINCT FROM i.price
+		   RETURNING vendor_price_id
+		 ),
+		 written AS (
+		   INSERT INTO vendor_prices AS vp (material_id, vendor, vendor_sku, price, description, unit, pack_size, effective_date, price_valid_from, created_at, updated_at)
+		   SELECT i.material_id, $2::text, i.vendor_sku, i.price, i.description, i.unit, i.pack_size, i.effective_date, $3::timestamptz, $3::timestamptz, $3::timestamptz
+		   FROM input i
+		   ON CONFLICT (vendor, vendor_sku) DO UPDATE SET
+		     material_id = EXCLUDED.material_id,
+		     price = EXCLUDED.price,
+		     description = COALESCE(EXCLUDED.description, vp.description),
+		     unit = COALESCE(EXCLUDED.unit, vp.unit),
+		     pack_size = COALESCE(EXCLUDED.pack_size, vp.pack_size),
+		     effective_date = COALESCE(EXCLUDED.effective_date, vp.effective_date),
+		     price_valid_from = CASE WHEN vp.price IS DISTINCT FROM EXCLUDED.price THEN EXCLUDED.price_valid_from ELSE vp.price_valid_from END,
+		     updated_at = EXCLUDED.updated_at
+		   WHERE (vp.material_id, vp.price, vp.description, vp.unit, vp.pack_size, vp.effective_date) IS DISTINCT FROM
+		     (EXCLUDED.material_id, EXCLUDED.price, COALESCE(EXCLUDED.description, vp.description), COALESCE(EXCLUDED.unit, vp.unit),
+		      COALESCE(EXCLUDED.pack_size, vp.pack_size), COALESCE(EXCLUDED.effective_date, vp.effective_date))
+		   RETURNING (xmax = 0) AS inserted
+		 )
+		 SELECT (SELECT count(*)::int FROM written WHERE inserted) AS inserted,
+		        (SELECT count(*)::int FROM written WHERE NOT inserted) AS updated,
+		        (SELECT count(*)::int FROM history) AS price_changes`,
+		[JSON.stringify(rows), vendor, now, runId],
+	);
+}
+
+function errorEntries(vendor: string, unmatched: readonly Unmatched[], bad: readonly BadRow[]): ErrorLogEntry[] {
+	return [
+		...bad.map((b) => ({ entityId: null, kind: 'vendor_row_invalid', message: `${vendor} line ${b.line}: ${b.reason}`, details: { vendor, line: b.line, sku: b.sku } })),
+		...unmatched.map((u) => ({ entityId: null, kind: 'vendor_sku_unmatched', message: `${vendor} line ${u.line}: SKU ${u.sku} ${u.reason}`, details: { vendor, line: u.line, sku: u.sku } })),
+	];
+}
+
+async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRow[], result: VendorImportResult, now: Date): Promise<void> {
+	const { matched, unmatched } = await matchSkus(t, config, rows);
+	result.unmatched = unmatched;
+	const writes: WriteRow[] = [];
+	for (const r of rows) {
+		const m = matched.get(r.sku);
+		if (!m) continue;
+		result.matchedBy[m.route]++;
+		writes.push({ vendor_sku: r.sku, material_id: m.materialId, price: r.price, description: r.description, unit: r.unit, pack_size: r.packSize, effective_date: r.effectiveDate });
+	}
+	await inChunks(writes, WRITE_CHUNK, async (chunk) => {
+		const c = await writeChunk(t, config.vendor, chunk, result.runId, now);
+		result.inserted += c.inserted;
+		result.updated += c.updated;
+		result.priceChanges += c.price_changes;
+	});
+	result.unchanged = writes.length - result.inserted - result.updated;
+	await logErrors(t, result.runId, 'vendor_prices', errorEntries(config.vendor, result.unmatched, result.badRows), now);
+}
+
+export async function importVendorPrices(db: Db, options: VendorImportOptions): Promise<VendorImportResult> {
+	const config = vendorConfigFor(options.vendor, options.vendors ?? loadVendorConfig());
+	const now = options.now ?? new Date();
+	const dryRun = options.dryRun ?? false;
+	const result = emptyResult(config.vendor, dryRun, now);
+	const run = { kind: 'vendor_import' as const, entityType: null, trigger: options.trigger ?? 'cli', dryRun, details: { vendor: config.vendor, source: options.source ?? null } };
+	return db.task(async (t) => {
+		if (!(await acquireLockWithin(t, LockIds.vendorImport, options.lockWaitMs ?? 60_000))) {
+			if (!dryRun) result.runId = await recordBusyRun(t, run, now);
+			return { ...result, status: 'busy', success: false, error: 'another vendor price import is in progress' };
+		}
+		try {
+			if (!dryRun) result.runId = await startRun(t, run, now);
+			try {
+				const feed = parseFeed(options.content, config.columns, options.format);
+				Object.assign(result, { format: feed.format, rowsRead: feed.total, badRows: feed.bad });
+				await t
+					.tx(async (tx) => {
+						await importParsed(tx, config, feed.rows, result, now);
+						// A dry run does all the work, so its counts are exact, and then rolls it back.
+						if (dryRun) throw new DryRunRollback();
+					})
+					.catch((error: unknown) => {
+						if (!(error instanceof DryRunRollback)) throw error;
+					});
+			} catch (error) {
+				const message = error instanceof Error ? error.message : String(error);
+				Object.assign(result, { status: 'failed', success: false, error: message });
+				if (result.runId !== null) {
+					await finishRun(t, result.runId, { status: 'failed', error: message }, progress(result), new Date(Math.max(Date.now(), now.getTime())));
+				}
+				if (error instanceof FeedFormatError) return result;
+				throw error;
+			}
+			if (result.runId !== null) await finishRun(t, result.runId, { status: 'succeeded' }, progress(result), now);
+			return result;
+		} finally {
+			await releaseLock(t, LockIds.vendorImport);
+		}
+	});
+}

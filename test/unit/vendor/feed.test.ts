@@ -1,0 +1,80 @@
+import { DEFAULT_VENDORS, loadVendorConfig, VendorConfigError } from '../../../lib/vendor/config';
+import { parseCsv, sniffDelimiter } from '../../../lib/vendor/csv';
+import { FeedFormatError, parseDate, parseFeed, parsePrice } from '../../../lib/vendor/feed';
+
+describe('vendor feed CSV reader', () => {
+	it('reads RFC 4180 quoting: delimiters, doubled quotes and line breaks inside quotes, CRLF, a BOM', () => {
+		const text = '\uFEFFsku,desc,price\r\n"A-1","Wire, 12 AWG ""THHN""",1.50\r\n"B-2","two\nlines",2\r\n\r\n';
+		expect(parseCsv(text)).toEqual([
+			{ line: 1, fields: ['sku', 'desc', 'price'] },
+			{ line: 2, fields: ['A-1', 'Wire, 12 AWG "THHN"', '1.50'] },
+			{ line: 3, fields: ['B-2', 'two\nlines', '2'] },
+		]);
+	});
+
+	it('sniffs , ; tab and | from the header line, ignoring delimiters inside quotes', () => {
+		expect(sniffDelimiter('a,b,c\n1;2')).toBe(',');
+		expect(sniffDelimiter('"a,b";c;d\n')).toBe(';');
+		expect(sniffDelimiter('a\tb\tc')).toBe('\t');
+		expect(sniffDelimiter('a|b|c')).toBe('|');
+		expect(parseCsv('x|y\n1|"2|3"')).toEqual([
+			{ line: 1, fields: ['x', 'y'] },
+			{ line: 2, fields: ['1', '2|3'] },
+		]);
+	});
+
+	it('parses prices and dates strictly', () => {
+		expect(parsePrice('$1,234.50')).toBe('1234.50');
+		expect(parsePrice(' 7 ')).toBe('7');
+		expect(parsePrice('12,5')).toBeNull();
+		expect(parsePrice('abc')).toBeNull();
+		expect(parseDate('12/01/2024')).toBe('2024-12-01');
+		expect(parseDate('2024-02-30')).toBeNull();
+	});
+});
+
+describe('parseFeed', () => {
+	const ced = DEFAULT_VENDORS.ced.columns;
+
+	it('skips bad rows with their line numbers, duplicates included', () => {
+		const feed = parseFeed(
+			['Catalog Number,Description,Net Price', 'A,"a, b",1', ',missing sku,2', 'C,x,abc', 'D,x,-3', 'E,x,4', 'E,x,5', 'F,x'].join('\n'),
+			ced,
+		);
+		expect(feed.rows.map((r) => r.sku)).toEqual(['A']);
+		expect(feed.bad.map((b) => [b.line, b.reason.split(' ')[0]])).toEqual([
+			[3, 'missing'],
+			[4, 'price'],
+			[5, 'negative'],
+			[6, 'duplicate'],
+			[7, 'duplicate'],
+			[8, '2'],
+		]);
+		expect(feed.total).toBe(7);
+	});
+
+	it('fails the whole feed when it is not the expected format', () => {
+		expect(() => parseFeed('Part,Cost\nA,1', ced)).toThrow(FeedFormatError);
+		expect(() => parseFeed('Part,Cost\nA,1', ced)).toThrow(/no vendor SKU column .* and no price column/);
+		expect(() => parseFeed('{"sku": "A"}', ced)).toThrow(/array of price objects/);
+		expect(() => parseFeed('<html><body>Login</body></html>', ced)).toThrow(FeedFormatError);
+		expect(() => parseFeed('', ced)).toThrow(/empty/);
+	});
+
+	it('reads JSON arrays with the same mapping, case-insensitively', () => {
+		const feed = parseFeed(JSON.stringify([{ 'catalog number': 'A', 'NET PRICE': 2.5, UOM: 'EA' }, { 'Catalog Number': 'B', 'Net Price': null }]), ced);
+		expect(feed.format).toBe('json');
+		expect(feed.rows).toEqual([{ line: 1, sku: 'A', price: '2.5', description: null, unit: 'EA', packSize: null, effectiveDate: null }]);
+		expect(feed.bad).toEqual([{ line: 2, sku: 'B', reason: 'missing price' }]);
+	});
+});
+
+describe('vendor configuration', () => {
+	it('overrides a default vendor column by column and refuses a vendor without sku/price', () => {
+		const vendors = loadVendorConfig({ ced: { columns: { price: 'Contract Price' } }, ferguson: { stVendorNames: 'Ferguson', columns: { sku: 'Part', price: 'Cost' } } });
+		expect(vendors.ced.columns.price).toEqual(['Contract Price']);
+		expect(vendors.ced.columns.sku).toEqual(DEFAULT_VENDORS.ced.columns.sku);
+		expect(vendors.ferguson.stVendorNames).toEqual(['Ferguson']);
+		expect(() => loadVendorConfig({ acme: { stVendorNames: 'Acme', columns: { sku: 'Part' } } })).toThrow(VendorConfigError);
+	});
+});
