@@ -3,6 +3,7 @@
  * arrives as JSON in argv[2], the steps run in order, and the result goes back over IPC. `maxRssKb` of a step is
  * the process's peak so far (process.resourceUsage().maxRSS), so the first step's figure is that step's own peak.
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { closeDb, connectDb, pgp, type Db } from '../lib/db/connection';
@@ -164,8 +165,8 @@ async function runStep(job: Job, db: Db, st: StApi, client: ServiceTitanClient, 
 			return { label: step.label, ms: 0, maxRssKb: peakKb() };
 		}
 		case 'module': {
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const loaded = require(path.resolve(__dirname, step.module)) as Record<string, unknown>;
+			// A module compiled beside this one, loaded by path at run time (the case decides which).
+			const loaded = createRequire(__filename)(path.resolve(__dirname, step.module)) as Record<string, unknown>;
 			const fn = loaded[step.export];
 			if (typeof fn !== 'function') throw new Error(`${step.label}: ${step.module} exports no function ${step.export}`);
 			const before = stages ? structuredClone(stages) : null;
