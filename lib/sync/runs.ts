@@ -87,7 +87,8 @@ async function runLocked(deps: RunDeps, t: Task, request: RunRequest, dryRun: bo
 				for (const id of ids) seen.add(id);
 				await processBatch(scope, fresh.map((i) => ({ id: i.id, st: i })), { recordSeen: kind === 'full' });
 				if (kind === 'full' && runId !== null) {
-					const invalid = ids.filter((id) => !items.some((i) => i.id === id));
+					const valid = new Set(items.map((i) => i.id));
+					const invalid = ids.filter((id) => !valid.has(id));
 					if (invalid.length > 0) await t.none('INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [runId, invalid]);
 				}
 				tally.pagesRead++;
