@@ -70,11 +70,12 @@ it('no error path leaks a secret into any output or record', async () => {
 	// n8n: a webhook flow and a scheduled flow while ServiceTitan fails; the whole execution data is searched.
 	h.sim.control.setFaults({ errorRate: 1, errorStatus: 403 });
 	const credentials = credentialsFor(h);
-	for (const [file, trigger] of [
+	const flows: [string, { node: string; items: IDataObject[] }][] = [
 		['pricebook-webhook-full.json', { node: 'Webhook', items: [{ headers: {}, params: {}, query: {}, body: { entityType: 'materials' } }] }],
 		['pricebook-incremental-sync.json', { node: 'Schedule', items: [{}] }],
-	] as const) {
-		const run = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../workflows', file)), { credentials, trigger: trigger as { node: string; items: IDataObject[] } });
+	];
+	for (const [file, trigger] of flows) {
+		const run = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../workflows', file)), { credentials, trigger });
 		collected.push(JSON.stringify(run.run), String(run.error?.message ?? ''), JSON.stringify(run.error ?? {}));
 	}
 	h.sim.control.clearFaults();
