@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { closeDb, connectDb, type Db } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import type { Db } from '../../lib/db/connection';
+import { withMigratedDb } from '../database';
 import { listConflicts } from '../../lib/reporting/conflicts';
 import { listChanges, listRuns, toCsv } from '../../lib/reporting/logs';
 import { getSyncStatus } from '../../lib/reporting/status';
@@ -9,14 +9,8 @@ import { isEntityType } from '../../lib/servicetitan/types';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
 
-async function withDb<T>(ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
-	const db = connectDb({ connectionString: requireDatabaseUrl(ctx.env), max: 4 });
-	try {
-		await migrate(db);
-		return await work(db);
-	} finally {
-		await closeDb(db);
-	}
+function withDb<T>(ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
+	return withMigratedDb(requireDatabaseUrl(ctx.env), 4, work);
 }
 
 function entityFilter(value: string | boolean | undefined) {

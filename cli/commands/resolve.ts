@@ -1,5 +1,4 @@
-import { closeDb, connectDb } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { withMigratedDb } from '../database';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from '../../lib/sync/errors';
 import { resolveConflict, RESOLUTIONS, type Resolution } from '../../lib/sync/resolve';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
@@ -33,10 +32,11 @@ export const resolveCommand = {
 			}
 		}
 		const st = serviceTitanFromEnv(ctx.env);
-		const db = connectDb({ connectionString: requireDatabaseUrl(ctx.env), max: 4 });
+		const url = requireDatabaseUrl(ctx.env);
 		try {
-			await migrate(db);
-			const result = await resolveConflict({ db, st }, { conflictId: Number(idText), resolution: resolution as Resolution, mergedData, resolvedBy: args.flags.by, trigger: 'cli' });
+			const result = await withMigratedDb(url, 4, (db) =>
+				resolveConflict({ db, st }, { conflictId: Number(idText), resolution: resolution as Resolution, mergedData, resolvedBy: args.flags.by as string, trigger: 'cli' }),
+			);
 			ctx.stdout(args.flags.json ? JSON.stringify(result) : result.message);
 			return result.status === 'stale' ? ExitCode.busy : ExitCode.ok;
 		} catch (error) {
@@ -50,8 +50,6 @@ export const resolveCommand = {
 				return error.reason === 'busy' ? ExitCode.busy : ExitCode.failure;
 			}
 			throw error;
-		} finally {
-			await closeDb(db);
 		}
 	},
 };

@@ -1,5 +1,5 @@
-import { closeDb, connectDb } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { withMigratedDb } from '../database';
+import { Progress } from '../progress';
 import type { EntityType } from '../../lib/entities/types';
 import { ServiceTitanClient } from '../../lib/servicetitan/client';
 import { ConfigError, stConfigFromEnv } from '../../lib/servicetitan/config';
@@ -32,26 +32,23 @@ export function serviceTitanFromEnv(env: NodeJS.ProcessEnv): ServiceTitanClient 
 async function withEngine(ctx: CliContext, args: ParsedArgs, work: (engine: SyncEngine) => Promise<RunResult[]>): Promise<ExitCodeValue> {
 	const url = requireDatabaseUrl(ctx.env);
 	const st = serviceTitanFromEnv(ctx.env);
-	const db = connectDb({ connectionString: url, max: 10 });
 	const json = Boolean(args.flags.json);
-	try {
-		await migrate(db);
+	return withMigratedDb(url, 10, async (db) => {
+		const progress = new Progress((text) => ctx.stderr(text.replace(/\n$/, '')), false);
 		const engine = new SyncEngine({
 			db,
 			st,
 			log: (level, message) => {
 				if (!json && (level === 'warn' || level === 'error' || level === 'info')) ctx.stderr(`${level}: ${message}`);
 			},
-			onProgress: json || !ctx.isTTY ? undefined : (e) => ctx.stderr(`${e.entityType}: page ${e.pagesRead}, ${e.itemsSeen}${e.totalCount ? `/${e.totalCount}` : ''} items`),
+			onProgress: json || !ctx.isTTY ? undefined : (e) => progress.update(e),
 		});
 		const results = await work(engine);
 		ctx.stdout(json ? JSON.stringify({ results }) : results.map(describeResult).join('\n'));
 		if (results.some((r) => r.status === 'failed')) return ExitCode.failure;
 		if (results.some((r) => r.status === 'busy')) return ExitCode.busy;
 		return ExitCode.ok;
-	} finally {
-		await closeDb(db);
-	}
+	});
 }
 
 export function describeResult(r: RunResult): string {

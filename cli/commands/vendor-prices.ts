@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { closeDb, connectDb } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { withMigratedDb } from '../database';
 import { loadVendorConfig, VendorConfigError, vendorConfigFor } from '../../lib/vendor/config';
 import { fetchFeed, FeedFetchError } from '../../lib/vendor/fetch';
 import { importVendorPrices, type VendorImportResult } from '../../lib/vendor/import';
@@ -64,6 +63,7 @@ export const vendorPricesCommand = {
 		if (action !== 'import' || extra.length > 0) throw new UsageError('the only action is "import": pricebook-sync vendor-prices import --vendor <name> --file <path>');
 		const f = args.flags;
 		if (typeof f.vendor !== 'string') throw new UsageError('--vendor is required (ced, pool360 or homedepot)');
+		const vendor = f.vendor;
 		if ((typeof f.file === 'string') === (typeof f.url === 'string')) throw new UsageError('give exactly one of --file and --url');
 		if (f.format !== undefined && f.format !== 'csv' && f.format !== 'json') throw new UsageError('--format must be csv or json');
 		if (f.timeout !== undefined && !/^\d{1,5}$/.test(String(f.timeout))) throw new UsageError('--timeout must be a whole number of seconds');
@@ -90,15 +90,11 @@ export const vendorPricesCommand = {
 			const u = new URL(url);
 			source = `${u.origin}${u.pathname}`;
 		}
-		const db = connectDb({ connectionString: databaseUrl, max: 2 });
-		try {
-			await migrate(db);
-			const result = await importVendorPrices(db, { vendor: f.vendor, content, source, format: f.format as 'csv' | 'json' | undefined, dryRun: Boolean(f['dry-run']), vendors, trigger: 'cli' });
-			if (f.json) ctx.stdout(JSON.stringify(result));
-			else printResult(result, ctx);
-			return result.status === 'busy' ? ExitCode.busy : result.success ? ExitCode.ok : ExitCode.failure;
-		} finally {
-			await closeDb(db);
-		}
+		const result = await withMigratedDb(databaseUrl, 2, (db) =>
+			importVendorPrices(db, { vendor, content, source, format: f.format as 'csv' | 'json' | undefined, dryRun: Boolean(f['dry-run']), vendors, trigger: 'cli' }),
+		);
+		if (f.json) ctx.stdout(JSON.stringify(result));
+		else printResult(result, ctx);
+		return result.status === 'busy' ? ExitCode.busy : result.success ? ExitCode.ok : ExitCode.failure;
 	},
 };

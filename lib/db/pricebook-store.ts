@@ -56,11 +56,6 @@ export interface StoredRow extends Record<string, unknown> {
 	has_conflict: boolean;
 }
 
-export async function readRowsByIds(t: Task, table: string, ids: readonly number[]): Promise<StoredRow[]> {
-	if (ids.length === 0) return [];
-	return t.any<StoredRow>('SELECT * FROM $1:name WHERE id = ANY($2::bigint[])', [table, ids]);
-}
-
 /**
  * The rows of `ids` with just what the sync decides on: the synced columns and the sync bookkeeping. Not
  * `st_data` (ServiceTitan's other fields, most of a row's size), which no decision reads: a page of 5000 full rows

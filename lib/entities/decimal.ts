@@ -26,15 +26,6 @@ export function canonicalDecimal(value: unknown): string | null {
 	return negative && body !== '0' ? `-${body}` : body;
 }
 
-export function isDecimalLike(value: unknown): boolean {
-	try {
-		canonicalDecimal(value);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /** For ServiceTitan request bodies, which take JSON numbers. */
 export function decimalToNumber(value: string | null): number | null {
 	return value === null ? null : Number(value);

@@ -11,7 +11,6 @@ import {
 	readSyncRowsByIds,
 	rebaseOnly,
 	recordPushErrors,
-	recordSeen,
 	refreshStMeta,
 	softDelete,
 	updateFromSt,
@@ -133,7 +132,7 @@ function inPhase(decision: Decision, phase: BatchPhase): boolean {
 export async function processBatch(
 	scope: RunScope,
 	items: readonly { id: number; st: StItem | null }[],
-	options: { recordSeen?: boolean; phase?: BatchPhase; outOfPhase?: number[] } = {},
+	options: { phase?: BatchPhase; outOfPhase?: number[] } = {},
 ): Promise<void> {
 	const phase = options.phase ?? 'all';
 	const { def, t } = scope;
@@ -166,9 +165,7 @@ export async function processBatch(
 		}
 		const retry = await t.tx('apply-batch', async (tx) => {
 			await markEngineWrites(tx);
-			const missed = await applyDecisions(scope, tx, pending);
-			if (options.recordSeen && attempt === 0 && scope.runId !== null) await recordSeen(tx, scope.runId, items.map((i) => i.id));
-			return missed;
+			return applyDecisions(scope, tx, pending);
 		});
 		const retrySet = new Set(retry);
 		for (const p of pending) {

@@ -1,7 +1,7 @@
 import { entityDefinition } from '../entities/definitions';
 import { markBusy, readSyncState, recordBusyRun, saveRunProgress, startRun, type RunKind } from '../db/ledger';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
-import type { Task } from '../db/pricebook-store';
+import { recordSeen, type Task } from '../db/pricebook-store';
 import { subtractSeconds } from '../servicetitan/timestamps';
 import { processBatch, type RunScope } from './apply';
 import { abandonRun, acquireLease, releaseLease } from './lease';
@@ -85,12 +85,9 @@ async function runLocked(deps: RunDeps, t: Task, request: RunRequest, dryRun: bo
 				// A listing over a changing set can repeat an item on two pages: applying twice is harmless, counting twice is not.
 				const fresh = items.filter((i) => !seen.has(i.id));
 				for (const id of ids) seen.add(id);
-				await processBatch(scope, fresh.map((i) => ({ id: i.id, st: i })), { recordSeen: kind === 'full' });
-				if (kind === 'full' && runId !== null) {
-					const valid = new Set(items.map((i) => i.id));
-					const invalid = ids.filter((id) => !valid.has(id));
-					if (invalid.length > 0) await t.none('INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [runId, invalid]);
-				}
+				await processBatch(scope, fresh.map((i) => ({ id: i.id, st: i })));
+				// Every id listed, invalid records included (ST has them), so the sweep deletes none of them.
+				if (kind === 'full' && runId !== null) await recordSeen(t, runId, ids);
 				tally.pagesRead++;
 				tally.itemsSeen += page.data.length;
 				if (runId !== null) await saveRunProgress(t, runId, tally.progress());

@@ -2,15 +2,14 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Db } from '../../lib/db/connection';
 import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
 import type { StApi, SyncLog } from '../../lib/sync/ports';
-import { openDatabase } from './database';
+import { DATABASE_CREDENTIAL, openDatabase } from './database';
 import { stClientFromCredential } from './servicetitan';
 
 export const ST_CREDENTIAL = 'serviceTitanApi';
-export const DB_CREDENTIAL = 'pricebookDatabase';
 
 /** The pricebook database of the node's credential, migrated on first use (advisory-locked). */
 export async function database(ctx: IExecuteFunctions): Promise<Db> {
-	return openDatabase(await ctx.getCredentials(DB_CREDENTIAL));
+	return openDatabase(await ctx.getCredentials(DATABASE_CREDENTIAL));
 }
 
 export async function serviceTitan(ctx: IExecuteFunctions): Promise<StApi> {
