@@ -54,6 +54,8 @@ export interface StoredRow extends Record<string, unknown> {
 	last_synced_at: Date | null;
 	deleted_at: Date | null;
 	has_conflict: boolean;
+	/** Canonical values of a PATCH that was sent and whose answer may not have been recorded (migration 0006). */
+	push_in_flight: Record<string, unknown> | null;
 }
 
 /**
@@ -78,6 +80,7 @@ const SYNC_ROW_COLUMNS = [
 	'last_synced_at',
 	'deleted_at',
 	'has_conflict',
+	'push_in_flight',
 ] as const satisfies readonly (keyof StoredRow)[];
 
 export async function readRow(t: Task, table: string, id: number): Promise<StoredRow | null> {
@@ -153,7 +156,7 @@ export async function updateFromSt(t: Task, table: string, columns: readonly str
 				`UPDATE ${ident(table)} AS t SET ${sets},
 				   sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
 				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, sync_status = 'synced',
-				   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL
+				   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL, push_in_flight = NULL
 				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
 				 WHERE t.id = x.id AND t.row_version = x.row_version
 				 RETURNING t.id`,
@@ -170,13 +173,29 @@ export async function rebaseOnly(t: Task, table: string, writes: readonly StWrit
 		await t.none(
 			bound(
 				`UPDATE ${ident(table)} AS t SET sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
-				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, push_error = NULL
+				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, push_error = NULL, push_in_flight = NULL
 				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
 				 WHERE t.id = x.id`,
 				[recordsetJson(chunk, []), now],
 			),
 		);
 	});
+}
+
+/**
+ * Records the values about to be pushed, committed before the PATCH (compare-and-set). Returns each row's new
+ * version; a row edited again since it was read is missing, and is not pushed in this run.
+ */
+export async function markPushInFlight(t: Task, table: string, items: readonly { id: number; rowVersion: number; values: Record<string, unknown> }[]): Promise<Map<number, number>> {
+	if (items.length === 0) return new Map();
+	const rows = await t.any<{ id: number; row_version: number }>(
+		`UPDATE $1:name AS t SET push_in_flight = x.values
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, row_version bigint, "values" jsonb)
+		 WHERE t.id = x.id AND t.row_version = x.row_version
+		 RETURNING t.id, t.row_version`,
+		[table, JSON.stringify(items.map((i) => ({ id: i.id, row_version: i.rowVersion, values: i.values })))],
+	);
+	return new Map(rows.map((r) => [Number(r.id), Number(r.row_version)]));
 }
 
 /** ST's timestamp (or fields we do not sync) moved while the synced content did not: record it, touch nothing else. */

@@ -1,4 +1,4 @@
-import { canonicalFromRow, differingFields, patchBodyFromCanonical, rowValuesFromCanonical, stExtraData } from '../entities/canonical';
+import { canonicalFromRow, differingFields, patchBodyFromCanonical, pick, rowValuesFromCanonical, stExtraData } from '../entities/canonical';
 import { checkStRecord } from '../entities/validate';
 import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import { openConflictsFor, upsertConflicts, type ConflictWrite, type OpenConflictRow } from '../db/conflict-store';
@@ -8,6 +8,7 @@ import {
 	inChunks,
 	insertFromSt,
 	markConflicts,
+	markPushInFlight,
 	readSyncRowsByIds,
 	rebaseOnly,
 	recordPushErrors,
@@ -69,11 +70,29 @@ export async function prepareStItems(scope: RunScope, records: readonly unknown[
 	return [...byId.values()];
 }
 
-function localSide(def: EntityDefinition, row: StoredRow): LocalSide {
+/**
+ * The base to compare with. A push whose answer was never recorded (the process died after ServiceTitan applied
+ * it) left its values in push_in_flight: where ServiceTitan now holds exactly those values, they are our own echo,
+ * so they count as the base, not as a ServiceTitan edit that would overwrite a newer local edit.
+ */
+function effectiveBase(def: EntityDefinition, row: StoredRow, st: StItem | null): CanonicalRecord | null {
+	if (!row.sync_base) return null;
+	const base = canonicalFromRow(def, row.sync_base);
+	const inFlight = row.push_in_flight;
+	if (!inFlight || !st) return base;
+	for (const { column } of def.fields) {
+		if (!(column in inFlight)) continue;
+		const sent = { [column]: inFlight[column] } as CanonicalRecord;
+		if (differingFields(def, sent, { [column]: st.canonical[column] }).length === 0) base[column] = sent[column];
+	}
+	return base;
+}
+
+function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): LocalSide {
 	return {
 		id: row.id,
 		current: canonicalFromRow(def, row),
-		base: row.sync_base ? canonicalFromRow(def, row.sync_base) : null,
+		base: effectiveBase(def, row, st),
 		syncStatus: row.sync_status as SyncStatus,
 		localModifiedAt: row.local_modified_at,
 		lastSyncedAt: row.last_synced_at,
@@ -150,7 +169,7 @@ export async function processBatch(
 				const row = rowById.get(id);
 				const conflictRow = conflictById.get(id);
 				const st = stById.get(id) ?? null;
-				const local = row ? localSide(def, row) : null;
+				const local = row ? localSide(def, row, st) : null;
 				const decision = categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null });
 				return { decision, st, local };
 			})
@@ -273,9 +292,15 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  * answer. A rejected push (400) or an item gone meanwhile (404) is logged and the row stays pending with the
  * reason; anything else (ST down, auth) fails the run: the edit is still pending, nothing is lost.
  */
-async function pushAll(scope: RunScope, pushes: readonly Pending[]): Promise<void> {
-	if (pushes.length === 0) return;
+async function pushAll(scope: RunScope, candidates: readonly Pending[]): Promise<void> {
+	if (candidates.length === 0) return;
 	const { def } = scope;
+	const versions = await scope.t.tx('push-in-flight', async (tx) => {
+		await markEngineWrites(tx);
+		return markPushInFlight(tx, def.table, candidates.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion, values: pick(p.local!.current, p.decision.fields ?? []) })));
+	});
+	// Edited again since the batch read it: left pending for the next run, which decides on the new edit.
+	const pushes = candidates.filter((p) => versions.has(p.decision.id)).map((p) => ({ ...p, local: { ...p.local!, rowVersion: versions.get(p.decision.id)! } }));
 	const answered: { p: Pending; answer: StItem }[] = [];
 	const rejected: { id: number; message: string }[] = [];
 	const errors: ErrorLogEntry[] = [];

@@ -97,6 +97,7 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 
 	if (!st) {
 		if (local.deletedAt) return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
+		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null) return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
 		if (conflict || local.hasConflict) {
 			return { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan while in conflict' };
 		}

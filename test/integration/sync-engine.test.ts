@@ -132,6 +132,29 @@ describe('changes flowing both ways', () => {
 		expect((await material(id)).sync_status).toBe('synced');
 	});
 
+	it('a push ServiceTitan applied but whose answer was lost does not undo a newer Retool edit (found by the model-based suite)', async () => {
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { active: false });
+		// The PATCH reaches ServiceTitan, the answer never comes back (a timeout after ST applied it, or a crash).
+		const lostAnswer: typeof h.client = Object.assign(Object.create(h.client), {
+			patch: async (entity: 'materials', itemId: number, body: Record<string, unknown>) => {
+				await h.client.patch(entity, itemId, body);
+				throw new Error('socket hang up');
+			},
+		});
+		const lost = await new SyncEngine({ db: h.t.db, st: lostAnswer }).run({ kind: 'incremental', entityType: 'materials' });
+		expect(lost.status).toBe('failed');
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(false);
+		expect((await material(id)).sync_status).toBe('pending_push');
+
+		// Meanwhile the person changes their mind in Retool.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { active: true });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r).toMatchObject({ status: 'succeeded', itemsPushed: 1, conflictsDetected: 0 });
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
+		expect(await material(id)).toMatchObject({ active: true, sync_status: 'synced', push_in_flight: null });
+	});
+
 	it('an item edited on both sides becomes one conflict with full ConflictData, and neither side changes', async () => {
 		const id = anyMaterialId();
 		const stBefore = h.sim.control.getItem('materials', id)!;

@@ -114,6 +114,12 @@ const rows: Row[] = [
 		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
 		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st' },
 	],
+	[
+		// Found by the model-based suite: every full sync re-counted this conflict as newly detected.
+		'open conflict that already records the delete: kept as it is, not detected again',
+		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: null, stModifiedOn: null } },
+		{ category: 'conflicts', action: 'keep_conflict' },
+	],
 	['pending edit reverted to the synced value', { st: st({}, T.synced), local: local({ syncStatus: 'pending_push', localModifiedAt: T.localEdit }), conflict: null }, { category: 'noChange', action: 'rebase' }],
 	['local drifted without being marked: ST is the record', { st: st({}, T.synced), local: local({ current: canon({ price: 99 }) }), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st' }],
 	['category order does not matter', { st: st({ categories: [1, 3] }, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
