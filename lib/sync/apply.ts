@@ -26,6 +26,7 @@ import type { StRecord } from '../servicetitan/types';
 import { categorize, type Decision, type LocalSide, type OpenConflict, type StSide, type SyncStatus } from './categorize';
 import { buildConflictData } from './conflict-data';
 import { suggestMerge } from './merge';
+import { syncBase } from './sync-base';
 import type { StApi, SyncLog } from './ports';
 import type { Tally } from './tally';
 
@@ -70,29 +71,11 @@ export async function prepareStItems(scope: RunScope, records: readonly unknown[
 	return [...byId.values()];
 }
 
-/**
- * The base to compare with. A push whose answer was never recorded (the process died after ServiceTitan applied
- * it) left its values in push_in_flight: where ServiceTitan now holds exactly those values, they are our own echo,
- * so they count as the base, not as a ServiceTitan edit that would overwrite a newer local edit.
- */
-function effectiveBase(def: EntityDefinition, row: StoredRow, st: StItem | null): CanonicalRecord | null {
-	if (!row.sync_base) return null;
-	const base = canonicalFromRow(def, row.sync_base);
-	const inFlight = row.push_in_flight;
-	if (!inFlight || !st) return base;
-	for (const { column } of def.fields) {
-		if (!(column in inFlight)) continue;
-		const sent = { [column]: inFlight[column] } as CanonicalRecord;
-		if (differingFields(def, sent, { [column]: st.canonical[column] }).length === 0) base[column] = sent[column];
-	}
-	return base;
-}
-
 function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): LocalSide {
 	return {
 		id: row.id,
 		current: canonicalFromRow(def, row),
-		base: effectiveBase(def, row, st),
+		base: syncBase(def, row, st?.canonical ?? null),
 		syncStatus: row.sync_status as SyncStatus,
 		localModifiedAt: row.local_modified_at,
 		lastSyncedAt: row.last_synced_at,

@@ -13,6 +13,7 @@ import type { StRecord } from '../servicetitan/types';
 import { buildConflictData } from './conflict-data';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
 import { suggestMerge, type SuggestedMerge } from './merge';
+import { syncBase } from './sync-base';
 import type { StApi } from './ports';
 
 export const RESOLUTIONS = ['use_st', 'use_local', 'merged'] as const;
@@ -135,7 +136,10 @@ export async function resolveConflict(deps: ResolveDeps, request: ResolveRequest
 			if (request.resolution === 'merged') {
 				// Validate before any call to ServiceTitan, against the values as they are now.
 				const row = await readRow(t, def.table, conflict.entity_id);
-				if (row) mergedValues(def, row.sync_base ? canonicalFromRow(def, row.sync_base) : null, recordedSt(def, conflict) ?? canonicalFromRow(def, row), canonicalFromRow(def, row), request.mergedData);
+				if (row) {
+					const st = recordedSt(def, conflict) ?? canonicalFromRow(def, row);
+					mergedValues(def, syncBase(def, row, st), st, canonicalFromRow(def, row), request.mergedData);
+				}
 			}
 			return await resolveLocked(deps, t, def, conflict, request, now);
 		} finally {
@@ -148,7 +152,6 @@ async function resolveLocked(deps: ResolveDeps, t: Task, def: EntityDefinition, 
 	const row = await readRow(t, def.table, conflict.entity_id);
 	if (!row) throw new SyncNotFoundError(`${def.singular} ${conflict.entity_id} of conflict ${conflict.id} no longer exists locally`);
 	const local = canonicalFromRow(def, row);
-	const base = row.sync_base ? canonicalFromRow(def, row.sync_base) : null;
 	const stRecord = await deps.st.get(def.type, conflict.entity_id);
 	let stCanonical: CanonicalRecord | null = null;
 	if (stRecord) {
@@ -156,6 +159,7 @@ async function resolveLocked(deps: ResolveDeps, t: Task, def: EntityDefinition, 
 		if (!check.ok) throw new SyncStateError('stale', `ServiceTitan's current record is invalid (${check.problems.join('; ')}); fix it in ServiceTitan first`);
 		stCanonical = check.canonical;
 	}
+	const base = syncBase(def, row, stCanonical);
 	const before = { st: stCanonical, local };
 
 	if (request.resolution === 'use_st') {

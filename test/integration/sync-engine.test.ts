@@ -1,5 +1,6 @@
 import { markEngineWrites } from '../../lib/db/engine-session';
 import { SyncEngine } from '../../lib/sync/engine';
+import { resolveConflict } from '../../lib/sync/resolve';
 import { runCliCaptured } from '../support/cli';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
@@ -153,6 +154,29 @@ describe('changes flowing both ways', () => {
 		expect(r).toMatchObject({ status: 'succeeded', itemsPushed: 1, conflictsDetected: 0 });
 		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
 		expect(await material(id)).toMatchObject({ active: true, sync_status: 'synced', push_in_flight: null });
+	});
+
+	it('after a lost push answer, a conflict on other fields suggests and accepts the merge the sync base implies', async () => {
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 10 });
+		const lostAnswer: typeof h.client = Object.assign(Object.create(h.client), {
+			patch: async (entity: 'materials', itemId: number, body: Record<string, unknown>) => {
+				await h.client.patch(entity, itemId, body);
+				throw new Error('socket hang up');
+			},
+		});
+		expect((await new SyncEngine({ db: h.t.db, st: lostAnswer }).run({ kind: 'incremental', entityType: 'materials' })).status).toBe('failed');
+		// A newer Retool price and a ServiceTitan description edit: both sides changed, different fields.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { description: 'Changed in ST' });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.conflictsDetected).toBe(1);
+		const conflict = await h.t.db.one("SELECT id, suggested_merge FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id]);
+		expect(conflict.suggested_merge.unresolvedFields).toEqual([]);
+		const resolved = await resolveConflict({ db: h.t.db, st: h.client }, { conflictId: conflict.id, resolution: 'merged', mergedData: {}, resolvedBy: 'ann' });
+		expect(resolved.status).toBe('resolved');
+		expect(h.sim.control.getItem('materials', id)).toMatchObject({ price: 12.5, description: 'Changed in ST' });
 	});
 
 	it('an item edited on both sides becomes one conflict with full ConflictData, and neither side changes', async () => {
