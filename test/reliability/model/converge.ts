@@ -1,0 +1,65 @@
+import { canonicalFromRow, canonicalFromSt, differingFields } from '../../../lib/entities/canonical';
+import { compareStTimestamps } from '../../../lib/servicetitan/timestamps';
+import type { StRecord } from '../../../lib/servicetitan/types';
+import type { Resolution } from '../../../lib/sync/resolve';
+import { expectRerunChangesNothing, InvariantViolation, resolveStep, runSyncStep, type Real } from './commands';
+import type { Reference } from './reference';
+
+async function fullSyncSucceeds(m: Reference, r: Real, label: string): Promise<void> {
+	// No faults now; a run may still lose a race with the machine's load (a 250 ms timeout), so allow retries.
+	let last: string | undefined;
+	for (let attempt = 0; attempt < 3; attempt++) {
+		const result = await runSyncStep(m, r, { kind: 'full', pick: 0, faults: { kind: 'none' }, confirmMassDelete: true }, label);
+		if (result?.status === 'succeeded') return;
+		last = result?.message;
+	}
+	throw new InvariantViolation(`${label}: a full sync without faults did not succeed: ${last}`);
+}
+
+/**
+ * The end of every scenario: faults off, a full sync, every open conflict resolved (each as the scenario
+ * drew), a full sync again. Then local and ServiceTitan must agree exactly, nothing may be owed, and a
+ * re-run must change nothing.
+ */
+export async function converge(m: Reference, r: Real, decisions: readonly Resolution[]): Promise<void> {
+	const db = r.world.lane.t.db;
+	await fullSyncSucceeds(m, r, 'Converge: full sync');
+	for (let round = 0; round < 40; round++) {
+		const open = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open' AND entity_type = $1", [m.def.type]);
+		if (open.n === 0) break;
+		const decision = decisions[round % decisions.length];
+		const outcome = await resolveStep(m, r, 0, decision, round, `Converge: resolve (${decision})`);
+		// ServiceTitan cannot restore a deleted item: accepting the delete is the only way left.
+		if (outcome === 'refused (gone_in_st)') await resolveStep(m, r, 0, 'use_st', 0, 'Converge: resolve (use_st after gone_in_st)');
+		if (round % 5 === 4) await fullSyncSucceeds(m, r, 'Converge: full sync between resolutions');
+	}
+	await fullSyncSucceeds(m, r, 'Converge: full sync after resolving');
+	await expectRerunChangesNothing(m, r, 'full', 'Converge');
+
+	const problems: string[] = [];
+	const stRecords: StRecord[] = [];
+	for await (const page of r.world.observer.iteratePages(m.def.type, { active: 'Any', pageSize: 5000 })) stRecords.push(...(page.data as StRecord[]));
+	const rows = await db.any('SELECT * FROM $1:name', [m.def.table]);
+	const local = new Map(rows.map((row) => [Number(row.id), row]));
+	const open = await db.any("SELECT entity_id FROM sync_conflicts WHERE status = 'open'");
+	if (open.length > 0) problems.push(`conflicts still open after resolving all: ${open.map((c) => c.entity_id).join(', ')}`);
+	for (const record of stRecords) {
+		const row = local.get(record.id);
+		if (!row || row.deleted_at) {
+			problems.push(`ST item ${record.id} is ${row ? 'soft-deleted' : 'missing'} locally`);
+			continue;
+		}
+		const differ = differingFields(m.def, canonicalFromRow(m.def, row), canonicalFromSt(m.def, record));
+		if (differ.length > 0) problems.push(`item ${record.id} differs between local and ST: ${differ.join(', ')}`);
+		if (row.sync_status !== 'synced') problems.push(`item ${record.id} is ${row.sync_status} after converging`);
+	}
+	const stIds = new Set(stRecords.map((x) => x.id));
+	for (const row of rows) if (!stIds.has(Number(row.id)) && (!row.deleted_at || !row.deleted_in_st)) problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
+	const { cursor_raw: cursor } = await db.one('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [m.def.type]);
+	const newest = stRecords.map((x) => String(x.modifiedOn)).sort(compareStTimestamps).pop();
+	if (newest && (!cursor || compareStTimestamps(cursor, newest) < 0)) problems.push(`cursor ${cursor} is behind ST's newest change ${newest}`);
+	const owed = m.edits.map((e) => `${e.side} edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)}`);
+	if (owed.length > 0) problems.push(`edits neither applied nor settled after converging: ${owed.join('; ')}`);
+	if (problems.length > 0) throw new InvariantViolation(`after converging:\n  ${problems.join('\n  ')}`);
+	r.figures.converged += 1;
+}

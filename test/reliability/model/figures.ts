@@ -1,0 +1,43 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** What the model-based suite did, for the report `npm run test:reliability` prints. */
+export interface Figures {
+	scenarios: number;
+	/** Steps taken, by kind (each followed by a check of every invariant). */
+	steps: Record<string, number>;
+	stEdits: number;
+	stDeletes: number;
+	stCreates: number;
+	localEdits: number;
+	vendorEdits: number;
+	runs: Record<string, number>;
+	crashes: number;
+	/** Faults the simulator injected, by kind (HTTP status, timeout, reset, malformed body). */
+	faults: Record<string, number>;
+	/** Runs that had a fault plan, by plan. */
+	faultPlans: Record<string, number>;
+	resolutions: Record<string, number>;
+	invariantChecks: number;
+	idempotentReruns: number;
+	converged: number;
+}
+
+export function emptyFigures(): Figures {
+	return { scenarios: 0, steps: {}, stEdits: 0, stDeletes: 0, stCreates: 0, localEdits: 0, vendorEdits: 0, runs: {}, crashes: 0, faults: {}, faultPlans: {}, resolutions: {}, invariantChecks: 0, idempotentReruns: 0, converged: 0 };
+}
+
+export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+	for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/**
+ * Hands a suite's figures to the report: one JSON file per suite in RELIABILITY_FIGURES_DIR (set by
+ * test/reliability/run.mjs). Without it (a plain jest run) the figures are only printed by jest's summary.
+ */
+export function publishFigures(suite: string, figures: object): void {
+	const dir = process.env.RELIABILITY_FIGURES_DIR;
+	if (!dir) return;
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, `${suite}.json`), JSON.stringify(figures, null, 2));
+}

@@ -1,0 +1,173 @@
+import { closeDb, connectDb, type Db } from '../../../lib/db/connection';
+import { ServiceTitanClient } from '../../../lib/servicetitan/client';
+import type { EntityType, IterateParams, ListParams, StPage, StRecord } from '../../../lib/servicetitan/types';
+import { SyncEngine } from '../../../lib/sync/engine';
+import type { StApi } from '../../../lib/sync/ports';
+import { startSimulator } from '../../../sim';
+import type { SimulatorHandle } from '../../../sim/types';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+
+/** The engine's sessions carry this name, so a simulated crash can end exactly them. */
+export const ENGINE_APP = 'model-engine';
+
+/** One worker of the suite: a database of its own, reused (emptied) for every scenario it runs. */
+export interface Lane {
+	t: TestDatabase;
+	/** The engine's pool: its sessions are the ones a crash kills. */
+	engineDb: Db;
+	close(): Promise<void>;
+}
+
+export async function openLane(): Promise<Lane> {
+	const t = await createTestDatabase();
+	const engineDb = connectDb({ connectionString: t.url, max: 4, applicationName: ENGINE_APP });
+	return {
+		t,
+		engineDb,
+		close: async () => {
+			await closeDb(engineDb);
+			await t.drop();
+		},
+	};
+}
+
+const PRICEBOOK_TABLES = ['pricebook_categories', 'pricebook_materials', 'pricebook_equipment', 'pricebook_services'];
+const LEDGER_TABLES = ['vendor_price_history', 'vendor_prices', 'sync_conflicts', 'sync_change_log', 'sync_error_log', 'sync_run_seen', 'sync_page_stage', 'sync_runs'];
+
+/** Back to a freshly migrated database. TRUNCATE fires no row trigger, so the hard-delete guard is not in the way. */
+export async function emptyDatabase(db: Db): Promise<void> {
+	await db.none(`TRUNCATE ${[...LEDGER_TABLES, ...PRICEBOOK_TABLES].join(', ')} RESTART IDENTITY CASCADE`);
+	await db.none(
+		`UPDATE sync_state SET cursor_raw = NULL, last_full_sync_at = NULL, last_incremental_sync_at = NULL, last_success_at = NULL,
+		   consecutive_failures = 0, lease_run_id = NULL, lease_expires_at = NULL, lease_mode = NULL`,
+	);
+}
+
+/** Thrown into a run where the scenario "kills the process": the run's sessions are already gone. */
+export class SimulatedCrash extends Error {
+	constructor(readonly callNumber: number) {
+		super(`simulated crash at ServiceTitan call ${callNumber}`);
+	}
+}
+
+/** What happens inside a run, keyed by the number of the ServiceTitan call it happens at. */
+export interface RunInterference {
+	/** Kill the run's database sessions before (or after) this call, as if the process died there. */
+	crash?: { atCall: number; afterCall: boolean };
+	/** A Retool edit made while the run is under way, just before this call. */
+	editAtCall?: { atCall: number; edit: () => Promise<void> };
+}
+
+/**
+ * The engine's view of ServiceTitan, with a hook between every two steps of a run: every step of a run either
+ * talks to ServiceTitan or writes one page, so "between ServiceTitan calls" is "between any two steps".
+ */
+export class InterferingSt implements StApi {
+	private calls = 0;
+	private plan: RunInterference = {};
+	crashed = false;
+
+	constructor(
+		private readonly inner: StApi,
+		private readonly killEngineSessions: () => Promise<void>,
+	) {}
+
+	arm(plan: RunInterference): void {
+		this.plan = plan;
+		this.calls = 0;
+		this.crashed = false;
+	}
+
+	private async step<T>(call: () => Promise<T>): Promise<T> {
+		if (this.crashed) throw new SimulatedCrash(this.calls);
+		this.calls += 1;
+		const n = this.calls;
+		if (this.plan.editAtCall?.atCall === n) await this.plan.editAtCall.edit();
+		const crash = this.plan.crash;
+		if (crash?.atCall === n && !crash.afterCall) await this.crash(n);
+		const result = await call();
+		if (crash?.atCall === n && crash.afterCall) await this.crash(n);
+		return result;
+	}
+
+	private async crash(n: number): Promise<never> {
+		this.crashed = true;
+		await this.killEngineSessions();
+		throw new SimulatedCrash(n);
+	}
+
+	listPage(entity: EntityType, params: ListParams): Promise<StPage> {
+		return this.step(() => this.inner.listPage(entity, params));
+	}
+
+	/** The client's own paging (its checks included), one step per page. */
+	async *iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage> {
+		const pages = this.inner.iteratePages(entity, params)[Symbol.asyncIterator]();
+		for (;;) {
+			const next = await this.step(() => pages.next());
+			if (next.done) return;
+			yield next.value;
+		}
+	}
+
+	getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]> {
+		return this.step(() => this.inner.getByIds(entity, ids));
+	}
+
+	get(entity: EntityType, id: number): Promise<StRecord | null> {
+		return this.step(() => this.inner.get(entity, id));
+	}
+
+	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
+		return this.step(() => this.inner.patch(entity, id, body));
+	}
+}
+
+export const MODEL_START = Date.parse('2026-11-25T08:00:00Z');
+
+/** One scenario's ServiceTitan (a simulator of its own), the engine under test and an observer's client. */
+export interface ScenarioWorld {
+	lane: Lane;
+	sim: SimulatorHandle;
+	st: InterferingSt;
+	engine: SyncEngine;
+	/** Reads ServiceTitan for the invariant checks (faults are off whenever it is used). */
+	observer: ServiceTitanClient;
+	close(): Promise<void>;
+}
+
+export async function openWorld(lane: Lane, options: { seed: number; entity: EntityType; count: number; pageSize: number }): Promise<ScenarioWorld> {
+	await emptyDatabase(lane.t.db);
+	const counts = { categories: 0, materials: 0, equipment: 0, services: 0, [options.entity]: options.count };
+	// ServiceTitan's clock starts at a fixed time and moves only when the scenario says so; the engine reads it too.
+	const sim = await startSimulator({ seed: options.seed, counts, now: () => MODEL_START, quirks: { retryAfterSeconds: 1 } });
+	const clock = () => sim.control.now();
+	const credentials = {
+		clientId: sim.clientId,
+		clientSecret: sim.clientSecret,
+		appKey: sim.appKey,
+		tenantId: sim.tenantId,
+		environment: 'integration' as const,
+		authUrl: sim.tokenUrl,
+		apiBaseUrl: sim.apiBaseUrl,
+	};
+	// Fast retries and a short timeout: the faults are the point, not the waiting. Retry-After is honoured but capped.
+	const client = new ServiceTitanClient(credentials, { maxRetries: 2, backoffBaseMs: 1, backoffMaxMs: 5, timeoutMs: 250, requestsPerSecond: 100_000 });
+	const observer = new ServiceTitanClient(credentials, { maxRetries: 0, requestsPerSecond: 100_000 });
+	const st = new InterferingSt(client, async () => {
+		await lane.t.db.any('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [ENGINE_APP]);
+	});
+	const engine = new SyncEngine({ db: lane.engineDb, st, now: () => new Date(clock()), settings: { pageSize: options.pageSize } });
+	return {
+		lane,
+		sim,
+		st,
+		engine,
+		observer,
+		close: async () => {
+			client.close();
+			observer.close();
+			await sim.stop();
+		},
+	};
+}

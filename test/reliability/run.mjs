@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm run test:reliability [-- --soak | --scenarios N | --seed S]`: builds nothing itself (the npm script builds
+// first, the process suite runs the built CLI), runs jest's reliability project and prints the figures each suite
+// wrote. Exit code: jest's.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const env = { ...process.env };
+for (let i = 0; i < args.length; i++) {
+	const a = args[i];
+	if (a === '--soak') env.RELIABILITY_SCENARIOS = env.RELIABILITY_SCENARIOS ?? '20000';
+	else if (a === '--scenarios') env.RELIABILITY_SCENARIOS = args[++i];
+	else if (a === '--seed') env.RELIABILITY_SEED = args[++i];
+	else if (a === '--help') {
+		console.log('usage: npm run test:reliability [-- --soak | --scenarios N | --seed S]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given');
+		process.exit(0);
+	} else {
+		console.error(`unknown option ${a} (see --help)`);
+		process.exit(2);
+	}
+}
+if (args.includes('--soak') && !env.RELIABILITY_SEED) env.RELIABILITY_SEED = String(Date.now() % 1_000_000_000);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'reliability-'));
+env.RELIABILITY_FIGURES_DIR = dir;
+const started = Date.now();
+const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', '--selectProjects', 'reliability'], { env, stdio: 'inherit' });
+const seconds = Math.round((Date.now() - started) / 1000);
+
+const figures = Object.fromEntries(readdirSync(dir).map((f) => [path.basename(f, '.json'), JSON.parse(readFileSync(path.join(dir, f), 'utf8'))]));
+rmSync(dir, { recursive: true, force: true });
+
+const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+const list = (o) => Object.entries(o ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+const m = figures['model-based'];
+const p = figures.processes;
+const h = figures['hostile-input'];
+const lines = ['', `Reliability report (${seconds} s, jest exit code ${jest.status})`];
+if (m) {
+	lines.push(
+		`  model-based: ${m.scenarios} scenarios (seed ${m.seed}, ${m.lanes} lanes), ${sum(m.steps)} steps, ${m.invariantChecks} invariant checks, ${m.converged} converged`,
+		`    edits: ServiceTitan ${m.stEdits}, deletes ${m.stDeletes}, creations ${m.stCreates}; Retool ${m.localEdits}; vendor prices ${m.vendorEdits}`,
+		`    runs: ${list(m.runs)}; crashes injected ${m.crashes}; idempotent re-runs checked ${m.idempotentReruns}`,
+		`    faults injected (${sum(m.faults)}): ${list(m.faults)}`,
+		`    runs with a fault plan: ${list(m.faultPlans)}`,
+		`    resolutions: ${list(m.resolutions)}`,
+	);
+}
+if (p) {
+	lines.push(
+		`  processes: ${p.concurrentRuns} concurrent runs (${p.busyAnswers} answered busy); ${p.editsDuringFullSync} Retool edits during a ${p.itemsInLargestSync}-item full sync (none lost);`,
+		`    ${p.sigkills} SIGKILLs (${p.killedMidRun} mid-run), ${p.connectionDrops} PostgreSQL connection drop(s)`,
+	);
+}
+if (h) lines.push(`  hostile input: ${h.inputsTried} inputs tried (${list(h.byEntryPoint)}), ${h.refusedCorrectly} refused correctly; ${h.roundTrips} round trips`);
+lines.push(`  violations: ${jest.status === 0 ? 0 : 'see the failures above'}`);
+console.log(lines.join('\n'));
+process.exit(jest.status ?? 1);
