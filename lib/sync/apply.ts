@@ -1,5 +1,5 @@
 import { canonicalFromRow, differingFields, patchBodyFromCanonical, pick, rowValuesFromCanonical, stExtraData } from '../entities/canonical';
-import { checkStRecord } from '../entities/validate';
+import { checkStRecord, withoutNul } from '../entities/validate';
 import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import { openConflictsFor, upsertConflicts, type ConflictWrite, type OpenConflictRow } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
@@ -56,7 +56,7 @@ export async function prepareStItems(scope: RunScope, records: readonly unknown[
 	for (const record of records) {
 		const check = checkStRecord(scope.def, record);
 		if (!check.ok) {
-			errors.push({ entityId: check.id, kind: 'invalid_st_record', message: check.problems.join('; '), details: { record } });
+			errors.push({ entityId: check.id, kind: 'invalid_st_record', message: check.problems.join('; '), details: { record: withoutNul(record) } });
 			continue;
 		}
 		const item: StItem = { id: check.id, record: record as StRecord, canonical: check.canonical, modifiedOn: check.modifiedOn };
@@ -93,7 +93,8 @@ function openConflict(def: EntityDefinition, row: OpenConflictRow): OpenConflict
 		const check = checkStRecord(def, stData);
 		stCanonical = check.ok ? check.canonical : null;
 	}
-	return { id: row.id, stCanonical, stModifiedOn: row.st_modified_on_raw };
+	const localData = (row.conflict_data as { localVersion?: { data?: CanonicalRecord } }).localVersion?.data;
+	return { id: row.id, stCanonical, stModifiedOn: row.st_modified_on_raw, localCanonical: localData ?? null };
 }
 
 function stWrite(def: EntityDefinition, item: StItem, rowVersion?: number): StWrite {

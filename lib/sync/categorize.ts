@@ -34,6 +34,8 @@ export interface OpenConflict {
 	/** The ST version the conflict was recorded (or last refreshed) against; null if ST had deleted the item. */
 	stCanonical: CanonicalRecord | null;
 	stModifiedOn: string | null;
+	/** The local version the conflict shows; a Retool edit since then makes it stale. */
+	localCanonical?: CanonicalRecord | null;
 }
 
 export type Action =
@@ -95,9 +97,12 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 		return { id, category: 'newInST', action: 'insert', reason: 'new in ServiceTitan' };
 	}
 
+	// Edited in Retool after the conflict was recorded: the conflict is refreshed, so what a person is shown (and
+	// the suggested merge) is the local version as it is now.
+	const localMoved = !!conflict?.localCanonical && !sameContent(def, local.current, conflict.localCanonical);
 	if (!st) {
 		if (local.deletedAt) return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
-		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null) return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
+		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null && !localMoved) return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
 		if (conflict || local.hasConflict) {
 			return { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan while in conflict' };
 		}
@@ -115,8 +120,8 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 			!conflict ||
 			conflict.stCanonical === null ||
 			!sameContent(def, st.canonical, conflict.stCanonical);
-		return moved
-			? { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified', fields: stVsLocal, reason: 'ServiceTitan changed again while in conflict' }
+		return moved || localMoved
+			? { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified', fields: stVsLocal, reason: moved ? 'ServiceTitan changed again while in conflict' : 'edited in Retool again while in conflict' }
 			: { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict awaits a decision' };
 	}
 

@@ -115,6 +115,17 @@ const rows: Row[] = [
 		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st' },
 	],
 	[
+		// Found by the model-based suite: the suggested merge then missed the newer edit, and resolve refused it.
+		'open conflict, edited in Retool again since: the conflict is refreshed with the local version as it is now',
+		{ st: st({ price: 11 }), local: local({ ...edited({ price: 14 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) } },
+		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified' },
+	],
+	[
+		'open conflict, local version unchanged since it was recorded: kept',
+		{ st: st({ price: 11 }), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) } },
+		{ category: 'conflicts', action: 'keep_conflict' },
+	],
+	[
 		// Found by the model-based suite: every full sync re-counted this conflict as newly detected.
 		'open conflict that already records the delete: kept as it is, not detected again',
 		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: null, stModifiedOn: null } },

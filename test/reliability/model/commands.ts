@@ -47,6 +47,7 @@ async function localEdit(m: Reference, r: Real, pick: number, field: EditableFie
 	const synced = row.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
 	m.edit('local', id, field, value, canonicalFromRow(m.def, row)[field.column], synced);
 	await retoolUpdate(r.world.lane.t, m.def.table, id, { [field.column]: value });
+	m.editedSinceRun.add(id);
 	r.figures.localEdits += 1;
 	return `${id}.${field.column}`;
 }
@@ -194,6 +195,7 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	}
 	const vendorBefore = await vendorPricesSnapshot(world);
 	const startSeq = m.now();
+	const editedBefore = [...m.editedSinceRun];
 	const interference: RunInterference = {};
 	if (plan.crash) interference.crash = plan.crash;
 	const edit = plan.editDuringRun;
@@ -216,6 +218,8 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	if (result?.status === 'succeeded') {
 		if (result.kind === 'entity') m.entitySucceeded(entityId!, startSeq);
 		else m.listingSucceeded(startSeq, result.kind === 'full');
+		// A full run reads every row (an incremental one only pending pushes, not rows in conflict).
+		for (const id of editedBefore) if (result.kind === 'full' || id === entityId) m.editedSinceRun.delete(id);
 	}
 	if ((await vendorPricesSnapshot(world)) !== vendorBefore) throw new InvariantViolation(`after ${label}: the sync changed vendor_prices`);
 	await expectInvariants(m, r, label);
@@ -275,8 +279,9 @@ export async function resolveStep(m: Reference, r: Real, pick: number, resolutio
 		}
 	} catch (error) {
 		if (!(error instanceof SyncStateError || error instanceof SyncValidationError)) throw error;
-		// The values were drawn for exactly the fields the conflict's own suggestion left open: they must be accepted.
-		if (error instanceof SyncValidationError && resolution === 'merged') throw new InvariantViolation(`after ${label}: a merge of the suggested fields was refused: ${error.message}`);
+		// The values were drawn for exactly the fields the conflict's own suggestion left open: they must be accepted,
+		// unless a Retool edit came after the last run (the suggestion shown is then older than the row).
+		if (error instanceof SyncValidationError && resolution === 'merged' && !m.editedSinceRun.has(id)) throw new InvariantViolation(`after ${label}: a merge of the suggested fields was refused: ${error.message}`);
 		outcome = error instanceof SyncStateError ? `refused (${error.reason})` : `refused (invalid ${error.field}: ${error.message.slice(0, 120)})`;
 	}
 	figures.resolutions[`${resolution} → ${outcome}`] = (figures.resolutions[`${resolution} → ${outcome}`] ?? 0) + 1;

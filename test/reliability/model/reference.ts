@@ -76,6 +76,8 @@ export class Reference {
 	/** Items ServiceTitan deleted, with the moment, until the local row is soft-deleted. */
 	readonly stDeletes = new Map<number, { seq: number; due: boolean }>();
 	readonly knownLocalIds = new Set<number>();
+	/** Items edited in Retool since a run last read them: an open conflict shows them as they were before. */
+	readonly editedSinceRun = new Set<number>();
 	/** vendor_prices as the last person's edit left them: no sync may change them. */
 	vendorPrices = '[]';
 	checks = 0;
