@@ -28,7 +28,8 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>): Pars
 		}
 		const eq = arg.indexOf('=');
 		const name = arg.slice(2, eq === -1 ? undefined : eq);
-		const spec = specs[name];
+		// Own keys only: `--constructor` or `--__proto__` is an unknown option like any other.
+		const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
 		if (!spec) throw new UsageError(`unknown option --${name}`);
 		if (spec.type === 'boolean') {
 			if (eq !== -1) throw new UsageError(`--${name} takes no value`);

@@ -16,6 +16,8 @@ export interface Command {
 	summary: string;
 	usage: string;
 	flags: Record<string, FlagSpec>;
+	/** How many plain arguments the command takes (default none; 'own': it checks them itself); more are a usage error, never ignored. */
+	positionals?: number | 'own';
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue>;
 }
 
@@ -73,6 +75,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 	}
 	try {
 		const args = parseArgs(rest, command.flags);
+		const extra = command.positionals === 'own' ? undefined : args.positionals[command.positionals ?? 0];
+		if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
 		return await command.run(args, ctx);
 	} catch (error) {
 		const { exitCode, message } = explainError(error);

@@ -1,3 +1,4 @@
+import { isIsoTime } from '../../lib/api/requests';
 import { writeFileSync } from 'node:fs';
 import type { Db } from '../../lib/db/connection';
 import { withMigratedDb } from '../database';
@@ -21,9 +22,8 @@ function entityFilter(value: string | boolean | undefined) {
 
 function timeFlag(name: string, value: string | boolean | undefined): Date | undefined {
 	if (value === undefined) return undefined;
-	const t = Date.parse(String(value));
-	if (Number.isNaN(t)) throw new UsageError(`--${name} must be an ISO-8601 time such as 2024-12-10T10:00:00Z`);
-	return new Date(t);
+	if (!isIsoTime(value)) throw new UsageError(`--${name} must be an ISO-8601 time such as 2024-12-10T10:00:00Z`);
+	return new Date(value);
 }
 
 const json: FlagSpec = { type: 'boolean', description: 'print one JSON object' };

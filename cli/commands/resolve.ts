@@ -9,6 +9,7 @@ export const resolveCommand = {
 	name: 'resolve',
 	summary: 'decide a conflict: use_st, use_local or merged (with --merged-data); records who decided',
 	usage: "pricebook-sync resolve <conflictId> --resolution use_st|use_local|merged [--merged-data '<json>'] --by <user> [--json]",
+	positionals: 'own',
 	flags: {
 		resolution: { type: 'string', valueName: RESOLUTIONS.join('|'), description: 'the decision' },
 		'merged-data': { type: 'string', valueName: 'json', description: 'with merged: field values, e.g. \'{"price": 12.5}\'' },

@@ -6,6 +6,7 @@ import { ConfigError, stConfigFromEnv } from '../../lib/servicetitan/config';
 import { ENTITY_TYPES, isEntityType } from '../../lib/servicetitan/types';
 import { SyncEngine } from '../../lib/sync/engine';
 import type { RunResult } from '../../lib/sync/runs';
+import { isIsoTime } from '../../lib/api/requests';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ConfigurationError, ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
 
@@ -96,7 +97,7 @@ export const incrementalCommand = {
 		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
 		const types = entityTypes(args.flags.entity);
 		const since = args.flags.since as string | undefined;
-		if (since !== undefined && Number.isNaN(Date.parse(since))) throw new UsageError(`--since must be an ISO-8601 time such as 2024-12-10T10:00:00Z (got ${JSON.stringify(since)})`);
+		if (since !== undefined && !isIsoTime(since)) throw new UsageError(`--since must be an ISO-8601 time such as 2024-12-10T10:00:00Z (got ${JSON.stringify(since)})`);
 		const sinceIso = since === undefined ? undefined : new Date(since).toISOString();
 		return withEngine(ctx, args, (engine) => engine.runMany('incremental', types, { dryRun: Boolean(args.flags['dry-run']), since: sinceIso }));
 	},
@@ -107,6 +108,7 @@ export const entityCommand = {
 	summary: 'sync one item now (e.g. after a save in Retool); 404 in ServiceTitan means deleted there',
 	usage: 'pricebook-sync entity <services|materials|equipment|categories> <id> [--dry-run] [--json]',
 	flags: { 'dry-run': dryRunFlag, json: jsonFlag } as Record<string, FlagSpec>,
+	positionals: 'own',
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const [type, idText, extra] = args.positionals;
 		if (!type || !idText || extra !== undefined) throw new UsageError('expected an entity type and an id, e.g. pricebook-sync entity materials 9404');

@@ -48,6 +48,7 @@ export const vendorPricesCommand = {
 	name: 'vendor-prices',
 	summary: 'import a vendor price feed (CSV or JSON) into vendor_prices: vendor-prices import --vendor ced --file feed.csv',
 	usage: 'pricebook-sync vendor-prices import --vendor <ced|pool360|homedepot> (--file <path> | --url <url>) [--format csv|json] [--mapping <file>] [--dry-run] [--json]',
+	positionals: 'own',
 	flags: {
 		vendor: { type: 'string', valueName: 'ced|pool360|homedepot', description: 'whose feed this is (decides the column mapping)' },
 		file: { type: 'string', valueName: 'path', description: 'read the feed from this file' },

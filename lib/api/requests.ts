@@ -57,6 +57,11 @@ function positiveId(value: unknown, field: string): number {
 	return Number(text);
 }
 
+/** An ISO-8601 date-time (a date at least, e.g. 2024-12-10T10:00:00Z): not whatever Date.parse happens to accept ("1", "Dec 10"). */
+export function isIsoTime(value: unknown): value is string {
+	return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
 export interface SyncRequest {
 	kind: 'full' | 'incremental';
 	entityTypes: EntityType[];
@@ -76,7 +81,7 @@ export function parseSyncRequest(kind: 'full' | 'incremental', rawBody: unknown)
 		confirmMassDelete: optionalBoolean(body, 'confirmMassDelete'),
 	};
 	if (body.since !== undefined) {
-		if (typeof body.since !== 'string' || Number.isNaN(Date.parse(body.since)) || !/^\d{4}-\d{2}-\d{2}/.test(body.since)) {
+		if (!isIsoTime(body.since)) {
 			throw new SyncValidationError('since', 'since must be an ISO-8601 time such as 2024-12-10T10:00:00Z');
 		}
 		request.since = new Date(body.since).toISOString();
@@ -114,8 +119,8 @@ export function parseResolveRequest(params: unknown, rawBody: unknown): ResolveH
 	if (typeof body.resolution !== 'string' || !(RESOLUTIONS as readonly string[]).includes(body.resolution)) {
 		throw new SyncValidationError('resolution', `resolution must be one of ${RESOLUTIONS.join(', ')}`);
 	}
-	if (typeof body.resolvedBy !== 'string' || body.resolvedBy.trim() === '' || body.resolvedBy.length > 200) {
-		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters)');
+	if (typeof body.resolvedBy !== 'string' || body.resolvedBy.trim() === '' || body.resolvedBy.length > 200 || body.resolvedBy.includes('\u0000')) {
+		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters, no NUL characters)');
 	}
 	let mergedData = body.mergedData;
 	if (typeof mergedData === 'string') {

@@ -44,6 +44,8 @@ function canonicalValue(field: FieldDef, value: unknown, idKey: 'skuId' | 'mater
 		case 'text':
 			if (value === null || value === undefined) return null;
 			if (typeof value !== 'string') throw new FieldValueError(name, 'expected text');
+			// PostgreSQL text cannot hold U+0000: refused here, before anything is written anywhere.
+			if (value.includes('\u0000')) throw new FieldValueError(name, 'must not contain NUL (U+0000) characters');
 			return value;
 		case 'enum':
 			if (value === null || value === undefined) return null;

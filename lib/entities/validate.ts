@@ -2,6 +2,22 @@ import { normalizeStTimestamp } from '../servicetitan/timestamps';
 import { canonicalFromSt, FieldValueError } from './canonical';
 import type { CanonicalRecord, EntityDefinition } from './types';
 
+/** Whether any text in a JSON value (keys included) holds U+0000, which PostgreSQL text and JSONB cannot store. */
+export function hasNul(value: unknown): boolean {
+	if (typeof value === 'string') return value.includes('\u0000');
+	if (Array.isArray(value)) return value.some(hasNul);
+	if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+	return false;
+}
+
+/** The same value with every U+0000 shown as U+FFFD, so it can be stored (in the error log) with the rest intact. */
+export function withoutNul(value: unknown): unknown {
+	if (typeof value === 'string') return value.replaceAll('\u0000', '\ufffd');
+	if (Array.isArray(value)) return value.map(withoutNul);
+	if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\ufffd'), withoutNul(v)]));
+	return value;
+}
+
 export type StRecordCheck =
 	| { ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string }
 	| { ok: false; id: number | null; problems: string[] };
@@ -37,6 +53,8 @@ export function checkStRecord(def: EntityDefinition, record: unknown): StRecordC
 			problems.push(`${field?.st ?? error.field}: ${error.message.slice(error.field.length + 2)}`);
 		} else throw error;
 	}
+	// The fields the sync does not compare are still stored (st_data, JSONB), which cannot hold U+0000 either.
+	if (canonical && hasNul(r)) problems.push('contains a NUL (U+0000) character, which PostgreSQL cannot store');
 	if (problems.length > 0 || !canonical || id === null) return { ok: false, id, problems };
 	return { ok: true, id, canonical, modifiedOn };
 }

@@ -66,8 +66,8 @@ function validateRequest(request: ResolveRequest): void {
 	if (!RESOLUTIONS.includes(request.resolution)) {
 		throw new SyncValidationError('resolution', `resolution must be one of ${RESOLUTIONS.join(', ')} (got ${JSON.stringify(request.resolution)})`);
 	}
-	if (typeof request.resolvedBy !== 'string' || request.resolvedBy.trim() === '' || request.resolvedBy.length > 200) {
-		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters)');
+	if (typeof request.resolvedBy !== 'string' || request.resolvedBy.trim() === '' || request.resolvedBy.length > 200 || request.resolvedBy.includes('\u0000')) {
+		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters, no NUL characters)');
 	}
 	if (request.resolution === 'merged' && request.mergedData === undefined) throw new SyncValidationError('mergedData', 'mergedData is required when resolution is merged');
 	if (request.resolution !== 'merged' && request.mergedData !== undefined) throw new SyncValidationError('mergedData', 'mergedData is only allowed when resolution is merged');

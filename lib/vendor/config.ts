@@ -83,7 +83,7 @@ export function loadVendorConfig(overrides?: unknown): Record<string, VendorConf
 	for (const [key, raw] of Object.entries(overrides as Record<string, unknown>)) {
 		if (!/^[a-z0-9_-]+$/.test(key)) throw new VendorConfigError(`vendor key "${key}" must be lower-case letters, digits, _ or -`);
 		const o = (raw ?? {}) as Record<string, unknown>;
-		const base = vendors[key];
+		const base = Object.hasOwn(vendors, key) ? vendors[key] : undefined;
 		const columnsIn = (o.columns ?? {}) as Record<string, unknown>;
 		const columns: Partial<ColumnMapping> = { ...(base?.columns ?? {}) };
 		for (const f of FIELDS) if (columnsIn[f] !== undefined) columns[f] = names(columnsIn[f], `${key}.columns.${f}`);
@@ -96,7 +96,8 @@ export function loadVendorConfig(overrides?: unknown): Record<string, VendorConf
 }
 
 export function vendorConfigFor(vendor: string, vendors: Record<string, VendorConfig> = loadVendorConfig()): VendorConfig {
-	const config = vendors[vendor.toLowerCase()];
+	// Own keys only: "constructor" or "__proto__" is an unknown vendor, not an object's built-in.
+	const config = Object.hasOwn(vendors, vendor.toLowerCase()) ? vendors[vendor.toLowerCase()] : undefined;
 	if (!config) throw new VendorConfigError(`unknown vendor "${vendor}": known vendors are ${Object.keys(vendors).join(', ')}`);
 	return config;
 }

@@ -159,3 +159,18 @@ describe('suggestMerge', () => {
 		expect(merge.unresolvedFields).toEqual(['price']);
 	});
 });
+
+describe('text PostgreSQL cannot store', () => {
+	it('a NUL character in a ServiceTitan record makes it invalid (skipped and logged), not a failed run', () => {
+		const check = checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, description: 'pump\u0000seal' });
+		expect(check).toMatchObject({ ok: false, problems: [expect.stringMatching(/NUL/)] });
+		const hidden = checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, primaryVendor: { vendorName: 'x\u0000' } });
+		expect(hidden).toMatchObject({ ok: false, problems: [expect.stringMatching(/NUL/)] });
+		// The six characters \u0000 written out are ordinary text.
+		expect(checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, description: 'literal \\u0000 text' })).toMatchObject({ ok: true });
+	});
+
+	it('a NUL character in a person\'s merged values is refused, naming the field', () => {
+		expect(() => parseUserValues(materials, { description: 'a\u0000b' })).toThrow(/description: must not contain NUL/);
+	});
+});
