@@ -15,6 +15,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureN8n, N8N_VERSION } from './install-n8n.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -382,7 +383,14 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 	const q = async (sql, params) => (await db.query(sql, params)).rows;
 
 	// Real webhook URLs as n8n registered them.
-	const rows = await n8nDb(n8n, userFolder, 'SELECT "workflowId", "webhookPath", method, "webhookId", "pathLength" FROM webhook_entity');
+	// n8n says it is ready before it has activated every published workflow (slower on a busy machine): wait for
+	// all five webhook workflows to have their webhooks registered.
+	const hooks = ['PbHookFull000001', 'PbHookIncrement1', 'PbHookStatus0001', 'PbHookEntity0001', 'PbHookResolve001'];
+	let rows = [];
+	for (const deadline = Date.now() + 120_000; ; await sleep(1000)) {
+		rows = await n8nDb(n8n, userFolder, 'SELECT "workflowId", "webhookPath", method, "webhookId", "pathLength" FROM webhook_entity');
+		if (hooks.every((id) => rows.some((r) => r.workflowId === id)) || Date.now() > deadline) break;
+	}
 	log(`webhook_entity rows:\n${rows.map((r) => `    ${r.method} ${r.webhookPath}  webhookId=${r.webhookId ?? '-'} pathLength=${r.pathLength ?? '-'} workflow=${r.workflowId}`).join('\n')}`);
 	const urlFor = (workflowId) => {
 		const row = rows.find((r) => r.workflowId === workflowId);
