@@ -27,6 +27,16 @@ async function count(sql: string, values: unknown[] = []): Promise<number> {
 	return (await h.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) s`, values)).n;
 }
 
+/** The harness's client, except that a PATCH reaches ServiceTitan and its answer never comes back (a timeout after ST applied it, or a crash). */
+function losingPushAnswers(): typeof h.client {
+	return Object.assign(Object.create(h.client), {
+		patch: async (entity: 'materials', itemId: number, body: Record<string, unknown>) => {
+			await h.client.patch(entity, itemId, body);
+			throw new Error('socket hang up');
+		},
+	});
+}
+
 function anyMaterialId(): number {
 	return h.sim.control.listIds('materials')[3];
 }
@@ -136,13 +146,7 @@ describe('changes flowing both ways', () => {
 	it('a push ServiceTitan applied but whose answer was lost does not undo a newer Retool edit (found by the model-based suite)', async () => {
 		const id = anyMaterialId();
 		await retoolUpdate(h.t, 'pricebook_materials', id, { active: false });
-		// The PATCH reaches ServiceTitan, the answer never comes back (a timeout after ST applied it, or a crash).
-		const lostAnswer: typeof h.client = Object.assign(Object.create(h.client), {
-			patch: async (entity: 'materials', itemId: number, body: Record<string, unknown>) => {
-				await h.client.patch(entity, itemId, body);
-				throw new Error('socket hang up');
-			},
-		});
+		const lostAnswer = losingPushAnswers();
 		const lost = await new SyncEngine({ db: h.t.db, st: lostAnswer }).run({ kind: 'incremental', entityType: 'materials' });
 		expect(lost.status).toBe('failed');
 		expect(h.sim.control.getItem('materials', id)!.active).toBe(false);
@@ -159,12 +163,7 @@ describe('changes flowing both ways', () => {
 	it('after a lost push answer, a conflict on other fields suggests and accepts the merge the sync base implies', async () => {
 		const id = anyMaterialId();
 		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 10 });
-		const lostAnswer: typeof h.client = Object.assign(Object.create(h.client), {
-			patch: async (entity: 'materials', itemId: number, body: Record<string, unknown>) => {
-				await h.client.patch(entity, itemId, body);
-				throw new Error('socket hang up');
-			},
-		});
+		const lostAnswer = losingPushAnswers();
 		expect((await new SyncEngine({ db: h.t.db, st: lostAnswer }).run({ kind: 'incremental', entityType: 'materials' })).status).toBe('failed');
 		// A newer Retool price and a ServiceTitan description edit: both sides changed, different fields.
 		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });

@@ -16,9 +16,14 @@ import { openLane, openWorld, type Lane } from './model/world';
  *   RELIABILITY_SEED + RELIABILITY_PATH (+ RELIABILITY_REPLAY_COMMANDS, the replayPath in the counterexample)
  *   together replay one failure as fast-check printed it.
  */
-const SCENARIOS = Number(process.env.RELIABILITY_SCENARIOS ?? 1000);
-const LANES = Math.max(1, Math.min(Number(process.env.RELIABILITY_LANES ?? 6), SCENARIOS));
-const SEED = Number(process.env.RELIABILITY_SEED ?? 20261125);
+function setting(name: string, fallback: number): number {
+	const text = process.env[name] ?? String(fallback);
+	if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new Error(`${name} must be a positive whole number (got ${JSON.stringify(text)})`);
+	return Number(text);
+}
+const SCENARIOS = setting('RELIABILITY_SCENARIOS', 1000);
+const LANES = Math.min(setting('RELIABILITY_LANES', 6), SCENARIOS);
+const SEED = setting('RELIABILITY_SEED', 20261125);
 const REPLAY_PATH = process.env.RELIABILITY_PATH;
 /** The steps' own replay path, printed in the counterexample as replayPath="...". */
 const REPLAY_COMMANDS = process.env.RELIABILITY_REPLAY_COMMANDS;

@@ -8,12 +8,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const args = process.argv.slice(2);
+const wholeNumber = (flag, value) => {
+	if (!/^\d{1,9}$/.test(value ?? '') || Number(value) < 1) {
+		console.error(`${flag} needs a positive whole number (got ${JSON.stringify(value ?? null)}); see --help`);
+		process.exit(2);
+	}
+	return value;
+};
 const env = { ...process.env };
 for (let i = 0; i < args.length; i++) {
 	const a = args[i];
 	if (a === '--soak') env.RELIABILITY_SCENARIOS = env.RELIABILITY_SCENARIOS ?? '20000';
-	else if (a === '--scenarios') env.RELIABILITY_SCENARIOS = args[++i];
-	else if (a === '--seed') env.RELIABILITY_SEED = args[++i];
+	else if (a === '--scenarios') env.RELIABILITY_SCENARIOS = wholeNumber(a, args[++i]);
+	else if (a === '--seed') env.RELIABILITY_SEED = wholeNumber(a, args[++i]);
 	else if (a === '--help') {
 		console.log('usage: npm run test:reliability [-- --soak | --scenarios N | --seed S]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given');
 		process.exit(0);
