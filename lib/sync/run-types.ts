@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection';
+import type { FailureKind } from '../failures';
 import type { EntityType } from '../entities/types';
 import type { Category } from './categorize';
 import type { StApi, SyncLog } from './ports';
@@ -72,6 +73,8 @@ export interface RunResult {
 	errors: number;
 	syncedAt: string;
 	message?: string;
+	/** Why a failed or busy run did not succeed, in the library's one failure vocabulary. */
+	failureKind?: FailureKind;
 	/** Full runs: the sweep was withheld by the mass-delete guard. */
 	massDeleteBlocked?: { wouldDelete: number; live: number };
 	/** Dry runs: what would happen, per category (at most 1000 items each; counts are complete). */

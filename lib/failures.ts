@@ -1,0 +1,65 @@
+import { ConfigError } from './servicetitan/config';
+import { isStApiError } from './servicetitan/errors';
+
+/**
+ * The one failure vocabulary of the library. Every error a caller can see, and every failed run result, carries
+ * one of these kinds; the HTTP status (lib/api), the n8n error (nodes/shared) and the CLI exit code (cli) are each
+ * derived from the kind in one mapping, so no caller inspects a message to decide what happened.
+ */
+export const FAILURE_KINDS = [
+	/** A setting or credential is missing or wrong: retrying will not help until someone fixes it. */
+	'configuration',
+	/** Bad input from a caller (webhook body, CLI argument, merged values). Nothing was written. */
+	'validation',
+	/** The id asked for exists nowhere (unknown conflict, item neither in ServiceTitan nor locally). */
+	'not_found',
+	/** Another run of the same entity type holds the lock: try again when it has finished. */
+	'busy',
+	/** The item changed since the caller looked at it: look again before deciding. */
+	'stale',
+	/** The item is gone in ServiceTitan, so the asked-for action cannot be carried out there. */
+	'gone_in_st',
+	/** ServiceTitan cannot be reached or keeps failing (network, 5xx, 429 past the retry budget, auth). */
+	'st_unavailable',
+	/** The mass-delete guard withheld a sweep; a person must confirm. */
+	'needs_confirmation',
+	/** The database failed (connection lost, statement error). */
+	'database',
+	/** Anything else: a bug. The message says what happened. */
+	'internal',
+] as const;
+
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** An error that knows its kind. Nothing has been written when one is thrown before a run starts writing. */
+export class SyncFailure extends Error {
+	constructor(
+		readonly kind: FailureKind,
+		message: string,
+		/** For validation failures: the input field at fault. */
+		readonly field?: string,
+	) {
+		super(message);
+		this.name = 'SyncFailure';
+	}
+}
+
+interface PgLikeError {
+	code?: unknown;
+	severity?: unknown;
+}
+
+/** The kind of any thrown value. */
+export function failureKindOf(error: unknown): FailureKind {
+	if (error instanceof SyncFailure) return error.kind;
+	if (error instanceof ConfigError) return 'configuration';
+	if (isStApiError(error)) return error.kind === 'validation' ? 'validation' : 'st_unavailable';
+	const e = (error ?? {}) as PgLikeError;
+	// PostgreSQL errors carry a five-character SQLSTATE and a severity; socket errors an errno-style code.
+	if (typeof e.code === 'string' && (typeof e.severity === 'string' || /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)/.test(e.code))) return 'database';
+	return 'internal';
+}
+
+export function errorMessage(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
