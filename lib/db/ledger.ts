@@ -54,18 +54,80 @@ export async function saveRunProgress(t: Task, runId: number, p: RunProgress): P
 	);
 }
 
-export async function finishRun(
-	t: Task,
-	runId: number,
-	outcome: { status: 'succeeded' | 'failed'; error?: string | null; windowTo?: string | null; details?: Record<string, unknown> },
-	progress: RunProgress,
-	now: Date,
-): Promise<void> {
+export interface RunClose {
+	status: 'succeeded' | 'failed';
+	error?: string | null;
+	windowTo?: string | null;
+	details?: Record<string, unknown>;
+}
+
+export async function finishRun(t: Task, runId: number, outcome: RunClose, progress: RunProgress, now: Date): Promise<void> {
 	await saveRunProgress(t, runId, progress);
+	await closeRun(t, runId, outcome, now);
+}
+
+/** Ends a run whose progress was added page by page; its error count is what it logged. */
+export async function closeRun(t: Task, runId: number, outcome: RunClose, now: Date): Promise<void> {
 	await t.none(
-		`UPDATE sync_runs SET status = $2, error = $3, window_to = $4, finished_at = $5, details = details || $6::jsonb WHERE id = $1`,
+		`UPDATE sync_runs SET status = $2, error = $3, window_to = $4, finished_at = $5, details = details || $6::jsonb,
+		   errors_count = (SELECT count(*) FROM sync_error_log WHERE run_id = $1)
+		 WHERE id = $1`,
 		[runId, outcome.status, outcome.error ?? null, outcome.windowTo ?? null, now, outcome.details ?? {}],
 	);
+}
+
+/**
+ * Adds one step's counts to its run (per-category counts merged key by key), and keeps the newest ServiceTitan
+ * stamp the run has read. Both run drivers report progress this way, so the ledger row is the run's one tally.
+ */
+export async function addRunProgress(t: Task, runId: number, delta: RunProgress, maxModifiedOn: string | null = null): Promise<void> {
+	await t.none(
+		`UPDATE sync_runs SET pages_read = pages_read + $2, items_seen = items_seen + $3,
+		   counts = (SELECT COALESCE(jsonb_object_agg(k, COALESCE((counts ->> k)::int, 0) + COALESCE(($4::jsonb ->> k)::int, 0)), '{}'::jsonb)
+		             FROM (SELECT jsonb_object_keys(counts) UNION SELECT jsonb_object_keys($4::jsonb)) AS keys(k)),
+		   items_synced = items_synced + $5, items_pushed = items_pushed + $6, conflicts_detected = conflicts_detected + $7,
+		   max_modified_on = CASE WHEN $8::text IS NOT NULL AND (max_modified_on IS NULL OR $8 > max_modified_on) THEN $8 ELSE max_modified_on END
+		 WHERE id = $1`,
+		[runId, delta.pagesRead, delta.itemsSeen, delta.counts, delta.itemsSynced, delta.itemsPushed, delta.conflictsDetected, maxModifiedOn],
+	);
+}
+
+export interface RunRow {
+	id: number;
+	kind: RunKind;
+	entity_type: string | null;
+	trigger: string;
+	dry_run: boolean;
+	status: RunStatus;
+	started_at: Date;
+	finished_at: Date | null;
+	window_from: string | null;
+	window_to: string | null;
+	max_modified_on: string | null;
+	counts: Record<string, number>;
+	pages_read: number;
+	items_seen: number;
+	items_synced: number;
+	items_pushed: number;
+	conflicts_detected: number;
+	errors_count: number;
+	error: string | null;
+	details: Record<string, unknown>;
+}
+
+export async function readRun(t: Task, runId: number): Promise<RunRow | null> {
+	return t.oneOrNone<RunRow>('SELECT * FROM sync_runs WHERE id = $1', [runId]);
+}
+
+/** A run whose process or n8n execution died: failed, and its entity type's failure streak grows. */
+export async function markAbandoned(t: Task, entityType: string, runId: number, now: Date): Promise<void> {
+	const result = await t.result(
+		`UPDATE sync_runs SET status = 'failed', finished_at = $2,
+		   error = 'abandoned: the process or n8n execution running it stopped before it finished; a later run took over'
+		 WHERE id = $1 AND status = 'running'`,
+		[runId, now],
+	);
+	if (result.rowCount === 1) await recordRunFailure(t, entityType, now);
 }
 
 export interface ChangeLogEntry {

@@ -87,13 +87,32 @@ export async function readRow(t: Task, table: string, id: number): Promise<Store
 	return t.oneOrNone<StoredRow>('SELECT * FROM $1:name WHERE id = $2', [table, id]);
 }
 
-/** Ids of rows edited locally and waiting to be pushed (not in conflict, not deleted), in id order. */
-export async function pendingPushIds(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
+/**
+ * Ids of rows edited locally and waiting to be pushed (not in conflict, not deleted), in id order; with a run id,
+ * only those the run has not read from ServiceTitan already (those were decided with their page).
+ */
+export async function pendingPushIds(t: Task, table: string, afterId: number, limit: number, unseenByRun: number | null = null): Promise<number[]> {
 	const rows = await t.any<{ id: number }>(
-		`SELECT id FROM $1:name WHERE sync_status = 'pending_push' AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3`,
-		[table, afterId, limit],
+		`SELECT id FROM $1:name AS t WHERE sync_status = 'pending_push' AND deleted_at IS NULL AND id > $2
+		   AND ($4::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $4 AND s.entity_id = t.id))
+		 ORDER BY id LIMIT $3`,
+		[table, afterId, limit, unseenByRun],
 	);
 	return rows.map((r) => r.id);
+}
+
+/** Live ids of a table in id order, from `afterId` (a dry run's sweep, which records nothing). */
+export async function liveIds(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
+	const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3', [table, afterId, limit]);
+	return rows.map((r) => r.id);
+}
+
+export async function countLive(t: Task, table: string): Promise<number> {
+	return (await t.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE deleted_at IS NULL', [table])).n;
+}
+
+export async function rowExists(t: Task, table: string, id: number): Promise<boolean> {
+	return (await t.oneOrNone('SELECT 1 FROM $1:name WHERE id = $2', [table, id])) !== null;
 }
 
 export interface StWrite {
@@ -268,12 +287,14 @@ export async function countUnseen(t: Task, table: string, runId: number): Promis
 	);
 }
 
-export async function recordSeen(t: Task, runId: number, ids: readonly number[]): Promise<void> {
-	if (ids.length === 0) return;
-	await t.none(
-		'INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING',
+/** Records ids a run has read from ServiceTitan; returns those it had not read before (a listing can repeat an item). */
+export async function recordSeen(t: Task, runId: number, ids: readonly number[]): Promise<number[]> {
+	if (ids.length === 0) return [];
+	const rows = await t.any<{ entity_id: string }>(
+		'INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING RETURNING entity_id',
 		[runId, ids],
 	);
+	return rows.map((r) => Number(r.entity_id));
 }
 
 export async function forgetSeen(t: Task, runId: number): Promise<void> {

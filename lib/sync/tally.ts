@@ -10,7 +10,7 @@ export interface PlannedItem {
 }
 
 /** Items kept per category in a dry-run plan; the counts are always complete. */
-const PLAN_LIMIT = 1000;
+export const PLAN_LIMIT = 1000;
 
 /** Counts of one run; kept in memory only for reporting (the ledger row holds the durable copy). */
 export class Tally {
@@ -33,6 +33,21 @@ export class Tally {
 		if (decision.action === 'conflict' || decision.action === 'refresh_conflict') this.conflictsDetected++;
 		const list = this.plan?.[decision.category];
 		if (list && list.length < PLAN_LIMIT) list.push({ id: decision.id, action: decision.action, reason: decision.reason, fields: decision.fields });
+	}
+
+	/** Adds another tally's counts (and plan entries, up to the limit) to this one. */
+	add(other: Tally): void {
+		for (const c of CATEGORIES) {
+			this.summary[c] += other.summary[c];
+			const list = this.plan?.[c];
+			for (const item of other.plan?.[c] ?? []) if (list && list.length < PLAN_LIMIT) list.push(item);
+		}
+		this.itemsSynced += other.itemsSynced;
+		this.itemsPushed += other.itemsPushed;
+		this.conflictsDetected += other.conflictsDetected;
+		this.errors += other.errors;
+		this.pagesRead += other.pagesRead;
+		this.itemsSeen += other.itemsSeen;
 	}
 
 	progress() {

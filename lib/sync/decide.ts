@@ -1,0 +1,81 @@
+import { canonicalFromRow } from '../entities/canonical';
+import { checkStRecord } from '../entities/validate';
+import type { CanonicalRecord, EntityDefinition } from '../entities/types';
+import { openConflictsFor, type OpenConflictRow } from '../db/conflict-store';
+import { readSyncRowsByIds, type StoredRow } from '../db/pricebook-store';
+import { normalizeStTimestamp } from '../servicetitan/timestamps';
+import { categorize, type Decision, type LocalSide, type OpenConflict, type SyncStatus } from './categorize';
+import type { StItem } from './prepare';
+import type { RunScope } from './scope';
+import { syncBase } from './sync-base';
+
+/** One item decided: the decision with both sides it was made on. */
+export interface Pending {
+	decision: Decision;
+	st: StItem | null;
+	local: LocalSide | null;
+}
+
+/** A decision as a plan keeps it: with the row version it was made on, so carrying it out later can tell whether the row moved since. */
+export interface PlannedDecision extends Decision {
+	rowVersion: number | null;
+}
+
+function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): LocalSide {
+	return {
+		id: row.id,
+		current: canonicalFromRow(def, row),
+		base: syncBase(def, row, st?.canonical ?? null),
+		syncStatus: row.sync_status as SyncStatus,
+		localModifiedAt: row.local_modified_at,
+		lastSyncedAt: row.last_synced_at,
+		stModifiedOn: row.st_modified_on_raw ? normalizeStTimestamp(row.st_modified_on_raw) : null,
+		deletedAt: row.deleted_at,
+		hasConflict: row.has_conflict,
+		rowVersion: Number(row.row_version),
+	};
+}
+
+function openConflict(def: EntityDefinition, row: OpenConflictRow): OpenConflict {
+	const stData = (row.conflict_data as { stVersion?: { data?: Record<string, unknown> | null } }).stVersion?.data;
+	let stCanonical: CanonicalRecord | null = null;
+	if (stData) {
+		const check = checkStRecord(def, stData);
+		stCanonical = check.ok ? check.canonical : null;
+	}
+	const localData = (row.conflict_data as { localVersion?: { data?: CanonicalRecord } }).localVersion?.data;
+	return { id: row.id, stCanonical, stModifiedOn: row.st_modified_on_raw, localCanonical: localData ?? null };
+}
+
+/**
+ * Reads the local rows and open conflicts of `items` (two statements) and decides each item: the three-way
+ * comparison of categorize.ts. A planned decision is taken as it is when its row has not moved since it was
+ * planned; an item whose row moved (a person edited it in between) is decided again.
+ */
+export async function decideItems(
+	scope: RunScope,
+	items: readonly { id: number; st: StItem | null }[],
+	plan?: ReadonlyMap<number, PlannedDecision>,
+): Promise<Pending[]> {
+	const { def, t } = scope;
+	const ids = items.map((i) => i.id);
+	const rows = await readSyncRowsByIds(t, def, ids);
+	const conflicts = await openConflictsFor(t, def.type, ids);
+	const rowById = new Map(rows.map((r) => [r.id, r]));
+	const conflictById = new Map(conflicts.map((c) => [c.entity_id, c]));
+	return items.map(({ id, st }) => {
+		const row = rowById.get(id);
+		const local = row ? localSide(def, row, st) : null;
+		const planned = plan?.get(id);
+		if (planned && planned.rowVersion === (local?.rowVersion ?? null)) {
+			const { rowVersion: _made, ...decision } = planned;
+			return { decision, st, local };
+		}
+		const conflictRow = conflictById.get(id);
+		return { decision: categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null }), st, local };
+	});
+}
+
+export function toPlanned(p: Pending): PlannedDecision {
+	return { ...p.decision, rowVersion: p.local?.rowVersion ?? null };
+}

@@ -1,0 +1,94 @@
+import { differingFields, patchBodyFromCanonical, pick } from '../entities/canonical';
+import { checkStRecord } from '../entities/validate';
+import { markEngineWrites } from '../db/engine-session';
+import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
+import { markPushInFlight, rebaseOnly, recordPushErrors, updateFromSt } from '../db/pricebook-store';
+import { isStApiError } from '../servicetitan/errors';
+import type { Pending } from './decide';
+import type { StItem } from './prepare';
+import type { RunScope } from './scope';
+import { stWrite } from './write';
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) await fn(items[next++]);
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Sends local edits to ServiceTitan (only the fields that differ), then rebases each row from ServiceTitan's
+ * answer. A rejected push (400) or an item gone meanwhile (404) is logged and the row stays pending with the
+ * reason; anything else (ST down, auth) fails the run: the edit is still pending, nothing is lost.
+ */
+export async function pushAll(scope: RunScope, candidates: readonly Pending[]): Promise<void> {
+	if (candidates.length === 0) return;
+	const { def } = scope;
+	const versions = await scope.t.tx('push-in-flight', async (tx) => {
+		await markEngineWrites(tx);
+		return markPushInFlight(tx, def.table, candidates.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion, values: pick(p.local!.current, p.decision.fields ?? []) })));
+	});
+	// Edited again since the batch read it: left pending for the next run, which decides on the new edit.
+	const pushes = candidates.filter((p) => versions.has(p.decision.id)).map((p) => ({ ...p, local: { ...p.local!, rowVersion: versions.get(p.decision.id)! } }));
+	const answered: { p: Pending; answer: StItem }[] = [];
+	const rejected: { id: number; message: string }[] = [];
+	const errors: ErrorLogEntry[] = [];
+	let systemic: unknown;
+	await mapLimit(pushes, scope.pushConcurrency, async (p) => {
+		if (systemic) return;
+		const local = p.local!;
+		const fields = p.decision.fields ?? [];
+		const body = patchBodyFromCanonical(def, local.current, fields);
+		try {
+			const response = await scope.st.patch(def.type, p.decision.id, body);
+			const check = checkStRecord(def, response);
+			if (!check.ok) throw new Error(`ServiceTitan answered the push of ${def.singular} ${p.decision.id} with an invalid record: ${check.problems.join('; ')}`);
+			answered.push({ p, answer: { id: check.id, record: response, canonical: check.canonical, modifiedOn: check.modifiedOn } });
+		} catch (error) {
+			if (isStApiError(error) && (error.kind === 'validation' || error.kind === 'not_found')) {
+				const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
+				const message = error.kind === 'validation' ? `ServiceTitan rejected the push: ${error.message}${detail}` : 'ServiceTitan no longer has this item';
+				rejected.push({ id: p.decision.id, message });
+				errors.push({ entityId: p.decision.id, kind: error.kind === 'validation' ? 'push_rejected' : 'push_target_missing', message, details: { fields, errors: error.errors } });
+			} else {
+				systemic ??= error;
+			}
+		}
+	});
+
+	const now = scope.now();
+	const columns = def.fields.map((f) => f.column);
+	const notApplied: { id: number; message: string }[] = [];
+	const changes: ChangeLogEntry[] = [];
+	await scope.t.tx('push-results', async (tx) => {
+		await markEngineWrites(tx);
+		const clean = answered.filter(({ p, answer }) => {
+			const ignored = (p.decision.fields ?? []).filter((f) => differingFields(def, { [f]: answer.canonical[f] }, { [f]: p.local!.current[f] }).length > 0);
+			if (ignored.length === 0) return true;
+			const message = `ServiceTitan did not apply ${ignored.join(', ')} (answered with other values)`;
+			notApplied.push({ id: p.decision.id, message });
+			errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields: ignored } });
+			return false;
+		});
+		const written = new Set(await updateFromSt(tx, def.table, columns, clean.map(({ p, answer }) => stWrite(def, answer, p.local!.rowVersion)), now));
+		// Edited again while the push was in flight, or partly ignored by ST: move the base only, keep the edit pending.
+		const rebaseOnlyItems = answered.filter(({ answer }) => !written.has(answer.id)).map(({ answer }) => stWrite(def, answer));
+		await rebaseOnly(tx, def.table, rebaseOnlyItems, now);
+		await recordPushErrors(tx, def.table, [...rejected, ...notApplied]);
+		for (const { p, answer } of clean) {
+			const fields = p.decision.fields ?? [];
+			changes.push({
+				entityId: answer.id,
+				action: 'pushed',
+				before: Object.fromEntries(fields.map((f) => [f, p.st?.canonical[f] ?? null])),
+				after: Object.fromEntries(fields.map((f) => [f, answer.canonical[f]])),
+			});
+		}
+		await logChanges(tx, scope.runId, def.type, changes, now);
+		await logErrors(tx, scope.runId, def.type, errors, now);
+	});
+	scope.tally.itemsPushed += changes.length;
+	scope.tally.errors += errors.length;
+	if (systemic) throw systemic;
+}

@@ -1,0 +1,363 @@
+import { entityDefinition } from '../entities/definitions';
+import type { EntityDefinition, EntityType } from '../entities/types';
+import { closeRun, markAbandoned, markBusy, readRun, readSyncState, recordBusyRun, recordRunFailure, recordRunSuccess, startRun, type RunRow } from '../db/ledger';
+import type { LeaseMode } from '../db/leases';
+import { forgetSeen, rowExists, type Task } from '../db/pricebook-store';
+import { dropStagedPages } from '../db/staged-pages';
+import { errorMessage, failureKindOf, SyncFailure, type FailureKind } from '../failures';
+import { subtractSeconds } from '../servicetitan/timestamps';
+import type { StPage } from '../servicetitan/types';
+import { processBatch, processByIdLookup, type BatchOptions } from './apply';
+import { CATEGORIES } from './categorize';
+import { acquireLease, releaseLease, renewLease } from './lease';
+import { inApplyOrder, listedIds, newestStamp, prepareStItems, type StItem } from './prepare';
+import { ledgerRecord, MemoryRecord, type RunRecord } from './run-record';
+import type { RunDeps, RunRequest, RunResult, SyncKind, SyncSettings } from './run-types';
+import type { RunScope } from './scope';
+import { Tally, type Summary } from './tally';
+
+/**
+ * The one lifecycle of a sync run: begin (lease, ledger row, window), read a listing page, apply it, push the
+ * pending local edits, sweep (full runs), finish (cursor, counts, ledger, result). Two drivers call it: the
+ * library's loop in one process (runs.ts, used by the CLI, the n8n Pricebook Sync node and the webhooks) and the
+ * n8n step nodes (staged-run.ts), which run one step per node and keep what lies between steps in PostgreSQL.
+ * Every rule, count and status lives here, so the two cannot drift apart.
+ */
+export interface ActiveRun {
+	def: EntityDefinition;
+	/** Null for a dry run, which writes nothing. */
+	runId: number | null;
+	kind: SyncKind;
+	dryRun: boolean;
+	/** Incremental runs: read ServiceTitan's changes from this stamp on. */
+	windowFrom: string | null;
+	ranAsFullBecause?: string;
+	confirmMassDelete: boolean;
+	pageSize: number;
+	/** Where the run keeps what it read and counted: its ledger row, or memory for a dry run. */
+	record: RunRecord;
+}
+
+export type Begun = { status: 'started'; run: ActiveRun } | { status: 'busy'; result: RunResult };
+
+export interface BeginRequest extends RunRequest {
+	pageSize?: number;
+}
+
+/** Why an incremental run should run as a full sync instead, if it should (after downtime, after repeated failures, first run). */
+async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task, request: RunRequest): Promise<string | undefined> {
+	if (request.kind !== 'incremental' || request.since) return undefined;
+	const state = await readSyncState(t, request.entityType);
+	if (!state.cursor_raw) return 'no incremental cursor yet (first sync)';
+	if (state.consecutive_failures >= deps.settings.fullAfterFailures) return `the last ${state.consecutive_failures} runs failed`;
+	const last = state.last_success_at;
+	if (!last || deps.now().getTime() - last.getTime() > deps.settings.staleAfterHours * 3600_000) {
+		return `the last successful sync is older than ${deps.settings.staleAfterHours} h`;
+	}
+	return undefined;
+}
+
+/** A run that could not start because another run of its entity type holds the advisory lock. */
+export async function recordBusy(deps: RunDeps, t: Task, request: RunRequest): Promise<RunResult> {
+	const now = deps.now();
+	const dryRun = request.dryRun ?? false;
+	const runId = dryRun ? null : await recordBusyRun(t, { kind: request.kind, entityType: request.entityType, trigger: request.trigger ?? 'cli', dryRun }, now);
+	return busyResult(request, runId, now);
+}
+
+/**
+ * Starts a run; call it with the entity type's advisory lock held. A 'library' run keeps that lock to its end, a
+ * 'staged' one (n8n steps on several connections) holds the lease alone after this. A run whose holder died is
+ * taken over and marked abandoned.
+ */
+export async function beginRun(deps: RunDeps, t: Task, request: BeginRequest, mode: LeaseMode): Promise<Begun> {
+	const def = entityDefinition(request.entityType);
+	const dryRun = request.dryRun ?? false;
+	const ranAsFullBecause = await promotionReason(deps, t, request);
+	const kind: SyncKind = ranAsFullBecause ? 'full' : request.kind;
+	const state = await readSyncState(t, def.type);
+	const windowFrom = kind === 'incremental' ? (request.since ?? subtractSeconds(state.cursor_raw!, deps.settings.overlapSeconds)) : null;
+	const pageSize = request.pageSize ?? deps.settings.pageSize;
+	const confirmMassDelete = request.confirmMassDelete ?? false;
+	const common = { def, kind, dryRun, windowFrom, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+	if (ranAsFullBecause) deps.log('info', `${def.type}: running a full sync: ${ranAsFullBecause}`);
+	if (dryRun) return { status: 'started', run: { ...common, runId: null, record: new MemoryRecord(new Tally(true)) } };
+
+	const now = deps.now();
+	const details = { mode, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+	const runId = await startRun(t, { kind, entityType: def.type, trigger: request.trigger ?? (mode === 'staged' ? 'n8n' : 'cli'), dryRun, windowFrom, details }, now);
+	const lease = await t.tx((tx) => acquireLease(tx, def.type, runId, mode, now, deps.settings.leaseTtlMs));
+	if (!lease.granted) {
+		await markBusy(t, runId, now);
+		return { status: 'busy', result: busyResult({ ...request, kind }, runId, now) };
+	}
+	if (lease.abandonedRunId !== undefined) await abandon(t, def.type, lease.abandonedRunId, now);
+	return { status: 'started', run: { ...common, runId, record: ledgerRecord(runId) } };
+}
+
+async function abandon(t: Task, entityType: EntityType, runId: number, now: Date): Promise<void> {
+	await markAbandoned(t, entityType, runId, now);
+	await dropStagedPages(t, runId);
+	await forgetSeen(t, runId);
+}
+
+/** A recorded run as its ledger row holds it, for a step that runs apart from its start (an n8n node); renews its lease. */
+export async function resumeRun(deps: RunDeps, t: Task, ref: { runId: number; entityType: EntityType }): Promise<ActiveRun> {
+	const row = await readRun(t, ref.runId);
+	if (!row || row.entity_type !== ref.entityType) throw new SyncFailure('not_found', `run ${ref.runId} of ${ref.entityType} does not exist`);
+	if (row.status !== 'running') throw new SyncFailure('stale', `run ${ref.runId} is no longer running (status ${row.status})`);
+	if (!(await renewLease(t, ref.entityType, row.id, deps.now(), deps.settings.leaseTtlMs))) {
+		throw new SyncFailure('busy', `run ${ref.runId} lost its lease (it stalled longer than ${Math.round(deps.settings.leaseTtlMs / 1000)} s and another run took over)`);
+	}
+	const details = row.details as { confirmMassDelete?: boolean; ranAsFullBecause?: string; pageSize?: number };
+	return {
+		def: entityDefinition(ref.entityType),
+		runId: row.id,
+		kind: row.kind as SyncKind,
+		dryRun: false,
+		windowFrom: row.window_from,
+		confirmMassDelete: details.confirmMassDelete ?? false,
+		pageSize: details.pageSize ?? deps.settings.pageSize,
+		...(details.ranAsFullBecause ? { ranAsFullBecause: details.ranAsFullBecause } : {}),
+		record: ledgerRecord(row.id),
+	};
+}
+
+/** Whether the run behind a reference has already finished (a finish step run again). */
+export async function finishedRun(t: Task, runId: number): Promise<RunResult | null> {
+	const row = await readRun(t, runId);
+	return row && row.status !== 'running' ? resultFromLedger(row) : null;
+}
+
+/** The scope one step works in, with a fresh tally for what the step counts. */
+export function stepScope(deps: RunDeps, t: Task, run: ActiveRun): RunScope {
+	return { def: run.def, t, st: deps.st, runId: run.runId, dryRun: run.dryRun, now: deps.now, tally: new Tally(run.dryRun), log: deps.log, pushConcurrency: deps.settings.pushConcurrency };
+}
+
+/** Listing parameters of the run's window. */
+export function listingParams(run: ActiveRun) {
+	return { pageSize: run.pageSize, active: 'Any' as const, includeTotal: true, ...(run.windowFrom ? { modifiedOnOrAfter: run.windowFrom } : {}) };
+}
+
+export interface ReadPage {
+	/** Valid items the run had not read on an earlier page, in apply order. */
+	items: StItem[];
+	/** The newest ServiceTitan stamp on the page. */
+	maxModifiedOn: string | null;
+}
+
+/**
+ * Takes one listing page into the run: validates each record once (invalid ones are logged and skipped), records
+ * every listed id as read (invalid ones too: ServiceTitan has them, so the sweep must not delete them), drops an
+ * item an earlier page already had (a listing over a changing set can repeat one: applying it twice is harmless,
+ * counting it twice is not), and counts the page. Call it in the transaction that keeps what it returns.
+ */
+export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, page: StPage): Promise<ReadPage> {
+	const scope = stepScope(deps, t, run);
+	const valid = await prepareStItems(scope, page.data);
+	const fresh = await run.record.markSeen(t, listedIds(page.data));
+	const maxModifiedOn = newestStamp(valid);
+	scope.tally.pagesRead = 1;
+	scope.tally.itemsSeen = page.data.length;
+	await run.record.addProgress(t, scope.tally, maxModifiedOn);
+	return { items: inApplyOrder(run.def, valid.filter((i) => fresh.has(i.id))), maxModifiedOn };
+}
+
+/**
+ * Decides and applies items of the run (one phase or all). What it counted goes into `tally`, which the caller
+ * adds to the run: at once (applyPage), or together with marking an n8n step done, so a step run again does not
+ * count twice.
+ */
+export async function applyItems(deps: RunDeps, t: Task, run: ActiveRun, items: readonly StItem[], tally: Tally, options: BatchOptions = {}): Promise<void> {
+	const scope = { ...stepScope(deps, t, run), tally };
+	await processBatch(
+		scope,
+		items.map((i) => ({ id: i.id, st: i })),
+		options,
+	);
+}
+
+/** Applies a page's items and adds what was counted to the run, also when applying failed part way. */
+export async function applyPage(deps: RunDeps, t: Task, run: ActiveRun, items: readonly StItem[]): Promise<void> {
+	const tally = new Tally(run.dryRun);
+	try {
+		await applyItems(deps, t, run, items, tally);
+	} finally {
+		await recordStep(t, run, tally);
+	}
+}
+
+/** Adds a step's counts to the run. */
+export function recordStep(t: Task, run: ActiveRun, tally: Tally): Promise<void> {
+	return run.record.addProgress(t, tally, null);
+}
+
+/**
+ * After the last page. Full runs: rows ServiceTitan no longer listed are looked up by id, and only what it does
+ * not return then is treated as deleted (page drift can leave a live item out of a complete listing), unless the
+ * mass-delete guard stops it. Incremental runs: local edits whose item ServiceTitan did not list are re-read by id
+ * and pushed. Returns the guard's figures when it withheld the sweep.
+ */
+export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
+	const scope = stepScope(deps, t, run);
+	try {
+		if (run.kind === 'full') return await sweep(deps.settings, scope, run);
+		await pushPendingEdits(scope, run);
+		return undefined;
+	} finally {
+		await recordStep(t, run, scope.tally);
+	}
+}
+
+async function pushPendingEdits(scope: RunScope, run: ActiveRun): Promise<void> {
+	for (let after = 0; ; ) {
+		const page = await run.record.pendingUnseen(scope.t, run.def.table, after, 500);
+		if (page.next === null) return;
+		after = page.next;
+		await processByIdLookup(scope, page.ids);
+	}
+}
+
+function massDeleteBlocked(settings: SyncSettings, wouldDelete: number, live: number): boolean {
+	return wouldDelete > settings.massDeleteMinCount && wouldDelete / Math.max(live, 1) > settings.massDeleteMaxShare;
+}
+
+function massDeleteMessage(def: EntityDefinition, settings: SyncSettings, blocked: { wouldDelete: number; live: number }): string {
+	return (
+		`mass-delete guard: ServiceTitan no longer lists ${blocked.wouldDelete} of ${blocked.live} ${def.type} ` +
+		`(more than ${Math.round(settings.massDeleteMaxShare * 100)}%); nothing was deleted. If ServiceTitan really deleted them, run the full sync again with --confirm-mass-delete`
+	);
+}
+
+async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
+	const { t } = scope;
+	const { unseen: wouldDelete, live } = await run.record.countUnseen(t, run.def.table);
+	if (wouldDelete === 0) return undefined;
+	if (massDeleteBlocked(settings, wouldDelete, live) && !run.confirmMassDelete) return { wouldDelete, live };
+	for (let after = 0; ; ) {
+		const batch = await run.record.unseenAfter(t, run.def.table, after, 1000);
+		if (batch.length === 0) return undefined;
+		after = batch[batch.length - 1];
+		await processByIdLookup(scope, batch);
+	}
+}
+
+/** A single-item run: ServiceTitan's record by id (none: deleted there), decided and applied. */
+export async function applyEntity(deps: RunDeps, t: Task, run: ActiveRun, id: number): Promise<void> {
+	const scope = stepScope(deps, t, run);
+	scope.tally.pagesRead = 1;
+	try {
+		const record = await scope.st.get(run.def.type, id);
+		if (record) {
+			scope.tally.itemsSeen = 1;
+			const items = await prepareStItems(scope, [record]);
+			if (items.length === 0) throw new SyncFailure('st_unavailable', `ServiceTitan's record of ${run.def.singular} ${id} is invalid (see the error log)`);
+			await processBatch(scope, [{ id, st: items[0] }]);
+			return;
+		}
+		if (!(await rowExists(t, run.def.table, id))) throw new SyncFailure('not_found', `${run.def.singular} ${id} exists neither in ServiceTitan nor locally`);
+		await processBatch(scope, [{ id, st: null }]);
+	} finally {
+		await recordStep(t, run, scope.tally);
+	}
+}
+
+export interface RunEnd {
+	/** What failed the run, if anything did. */
+	error?: unknown;
+	massDeleteBlocked?: RunResult['massDeleteBlocked'];
+}
+
+/**
+ * Ends a run: the ledger row gets its status, error and window; only a success moves the cursor (to the newest
+ * stamp the run read) and resets the failure streak. What the run staged or remembered is dropped and its lease
+ * released. The result is read back from the ledger, so every driver returns the same thing.
+ */
+export async function finishRun(deps: RunDeps, t: Task, run: ActiveRun, end: RunEnd): Promise<RunResult> {
+	const blocked = end.massDeleteBlocked;
+	const failure = end.error !== undefined ? errorMessage(end.error) : blocked ? massDeleteMessage(run.def, deps.settings, blocked) : undefined;
+	const failureKind: FailureKind | undefined = end.error !== undefined ? failureKindOf(end.error) : blocked ? 'needs_confirmation' : undefined;
+	if (end.error !== undefined) deps.log('error', `${run.def.type} ${run.kind} sync failed: ${failure}`);
+	const at = deps.now();
+	if (run.record instanceof MemoryRecord) return memoryResult(run, run.record, at, failure, failureKind);
+	const runId = run.runId!;
+	const row = await readRun(t, runId);
+	const cursor = row?.max_modified_on ?? null;
+	const details = { ...(blocked ? { massDeleteBlocked: blocked } : {}), ...(failureKind ? { failureKind } : {}) };
+	await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, windowTo: cursor, details }, at);
+	if (failure) await recordRunFailure(t, run.def.type, at);
+	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' ? null : cursor, at);
+	await forgetSeen(t, runId);
+	await dropStagedPages(t, runId);
+	await releaseLease(t, run.def.type, runId);
+	return resultFromLedger((await readRun(t, runId))!);
+}
+
+function summaryOf(counts: Record<string, number> | undefined): Summary {
+	return Object.fromEntries(CATEGORIES.map((c) => [c, counts?.[c] ?? 0])) as Summary;
+}
+
+/** A run's result from its ledger row: what every driver returns, and what a finish step run again returns. */
+export function resultFromLedger(r: RunRow): RunResult {
+	const details = r.details as { ranAsFullBecause?: string; massDeleteBlocked?: RunResult['massDeleteBlocked']; failureKind?: FailureKind };
+	const status = r.status === 'succeeded' ? 'succeeded' : r.status === 'busy' ? 'busy' : 'failed';
+	const failureKind = details.failureKind ?? (status === 'busy' ? 'busy' : status === 'failed' ? 'internal' : undefined);
+	return {
+		entityType: r.entity_type as EntityType,
+		runId: r.id,
+		kind: r.kind as SyncKind,
+		...(details.ranAsFullBecause ? { ranAsFullBecause: details.ranAsFullBecause } : {}),
+		dryRun: r.dry_run,
+		success: status === 'succeeded',
+		status,
+		summary: summaryOf(r.counts),
+		itemsSynced: r.items_synced,
+		itemsPushed: r.items_pushed,
+		conflictsDetected: r.conflicts_detected,
+		errors: r.errors_count,
+		syncedAt: (r.finished_at ?? r.started_at).toISOString(),
+		...(r.error ? { message: r.error } : {}),
+		...(failureKind ? { failureKind } : {}),
+		...(details.massDeleteBlocked ? { massDeleteBlocked: details.massDeleteBlocked } : {}),
+	};
+}
+
+function memoryResult(run: ActiveRun, record: MemoryRecord, at: Date, failure: string | undefined, failureKind: FailureKind | undefined): RunResult {
+	const tally = record.totals;
+	return {
+		entityType: run.def.type,
+		runId: null,
+		kind: run.kind,
+		...(run.ranAsFullBecause ? { ranAsFullBecause: run.ranAsFullBecause } : {}),
+		dryRun: true,
+		success: !failure,
+		status: failure ? 'failed' : 'succeeded',
+		summary: { ...tally.summary },
+		itemsSynced: tally.itemsSynced,
+		itemsPushed: tally.itemsPushed,
+		conflictsDetected: tally.conflictsDetected,
+		errors: tally.errors,
+		syncedAt: at.toISOString(),
+		...(failure ? { message: failure, failureKind } : {}),
+		...(tally.plan ? { plan: tally.plan } : {}),
+	};
+}
+
+export function busyResult(request: Pick<RunRequest, 'entityType' | 'kind' | 'dryRun'>, runId: number | null, at: Date): RunResult {
+	return {
+		entityType: request.entityType,
+		runId,
+		kind: request.kind,
+		dryRun: request.dryRun ?? false,
+		success: false,
+		status: 'busy',
+		summary: summaryOf(undefined),
+		itemsSynced: 0,
+		itemsPushed: 0,
+		conflictsDetected: 0,
+		errors: 0,
+		syncedAt: at.toISOString(),
+		message: `another ${request.entityType} sync is running; try again when it has finished`,
+		failureKind: 'busy',
+	};
+}

@@ -1,0 +1,86 @@
+import { addRunProgress } from '../db/ledger';
+import { countLive, countUnseen, liveIds, pendingPushIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
+import type { Tally } from './tally';
+
+/**
+ * What a run remembers between its steps: the ids it has read from ServiceTitan (to drop an item a listing
+ * repeats, to leave them out of the pending pushes, and for the sweep) and its counts. A recorded run keeps both
+ * in PostgreSQL (sync_run_seen and its ledger row), so the n8n steps of one run, on any worker, share them; a dry
+ * run writes nothing, so it keeps them in memory. The lifecycle talks only to this interface.
+ */
+export interface RunRecord {
+	readonly runId: number | null;
+	/** Records ids read from ServiceTitan; returns those this run had not read before. */
+	markSeen(t: Task, ids: readonly number[]): Promise<Set<number>>;
+	/** Adds one step's counts (and the newest ServiceTitan stamp it read). */
+	addProgress(t: Task, tally: Tally, maxModifiedOn: string | null): Promise<void>;
+	/** A page of pending local edits that this run has not read from ServiceTitan; `next` is null at the end. */
+	pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }>;
+	/** Live rows and how many of them the run has not read (the sweep's candidates). */
+	countUnseen(t: Task, table: string): Promise<{ unseen: number; live: number }>;
+	unseenAfter(t: Task, table: string, afterId: number, limit: number): Promise<number[]>;
+}
+
+export function ledgerRecord(runId: number): RunRecord {
+	return {
+		runId,
+		async markSeen(t, ids) {
+			return new Set(await recordSeen(t, runId, ids));
+		},
+		addProgress: (t, tally, maxModifiedOn) => addRunProgress(t, runId, tally.progress(), maxModifiedOn),
+		async pendingUnseen(t, table, afterId, limit) {
+			const ids = await pendingPushIds(t, table, afterId, limit, runId);
+			return { ids, next: ids.length > 0 ? ids[ids.length - 1] : null };
+		},
+		countUnseen: (t, table) => countUnseen(t, table, runId),
+		unseenAfter: (t, table, afterId, limit) => unseenIds(t, table, runId, afterId, limit),
+	};
+}
+
+/** A dry run's record: the same answers from memory, nothing written. */
+export class MemoryRecord implements RunRecord {
+	readonly runId = null;
+	private readonly seen = new Set<number>();
+	maxModifiedOn: string | null = null;
+
+	constructor(readonly totals: Tally) {}
+
+	async markSeen(_t: Task, ids: readonly number[]): Promise<Set<number>> {
+		const fresh = new Set<number>();
+		for (const id of ids) if (!this.seen.has(id)) fresh.add(id);
+		for (const id of ids) this.seen.add(id);
+		return fresh;
+	}
+
+	async addProgress(_t: Task, tally: Tally, maxModifiedOn: string | null): Promise<void> {
+		this.totals.add(tally);
+		if (maxModifiedOn && (!this.maxModifiedOn || maxModifiedOn > this.maxModifiedOn)) this.maxModifiedOn = maxModifiedOn;
+	}
+
+	async pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }> {
+		const page = await pendingPushIds(t, table, afterId, limit);
+		return { ids: page.filter((id) => !this.seen.has(id)), next: page.length > 0 ? page[page.length - 1] : null };
+	}
+
+	async countUnseen(t: Task, table: string): Promise<{ unseen: number; live: number }> {
+		return { unseen: (await this.unseenAfter(t, table, 0, Number.POSITIVE_INFINITY)).length, live: await countLive(t, table) };
+	}
+
+	async unseenAfter(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
+		const out: number[] = [];
+		let after = afterId;
+		while (out.length < limit) {
+			const page = await this.unseenPage(t, table, after);
+			if (page.all.length === 0) break;
+			out.push(...page.unseen);
+			after = page.all[page.all.length - 1];
+		}
+		return out;
+	}
+
+	private async unseenPage(t: Task, table: string, after: number): Promise<{ all: number[]; unseen: number[] }> {
+		const all = await liveIds(t, table, after, 5000);
+		return { all, unseen: all.filter((id) => !this.seen.has(id)) };
+	}
+}
+
