@@ -1,5 +1,5 @@
 import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
-import { applyStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns } from '../../lib/sync/staged-run';
+import { applyStagedPage, categorizeStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns } from '../../lib/sync/staged-run';
 import { runStaged } from '../support/staged';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
@@ -16,6 +16,35 @@ beforeEach(async () => {
 const SNAPSHOT = `SELECT id, code, price, active, categories, sync_status, sync_base, deleted_in_st, has_conflict FROM pricebook_materials ORDER BY id`;
 
 describe('a run split into n8n steps', () => {
+	it('counts an item ServiceTitan lists again on a later page once, as the library run does', async () => {
+		// Pages ordered by last change: an item changed after page 1 was read moves to the last page and is listed twice.
+		h.sim.control.setQuirks({ order: 'modifiedOn', pageDrift: true });
+		const total = h.sim.control.listIds('materials', { includeInactive: true }).length;
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+		if (start.status !== 'started') throw new Error('the run did not start');
+		let ref = start.ref;
+		for (;;) {
+			const fetched = await fetchStagedPage(deps, ref);
+			if (ref.page === 1) {
+				const [first] = (await h.client.listPage('materials', { page: 1, pageSize: 25, active: 'Any' })).data;
+				h.sim.control.updateItem('materials', first.id as number, { price: 12.5 });
+			}
+			await categorizeStagedPage(deps, ref);
+			await applyStagedPage(deps, ref, 'changes');
+			await applyStagedPage(deps, ref, 'conflicts');
+			if (!fetched.hasMore) break;
+			ref = { ...ref, page: ref.page + 1 };
+		}
+		const staged = await finishStagedRun(deps, ref);
+		// The move also shifts the next item back onto page 1, already read: 60 entries listed, one of them twice.
+		const run = await h.t.db.one('SELECT items_seen FROM sync_runs WHERE id = $1', [staged.runId]);
+		expect(run.items_seen).toBe(total);
+		const { n: created } = await h.t.db.one('SELECT count(*)::int AS n FROM pricebook_materials');
+		expect(created).toBe(total - 1);
+		expect(staged.summary.newInST).toBe(created);
+		expect(Object.values(staged.summary).reduce((a, b) => a + b, 0)).toBe(created);
+	});
+
 	it('ends in the same state as the same run through the library, page by page', async () => {
 		const [staged] = await runStaged(deps, 'full', ['materials']);
 		expect(staged).toMatchObject({ success: true, kind: 'full' });
