@@ -105,3 +105,35 @@ export async function countOpenConflicts(q: Queryable): Promise<number> {
 	const { n } = await q.one<{ n: number }>(`SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open'`);
 	return n;
 }
+
+/** What an open conflict is shown with, re-read from both sides (a resolution found ServiceTitan had moved). */
+export interface ConflictRefresh {
+	kind: 'modified' | 'deleted_in_st';
+	/** Stored on the conflict and on the item's row. */
+	conflictData: object;
+	stModifiedOnRaw: string | null;
+	suggestedMerge: object | null;
+}
+
+export async function refreshConflict(t: Task, id: number, refresh: ConflictRefresh, at: Date): Promise<void> {
+	await t.none(
+		'UPDATE sync_conflicts SET kind = $2, conflict_data = $3, st_modified_on_raw = $4, suggested_merge = $5, updated_at = $6 WHERE id = $1',
+		[id, refresh.kind, refresh.conflictData, refresh.stModifiedOnRaw, refresh.suggestedMerge, at],
+	);
+}
+
+/** Who decided what, and both sides before and the outcome after, for the audit trail. */
+export interface ConflictClosing {
+	resolution: 'use_st' | 'use_local' | 'merged';
+	resolvedBy: string;
+	before: unknown;
+	after: unknown;
+}
+
+export async function closeConflict(t: Task, id: number, closing: ConflictClosing, at: Date): Promise<void> {
+	await t.none(
+		`UPDATE sync_conflicts SET status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = $4, resolution_before = $5,
+		   resolution_after = $6, updated_at = $4 WHERE id = $1`,
+		[id, closing.resolution, closing.resolvedBy, at, closing.before, closing.after],
+	);
+}
