@@ -2,30 +2,14 @@ import { canonicalFromSt, rowValuesFromCanonical } from '../../lib/entities/cano
 import { materials } from '../../lib/entities/definitions';
 import type { ConflictRecord } from '../../lib/db/conflict-store';
 import type { StoredRow } from '../../lib/db/pricebook-store';
+import type { StRecord } from '../../lib/servicetitan/types';
 import { SyncStateError, SyncValidationError } from '../../lib/sync/errors';
 import { acceptPatchAnswer, decideResolution, mergedDataRefusal, type DecisionInput } from '../../lib/sync/resolve-decision';
 import { resolutionWrites } from '../../lib/sync/resolve-writes';
+import { materialStRecord } from '../support/material-record';
 
 /** Material 9404: synced at price 10 / cost 4; then ServiceTitan set price 11 and a description, locally price 12.5 and cost 3.25. */
-const stRecord = (over: Record<string, unknown> = {}) => ({
-	id: 9404,
-	modifiedOn: '2024-12-10T14:30:00.0000000Z',
-	code: 'PVC-2',
-	displayName: '2" PVC',
-	description: 'Pipe',
-	cost: 4,
-	price: 10,
-	memberPrice: 9,
-	addOnPrice: 8,
-	addOnMemberPrice: 7,
-	hours: 0,
-	taxable: true,
-	account: null,
-	unitOfMeasure: 'ea',
-	active: true,
-	categories: [1, 3],
-	...over,
-});
+const stRecord = (over: Record<string, unknown> = {}) => materialStRecord({ modifiedOn: '2024-12-10T14:30:00.0000000Z', ...over }) as StRecord;
 const canon = (over: Record<string, unknown> = {}) => canonicalFromSt(materials, stRecord(over));
 const stNow = stRecord({ price: 11, description: 'ST description' });
 const now = new Date('2024-12-10T16:00:00Z');
