@@ -1,7 +1,10 @@
 import pgPromise from 'pg-promise';
-import type { IDatabase, IMain } from 'pg-promise';
+import type { IBaseProtocol, IDatabase, IMain } from 'pg-promise';
 
 export type Db = IDatabase<unknown>;
+
+/** The pool or a task/transaction on it: for reads that work the same on either. */
+export type Queryable = IBaseProtocol<unknown>;
 
 export interface DbConfig {
 	connectionString?: string;

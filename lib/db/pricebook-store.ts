@@ -300,3 +300,27 @@ export async function recordSeen(t: Task, runId: number, ids: readonly number[])
 export async function forgetSeen(t: Task, runId: number): Promise<void> {
 	await t.none('DELETE FROM sync_run_seen WHERE run_id = $1', [runId]);
 }
+
+/** Stores an open conflict's refreshed view on its row (the same JSON as sync_conflicts.conflict_data). */
+export async function setConflictData(t: Task, table: string, id: number, conflictData: object): Promise<void> {
+	await t.none('UPDATE $1:name SET conflict_data = $2 WHERE id = $3', [table, conflictData, id]);
+}
+
+/**
+ * How a resolved conflict leaves its row: kept (ServiceTitan's version was written, or an edit made meanwhile
+ * stays pending on top of it) or deleted (ServiceTitan's delete accepted: soft-deleted, vendor prices stay).
+ */
+export type ResolvedRow =
+	| { deleted: false; syncStatus: 'synced' | 'pending_push'; syncDirection: 'from_st' | 'to_st' }
+	| { deleted: true };
+
+/** Clears a row's conflict flag and records who decided what, and when. */
+export async function markConflictResolved(t: Task, table: string, id: number, decided: { resolution: string; resolvedBy: string }, outcome: ResolvedRow, at: Date): Promise<void> {
+	const common = 'has_conflict = FALSE, conflict_data = NULL, conflict_resolved_at = $3, conflict_resolution = $4, resolved_by = $5';
+	const values = [table, id, at, decided.resolution, decided.resolvedBy];
+	if (outcome.deleted) {
+		await t.none(`UPDATE $1:name SET ${common}, sync_status = 'synced', deleted_at = $3, deleted_in_st = TRUE, last_synced_at = $3 WHERE id = $2`, values);
+	} else {
+		await t.none(`UPDATE $1:name SET ${common}, sync_status = $6, sync_direction = $7 WHERE id = $2`, [...values, outcome.syncStatus, outcome.syncDirection]);
+	}
+}

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection';
+import { listConflictRecords, type StoredConflictData } from '../db/conflict-store';
 import type { EntityType } from '../entities/types';
 
 export interface FieldDiff {
@@ -32,25 +33,7 @@ export interface ConflictFilter {
 	limit?: number;
 }
 
-interface Row {
-	id: number;
-	entity_type: EntityType;
-	entity_id: number;
-	kind: string;
-	status: 'open' | 'resolved';
-	detected_at: Date;
-	conflict_data: {
-		stVersion?: { deleted?: boolean };
-		localVersion?: { data?: Record<string, unknown> };
-		diff?: { fields?: string[]; stValues?: Record<string, unknown>; localValues?: Record<string, unknown>; baseValues?: Record<string, unknown> | null };
-	};
-	suggested_merge: unknown;
-	resolution: string | null;
-	resolved_by: string | null;
-	resolved_at: Date | null;
-}
-
-export function diffOf(data: Row['conflict_data']): FieldDiff[] {
+export function diffOf(data: StoredConflictData): FieldDiff[] {
 	const diff = data.diff ?? {};
 	return (diff.fields ?? []).map((field) => ({
 		field,
@@ -61,13 +44,7 @@ export function diffOf(data: Row['conflict_data']): FieldDiff[] {
 }
 
 export async function listConflicts(db: Db, filter: ConflictFilter = {}): Promise<ConflictListItem[]> {
-	const status = filter.status ?? 'open';
-	const rows = await db.any<Row>(
-		`SELECT * FROM sync_conflicts
-		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2 = 'all' OR status = $2)
-		 ORDER BY detected_at DESC, id DESC LIMIT $3`,
-		[filter.entityType ?? null, status, filter.limit ?? 500],
-	);
+	const rows = await listConflictRecords(db, { entityType: filter.entityType ?? null, status: filter.status ?? 'open', limit: filter.limit ?? 500 });
 	return rows.map((r) => {
 		const local = r.conflict_data.localVersion?.data ?? {};
 		return {

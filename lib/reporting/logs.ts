@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection';
+import { listChangeRecords, listRunRecords, type LogRange } from '../db/reports';
 
 export interface LogFilter {
 	entityType?: string;
@@ -32,14 +33,13 @@ export interface RunLogRow {
 	error: string | null;
 }
 
+/** The filters both listings share; each listing has its own default limit. */
+function range(filter: LogFilter, defaultLimit: number): LogRange {
+	return { entityType: filter.entityType ?? null, since: filter.since ?? null, until: filter.until ?? null, limit: filter.limit ?? defaultLimit };
+}
+
 export async function listRuns(db: Db, filter: LogFilter = {}): Promise<RunLogRow[]> {
-	const rows = await db.any(
-		`SELECT * FROM sync_runs
-		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2::text IS NULL OR status = $2)
-		   AND ($3::timestamptz IS NULL OR started_at >= $3) AND ($4::timestamptz IS NULL OR started_at < $4)
-		 ORDER BY started_at DESC, id DESC LIMIT $5`,
-		[filter.entityType ?? null, filter.status ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 200],
-	);
+	const rows = await listRunRecords(db, { ...range(filter, 200), status: filter.status ?? null });
 	return rows.map((r) => ({
 		runId: r.id,
 		kind: r.kind,
@@ -76,13 +76,7 @@ export interface ChangeLogRow {
 }
 
 export async function listChanges(db: Db, filter: LogFilter & { entityId?: number } = {}): Promise<ChangeLogRow[]> {
-	const rows = await db.any(
-		`SELECT * FROM sync_change_log
-		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2::bigint IS NULL OR entity_id = $2)
-		   AND ($3::timestamptz IS NULL OR changed_at >= $3) AND ($4::timestamptz IS NULL OR changed_at < $4)
-		 ORDER BY changed_at DESC, id DESC LIMIT $5`,
-		[filter.entityType ?? null, filter.entityId ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 500],
-	);
+	const rows = await listChangeRecords(db, { ...range(filter, 500), entityId: filter.entityId ?? null });
 	return rows.map((r) => ({ id: r.id, runId: r.run_id, entityType: r.entity_type, entityId: r.entity_id, action: r.action, before: r.before, after: r.after, changedAt: r.changed_at.toISOString() }));
 }
 

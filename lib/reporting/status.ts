@@ -1,5 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../db/connection';
+import { countOpenConflicts } from '../db/conflict-store';
+import { countErrorsSince, readEntityStatuses, readRecentErrors } from '../db/reports';
 import type { EntityType } from '../entities/types';
 
 export interface EntityStatus {
@@ -99,7 +101,7 @@ export function healthOf(entities: Record<EntityType, EntityStatus>, recentError
 
 export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promise<SyncStatus> {
 	const now = options.now ?? new Date();
-	const rows = await db.any('SELECT * FROM pricebook_sync_status_v');
+	const rows = await readEntityStatuses(db);
 	const entities = {} as Record<EntityType, EntityStatus>;
 	for (const r of rows) {
 		entities[r.entity_type as EntityType] = {
@@ -117,12 +119,9 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 			consecutiveFailures: r.consecutive_failures,
 		};
 	}
-	const errors = await db.any(
-		`SELECT id, run_id, entity_type, entity_id, kind, message, occurred_at FROM sync_error_log ORDER BY occurred_at DESC, id DESC LIMIT $1`,
-		[options.recentErrorLimit ?? 20],
-	);
-	const { n: errors24h } = await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM sync_error_log WHERE occurred_at > $1`, [new Date(now.getTime() - 24 * 3600_000)]);
-	const { n: openConflicts } = await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open'`);
+	const errors = await readRecentErrors(db, options.recentErrorLimit ?? 20);
+	const errors24h = await countErrorsSince(db, new Date(now.getTime() - 24 * 3600_000));
+	const openConflicts = await countOpenConflicts(db);
 	const latest = (key: 'lastFullSync' | 'lastIncrementalSync') =>
 		Object.values(entities)
 			.map((e) => e[key])

@@ -2,6 +2,7 @@ import type { Db } from '../db/connection';
 import { finishRun, logErrors, recordBusyRun, startRun, type ErrorLogEntry, type RunProgress } from '../db/ledger';
 import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
 import { inChunks, WRITE_CHUNK, type Task } from '../db/pricebook-store';
+import { writeVendorPrices, type VendorPriceWrite } from '../db/vendor-prices';
 import { loadVendorConfig, vendorConfigFor, type VendorConfig } from './config';
 import { FeedFormatError, parseFeed, type BadRow, type FeedRow } from './feed';
 import { matchSkus, type Unmatched } from './match';
@@ -80,62 +81,6 @@ function progress(r: VendorImportResult): RunProgress {
 	};
 }
 
-interface WriteRow {
-	vendor_sku: string;
-	material_id: number;
-	price: string;
-	description: string | null;
-	unit: string | null;
-	pack_size: string | null;
-	effective_date: string | null;
-}
-
-/**
- * One statement per chunk: the old price of every row whose price changes goes to history (valid from when it
- * became current until now), then the rows are upserted. All sub-statements see the same snapshot, so `old`
- * holds the prices from before the upsert. Optional fields the feed leaves empty keep their stored value.
- */
-async function writeChunk(t: Task, vendor: string, rows: readonly WriteRow[], runId: number | null, now: Date): Promise<{ inserted: number; updated: number; price_changes: number }> {
-	return t.one(
-		`WITH input AS (
-		   SELECT x.vendor_sku, x.material_id, round(x.price, 4) AS price, x.description, x.unit, x.pack_size, x.effective_date
-		   FROM jsonb_to_recordset($1::jsonb) AS x(vendor_sku text, material_id bigint, price numeric, description text, unit text, pack_size numeric, effective_date date)
-		 ),
-		 old AS (
-		   SELECT vp.id, vp.vendor_sku, vp.price, vp.price_valid_from FROM vendor_prices vp JOIN input i ON vp.vendor = $2::text AND vp.vendor_sku = i.vendor_sku
-		 ),
-		 history AS (
-		   INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to, run_id)
-		   SELECT o.id, o.price, o.price_valid_from, GREATEST($3::timestamptz, o.price_valid_from), $4::bigint
-		   FROM old o JOIN input i ON i.vendor_sku = o.vendor_sku
-		   WHERE o.price IS DISTINCT FROM i.price
-		   RETURNING vendor_price_id
-		 ),
-		 written AS (
-		   INSERT INTO vendor_prices AS vp (material_id, vendor, vendor_sku, price, description, unit, pack_size, effective_date, price_valid_from, created_at, updated_at)
-		   SELECT i.material_id, $2::text, i.vendor_sku, i.price, i.description, i.unit, i.pack_size, i.effective_date, $3::timestamptz, $3::timestamptz, $3::timestamptz
-		   FROM input i
-		   ON CONFLICT (vendor, vendor_sku) DO UPDATE SET
-		     material_id = EXCLUDED.material_id,
-		     price = EXCLUDED.price,
-		     description = COALESCE(EXCLUDED.description, vp.description),
-		     unit = COALESCE(EXCLUDED.unit, vp.unit),
-		     pack_size = COALESCE(EXCLUDED.pack_size, vp.pack_size),
-		     effective_date = COALESCE(EXCLUDED.effective_date, vp.effective_date),
-		     price_valid_from = CASE WHEN vp.price IS DISTINCT FROM EXCLUDED.price THEN EXCLUDED.price_valid_from ELSE vp.price_valid_from END,
-		     updated_at = EXCLUDED.updated_at
-		   WHERE (vp.material_id, vp.price, vp.description, vp.unit, vp.pack_size, vp.effective_date) IS DISTINCT FROM
-		     (EXCLUDED.material_id, EXCLUDED.price, COALESCE(EXCLUDED.description, vp.description), COALESCE(EXCLUDED.unit, vp.unit),
-		      COALESCE(EXCLUDED.pack_size, vp.pack_size), COALESCE(EXCLUDED.effective_date, vp.effective_date))
-		   RETURNING (xmax = 0) AS inserted
-		 )
-		 SELECT (SELECT count(*)::int FROM written WHERE inserted) AS inserted,
-		        (SELECT count(*)::int FROM written WHERE NOT inserted) AS updated,
-		        (SELECT count(*)::int FROM history) AS price_changes`,
-		[JSON.stringify(rows), vendor, now, runId],
-	);
-}
-
 function errorEntries(vendor: string, unmatched: readonly Unmatched[], bad: readonly BadRow[]): ErrorLogEntry[] {
 	return [
 		...bad.map((b) => ({ entityId: null, kind: 'vendor_row_invalid', message: `${vendor} line ${b.line}: ${b.reason}`, details: { vendor, line: b.line, sku: b.sku } })),
@@ -146,7 +91,7 @@ function errorEntries(vendor: string, unmatched: readonly Unmatched[], bad: read
 async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRow[], result: VendorImportResult, now: Date): Promise<void> {
 	const { matched, unmatched } = await matchSkus(t, config, rows);
 	result.unmatched = unmatched;
-	const writes: WriteRow[] = [];
+	const writes: VendorPriceWrite[] = [];
 	for (const r of rows) {
 		const m = matched.get(r.sku);
 		if (!m) continue;
@@ -154,7 +99,7 @@ async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRo
 		writes.push({ vendor_sku: r.sku, material_id: m.materialId, price: r.price, description: r.description, unit: r.unit, pack_size: r.packSize, effective_date: r.effectiveDate });
 	}
 	await inChunks(writes, WRITE_CHUNK, async (chunk) => {
-		const c = await writeChunk(t, config.vendor, chunk, result.runId, now);
+		const c = await writeVendorPrices(t, config.vendor, chunk, result.runId, now);
 		result.inserted += c.inserted;
 		result.updated += c.updated;
 		result.priceChanges += c.price_changes;

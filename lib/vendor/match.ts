@@ -1,4 +1,5 @@
 import type { Task } from '../db/pricebook-store';
+import { findSkuCandidates } from '../db/vendor-prices';
 import type { VendorConfig } from './config';
 import type { FeedRow } from './feed';
 
@@ -14,34 +15,21 @@ export interface Unmatched {
 }
 
 /**
- * Finds the material of each SKU, in one statement for the whole feed: first an existing vendor_prices row of
- * this vendor and SKU (a link someone may have set by hand in Retool wins), else the material whose ServiceTitan
- * vendor data (primaryVendor / otherVendors) names this vendor and part. Soft-deleted materials count: their
- * vendor prices are kept and still updated. A SKU found on several materials is reported, never guessed.
+ * Finds the material of each SKU, from one read for the whole feed (findSkuCandidates): first an existing
+ * vendor_prices row of this vendor and SKU (a link someone may have set by hand in Retool wins), else the
+ * material whose ServiceTitan vendor data (primaryVendor / otherVendors) names this vendor and part. Soft-deleted
+ * materials count: their vendor prices are kept and still updated. A SKU found on several materials is reported,
+ * never guessed.
  */
 export async function matchSkus(t: Task, config: VendorConfig, rows: readonly FeedRow[]): Promise<{ matched: Map<string, Match>; unmatched: Unmatched[] }> {
 	const matched = new Map<string, Match>();
 	const unmatched: Unmatched[] = [];
 	if (rows.length === 0) return { matched, unmatched };
-	const found = await t.any<{ sku: string; existing_id: number | null; st_ids: string[] | null }>(
-		`WITH input AS (SELECT DISTINCT x.sku FROM jsonb_to_recordset($1::jsonb) AS x(sku text)),
-		 links AS (
-		   SELECT m.id AS material_id, btrim(v->>'vendorPart') AS part
-		   FROM pricebook_materials m
-		   CROSS JOIN LATERAL jsonb_array_elements(
-		     CASE WHEN jsonb_typeof(m.st_data->'primaryVendor') = 'object' THEN jsonb_build_array(m.st_data->'primaryVendor') ELSE '[]'::jsonb END
-		     || CASE WHEN jsonb_typeof(m.st_data->'otherVendors') = 'array' THEN m.st_data->'otherVendors' ELSE '[]'::jsonb END
-		   ) AS v
-		   WHERE jsonb_typeof(v) = 'object' AND lower(btrim(v->>'vendorName')) = ANY($3::text[])
-		 ),
-		 st AS (
-		   SELECT i.sku, array_agg(DISTINCT l.material_id) AS ids FROM input i JOIN links l ON l.part = i.sku GROUP BY i.sku
-		 )
-		 SELECT i.sku, vp.material_id AS existing_id, st.ids AS st_ids
-		 FROM input i
-		 LEFT JOIN vendor_prices vp ON vp.vendor = $2 AND vp.vendor_sku = i.sku AND vp.material_id IS NOT NULL
-		 LEFT JOIN st ON st.sku = i.sku`,
-		[JSON.stringify(rows.map((r) => ({ sku: r.sku }))), config.vendor, config.stVendorNames.map((n) => n.trim().toLowerCase())],
+	const found = await findSkuCandidates(
+		t,
+		config.vendor,
+		rows.map((r) => r.sku),
+		config.stVendorNames.map((n) => n.trim().toLowerCase()),
 	);
 	const bySku = new Map(found.map((f) => [f.sku, f]));
 	for (const r of rows) {

@@ -2,25 +2,9 @@ import { canonicalFromSt } from '../../lib/entities/canonical';
 import { materials } from '../../lib/entities/definitions';
 import type { CanonicalRecord } from '../../lib/entities/types';
 import { categorize, type Decision, type ItemSides, type LocalSide, type StSide } from '../../lib/sync/categorize';
+import { materialStRecord } from '../support/material-record';
 
-const stRecord = (over: Record<string, unknown> = {}) => ({
-	id: 9404,
-	code: 'PVC-2',
-	displayName: '2" PVC',
-	description: 'Pipe',
-	cost: 4,
-	price: 10,
-	memberPrice: 9,
-	addOnPrice: 8,
-	addOnMemberPrice: 7,
-	hours: 0,
-	taxable: true,
-	account: null,
-	unitOfMeasure: 'ea',
-	active: true,
-	categories: [3, 1],
-	...over,
-});
+const stRecord = materialStRecord;
 const canon = (over: Record<string, unknown> = {}): CanonicalRecord => canonicalFromSt(materials, stRecord(over));
 
 const T = {
