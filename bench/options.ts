@@ -17,6 +17,8 @@ export interface BenchOptions {
 	/** The CPU profile of one reference full sync (a run of its own; the stage spans are always taken). */
 	cpuProfile: boolean;
 	outDir: string;
+	/** Also write the JSON to reports/bench.json, the committed report the docs' figures are rendered from. */
+	report: boolean;
 	seed: number;
 }
 
@@ -28,6 +30,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --entity-calls N    single-entity syncs (default 200)
   --profile           take the CPU profile in --quick too   --no-profile  skip it in the full run
   --out DIR           where latest.json and latest.svg go (default bench/results)
+  --report            also write the JSON to reports/bench.json (then: npm run docs:figures)
 Environment: BENCH_DATABASE_URL  admin URL of a PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test;
   a database per case is created and dropped there; without a server an embedded PostgreSQL is started).
 Prints one JSON object on stdout (progress on stderr) and writes it to <out>/latest.json, the plot to <out>/latest.svg.`;
@@ -41,7 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
 		const arg = argv[i];
 		if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
 		const [name, inline] = arg.slice(2).split('=', 2);
-		if (['quick', 'profile', 'no-profile', 'help'].includes(name)) flags.add(name);
+		if (['quick', 'profile', 'no-profile', 'report', 'help'].includes(name)) flags.add(name);
 		else if (['latency', 'runs', 'sizes', 'entity-calls', 'out'].includes(name)) {
 			const value = inline ?? argv[++i];
 			if (value === undefined) throw new Error(`--${name} needs a value`);
@@ -81,6 +84,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
 		retoolEdits: 100,
 		cpuProfile: flags.has('profile') || (!quick && !flags.has('no-profile')),
 		outDir: path.resolve(values.get('out') ?? path.join(__dirname, '../../bench/results')),
+		report: flags.has('report'),
 		seed: 1,
 	};
 }

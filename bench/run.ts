@@ -223,6 +223,12 @@ async function main(): Promise<number> {
 		output.durationS = round((Date.now() - started) / 1000, 1);
 		await fs.writeFile(jsonFile, `${JSON.stringify(output, null, 2)}\n`);
 		await fs.writeFile(svgFile, svg);
+		if (opts.report) {
+			const reportFile = path.join(__dirname, '../../reports/bench.json');
+			await fs.mkdir(path.dirname(reportFile), { recursive: true });
+			await fs.writeFile(reportFile, `${JSON.stringify(output, null, 2)}\n`);
+			log(`wrote ${path.relative(process.cwd(), reportFile)}`);
+		}
 		printTable(log, targets);
 		log(`wrote ${output.files.json} and ${output.files.svg} in ${output.durationS} s`);
 		process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run test:reliability [-- --soak | --scenarios N | --seed S]`: builds nothing itself (the npm script builds
-// first, the process suite runs the built CLI), runs jest's reliability project and prints the figures each suite
-// wrote. Exit code: jest's.
+// `npm run test:reliability [-- --soak | --scenarios N | --seed S] [--report]`: builds nothing itself (the npm script
+// builds first, the process suite runs the built CLI), runs jest's reliability project and prints the figures each
+// suite wrote; --report also saves them to reports/reliability.json (for `npm run docs:figures`). Exit code: jest's.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -16,13 +18,15 @@ const wholeNumber = (flag, value) => {
 	return value;
 };
 const env = { ...process.env };
+let report = false;
 for (let i = 0; i < args.length; i++) {
 	const a = args[i];
 	if (a === '--soak') env.RELIABILITY_SCENARIOS = env.RELIABILITY_SCENARIOS ?? '20000';
 	else if (a === '--scenarios') env.RELIABILITY_SCENARIOS = wholeNumber(a, args[++i]);
 	else if (a === '--seed') env.RELIABILITY_SEED = wholeNumber(a, args[++i]);
+	else if (a === '--report') report = true;
 	else if (a === '--help') {
-		console.log('usage: npm run test:reliability [-- --soak | --scenarios N | --seed S]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given');
+		console.log('usage: npm run test:reliability [-- --soak | --scenarios N | --seed S] [--report]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given\n  --report: also save the figures to reports/reliability.json (then: npm run docs:figures)');
 		process.exit(0);
 	} else {
 		console.error(`unknown option ${a} (see --help)`);
@@ -34,6 +38,7 @@ if (args.includes('--soak') && !env.RELIABILITY_SEED) env.RELIABILITY_SEED = Str
 const dir = mkdtempSync(path.join(tmpdir(), 'reliability-'));
 env.RELIABILITY_FIGURES_DIR = dir;
 const started = Date.now();
+const startedAt = new Date(started).toISOString();
 const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', '--selectProjects', 'reliability'], { env, stdio: 'inherit' });
 const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -65,4 +70,11 @@ if (p) {
 if (h) lines.push(`  hostile input: ${h.inputsTried} inputs tried (${list(h.byEntryPoint)}), ${h.refusedCorrectly} refused correctly; ${h.roundTrips} round trips`);
 lines.push(`  violations: ${jest.status === 0 ? 0 : 'see the failures above'}`);
 console.log(lines.join('\n'));
+if (report) {
+	const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../reports/reliability.json');
+	const machine = { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` };
+	mkdirSync(path.dirname(file), { recursive: true });
+	writeFileSync(file, `${JSON.stringify({ suite: 'reliability', startedAt, seconds, jestExitCode: jest.status, machine, figures }, null, 2)}\n`);
+	console.log(`  wrote ${path.relative(process.cwd(), file)}`);
+}
 process.exit(jest.status ?? 1);
