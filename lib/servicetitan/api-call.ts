@@ -1,11 +1,11 @@
 import { parseRetryAfterMs } from './backoff';
-import { asStApiError, kindForStatus, StApiError, type Redactor } from './errors';
+import { asStApiError, kindForStatus, StApiError } from './errors';
+import type { RequestPlumbing } from './plumbing';
 import type { RateLimiter } from './rate-limiter';
 import { parseJson, parseProblem, type CallLabel } from './response';
-import { withAttempts, type RetryWaiter } from './retry';
+import { withAttempts } from './retry';
 import type { TokenCache } from './token';
-import type { HttpTransport, RawResponse } from './transport';
-import type { StClientStats, StLogFn } from './types';
+import type { RawResponse } from './transport';
 
 export type ApiMethod = 'GET' | 'PATCH';
 
@@ -19,18 +19,12 @@ export interface CallOptions {
 /** Runs one API request to its end: the pricebook endpoints need nothing else to talk to ServiceTitan. */
 export type ApiCall = (method: ApiMethod, path: string, options?: CallOptions) => Promise<unknown>;
 
-export interface ApiCallerOptions {
+export interface ApiCallerOptions extends RequestPlumbing {
 	/** Everything below it is the `path` of a call. */
 	baseUrl: string;
 	appKey: string;
-	transport: HttpTransport;
 	limiter: RateLimiter;
 	tokens: TokenCache;
-	retry: RetryWaiter;
-	redactor: Redactor;
-	counters: StClientStats;
-	now: () => number;
-	log: StLogFn;
 }
 
 /**

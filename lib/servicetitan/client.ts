@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { ApiCaller } from './api-call';
 import { resolveStUrls, validateStConfig } from './config';
 import { Redactor } from './errors';
+import type { RequestPlumbing } from './plumbing';
 import { PricebookApi } from './pricebook';
 import { RateLimiter } from './rate-limiter';
 import { RetryWaiter } from './retry';
@@ -72,7 +73,7 @@ export class ServiceTitanClient {
 			},
 			this.counters,
 		);
-		const shared = { transport: this.transport, retry, redactor, counters: this.counters, now, log };
+		const shared: RequestPlumbing = { transport: this.transport, retry, redactor, counters: this.counters, now, log };
 		const tokenEndpoint = new TokenEndpoint({ ...shared, authUrl: this.authUrl, clientId: config.clientId, clientSecret: config.clientSecret });
 		const caller = new ApiCaller({
 			...shared,

@@ -1,27 +1,20 @@
 import { parseRetryAfterMs } from './backoff';
-import { asStApiError, kindForStatus, StApiError, type Redactor } from './errors';
+import { asStApiError, kindForStatus, StApiError } from './errors';
+import type { RequestPlumbing } from './plumbing';
 import { isObject, tryParseJson, type CallLabel } from './response';
-import { withAttempts, type RetryWaiter } from './retry';
+import { withAttempts } from './retry';
 import type { AccessToken } from './token';
-import type { HttpTransport, RawResponse } from './transport';
-import type { StClientStats, StLogFn } from './types';
+import type { RawResponse } from './transport';
 
 /** When the token endpoint names no lifetime: ServiceTitan's tokens live 15 minutes. */
 const DEFAULT_TOKEN_LIFETIME_S = 900;
 
 const TOKEN_CALL: CallLabel = { method: 'POST', path: '(token endpoint)' };
 
-export interface TokenEndpointOptions {
+export interface TokenEndpointOptions extends RequestPlumbing {
 	authUrl: string;
 	clientId: string;
 	clientSecret: string;
-	transport: HttpTransport;
-	retry: RetryWaiter;
-	/** Learns each token, so no message or error can show it. */
-	redactor: Redactor;
-	counters: StClientStats;
-	now: () => number;
-	log: StLogFn;
 }
 
 /**
