@@ -1,7 +1,6 @@
 import { expectCliRefuses } from './hostile/cli';
 import { entityCommandCases, reportingCases, resolveCommandCases, runCommandCases, startCases, unknownCommand, vendorCases } from './hostile/cli-cases';
-import { publishHostileFigures } from './hostile/figures';
-import { check, RUNS, useRefusalWorld } from './hostile/harness';
+import { check, hostileInputFile, RUNS, useRefusalWorld } from './hostile/harness';
 
 /**
  * Hostile input to every command of the CLI: generated malformed command lines (unknown options, bad entity
@@ -9,9 +8,7 @@ import { check, RUNS, useRefusalWorld } from './hostile/harness';
  * injection, Unicode edge cases). Each must exit with code 2 and a message naming the problem, before anything
  * is written: the database (every table) and ServiceTitan (not one request) stay as they were.
  */
-jest.setTimeout(120_000);
-
-afterAll(() => publishHostileFigures('cli'));
+hostileInputFile('cli');
 
 describe('hostile input is refused, naming the problem, and changes nothing', () => {
 	const world = useRefusalWorld();

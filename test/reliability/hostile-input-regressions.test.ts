@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
-import { shutdownN8n } from '../support/n8n-harness';
 import { observeCli, refusedCli } from './hostile/cli';
-import { publishHostileFigures, tried } from './hostile/figures';
-import { openConflicts, useRefusalWorld } from './hostile/harness';
+import { tried } from './hostile/figures';
+import { hostileInputFile, openConflicts, useRefusalWorld } from './hostile/harness';
 import { fingerprintOf, stWrites } from './hostile/untouched';
 import { callWebhook, expectWebhookRefuses, workflow, type WebhookCase } from './hostile/webhook';
 
@@ -12,12 +11,7 @@ import { callWebhook, expectWebhookRefuses, workflow, type WebhookCase } from '.
  * written: names of JavaScript built-ins, extra arguments, times that are not ISO-8601, NUL characters. Each
  * must now be refused like any other bad input, with nothing written.
  */
-jest.setTimeout(120_000);
-
-afterAll(() => {
-	shutdownN8n();
-	publishHostileFigures('regressions');
-});
+hostileInputFile('regressions');
 
 describe('hostile input is refused, naming the problem, and changes nothing', () => {
 	const world = useRefusalWorld();

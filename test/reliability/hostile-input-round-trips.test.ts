@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { ENTITY_TYPES } from '../../lib/servicetitan/types';
-import { shutdownN8n } from '../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
-import { figures, publishHostileFigures } from './hostile/figures';
-import { closeHarness, openConflict, RUNS, SEED } from './hostile/harness';
+import { figures } from './hostile/figures';
+import { closeHarness, hostileInputFile, openConflict, RUNS, SEED } from './hostile/harness';
 import { HOSTILE } from './hostile/text';
 import { callWebhook, workflow } from './hostile/webhook';
 
@@ -12,12 +11,7 @@ import { callWebhook, workflow } from './hostile/webhook';
  * and long descriptions must reach PostgreSQL unchanged, and Retool's edits of it must reach ServiceTitan
  * unchanged, by sync runs and by a merged conflict resolution through the webhook.
  */
-jest.setTimeout(120_000);
-
-afterAll(() => {
-	shutdownN8n();
-	publishHostileFigures('round-trips');
-});
+hostileInputFile('round-trips');
 
 /** 4,000 code points (never half an emoji) of quotes, SQL, emoji and backslashes. */
 const LONG_DESCRIPTION = Array.from('Pool pump 🐟 \'single\' "double" \\ back; DROP TABLE pricebook_materials; -- é\u0301 שלום '.repeat(120))

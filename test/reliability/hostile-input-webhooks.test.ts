@@ -1,8 +1,7 @@
 import fc from 'fast-check';
-import { shutdownN8n } from '../support/n8n-harness';
 import { notAnObjectBody } from './hostile/bad-values';
-import { figures, publishHostileFigures, tried } from './hostile/figures';
-import { check, RUNS, useRefusalWorld } from './hostile/harness';
+import { figures, tried } from './hostile/figures';
+import { check, hostileInputFile, RUNS, useRefusalWorld } from './hostile/harness';
 import { hostileText, hugeText, smallJson } from './hostile/text';
 import { untouched } from './hostile/untouched';
 import { callWebhook, expectWebhookRefuses, workflow } from './hostile/webhook';
@@ -18,12 +17,7 @@ import { entityCases, resolveCases, syncCases } from './hostile/webhook-cases';
  * The command line, the inputs that once slipped through and the round trips of hostile text are in the other
  * hostile-input-*.test.ts files; test/reliability/hostile/ holds what they share.
  */
-jest.setTimeout(120_000);
-
-afterAll(() => {
-	shutdownN8n();
-	publishHostileFigures('webhooks');
-});
+hostileInputFile('webhooks');
 
 describe('hostile input is refused, naming the problem, and changes nothing', () => {
 	const world = useRefusalWorld();

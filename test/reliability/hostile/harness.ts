@@ -6,7 +6,9 @@ import { ENTITY_TYPES } from '../../../lib/servicetitan/types';
 import { closeDatabase } from '../../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../../nodes/shared/servicetitan';
 import { credentialsFor } from '../../support/n8n-credentials';
+import { shutdownN8n } from '../../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../../support/sync-harness';
+import { publishHostileFigures } from './figures';
 import { forgetFingerprint } from './untouched';
 
 /**
@@ -15,6 +17,18 @@ import { forgetFingerprint } from './untouched';
  */
 export const SEED = 20261125;
 export const RUNS = { webhook: 150, resolveWebhook: 200, statusWebhook: 60, cli: 120, roundTripGenerated: 40 };
+
+/**
+ * What each hostile-input test file does around its tests: a timeout for hundreds of inputs, and at the end its
+ * figures published as `part` and n8n's engine stopped (a no-op when the file ran no workflow).
+ */
+export function hostileInputFile(part: string): void {
+	jest.setTimeout(120_000);
+	afterAll(() => {
+		shutdownN8n();
+		publishHostileFigures(part);
+	});
+}
 
 /** Every generated input of `arb` must satisfy `predicate`. */
 export function check<T>(arb: fc.Arbitrary<T>, numRuns: number, predicate: (value: T) => Promise<void>): Promise<void> {
