@@ -99,3 +99,15 @@ export class Redactor {
 		return out;
 	}
 }
+
+/** Any error from below the client as an StApiError for the call `call` ({method, path}). */
+export function asStApiError(error: unknown, call: { method: string; path: string }): StApiError {
+	if (error instanceof StApiError) return error;
+	// Not expected (the transport converts everything), but an unknown error object must not escape as is.
+	return new StApiError(`ServiceTitan ${call.method} ${call.path} failed unexpectedly`, {
+		kind: 'network',
+		retryable: true,
+		method: call.method,
+		path: call.path,
+	});
+}

@@ -49,7 +49,13 @@ const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 const list = (o) => Object.entries(o ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
 const m = figures['model-based'];
 const p = figures.processes;
-const h = figures['hostile-input'];
+// The hostile-input suite is one file per entry-point family, each publishing `hostile-input.<part>`: one line, their sum.
+const addFigures = (a, b) =>
+	Object.fromEntries(
+		[...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, typeof (a[k] ?? b[k]) === 'number' ? (a[k] ?? 0) + (b[k] ?? 0) : addFigures(a[k] ?? {}, b[k] ?? {})]),
+	);
+const hostileParts = Object.entries(figures).filter(([suite]) => suite === 'hostile-input' || suite.startsWith('hostile-input.'));
+const h = hostileParts.length > 0 ? hostileParts.map(([, part]) => part).reduce(addFigures) : undefined;
 const lines = ['', `Reliability report (${seconds} s, jest exit code ${jest.status})`];
 if (m) {
 	lines.push(
