@@ -29,15 +29,16 @@ export interface NewStage {
 	maxModifiedOn: string | null;
 }
 
-/** Stores a fetched page once; a second fetch of the same page keeps the first (n8n may retry a node). */
-export async function stagePage(t: Task, stage: NewStage): Promise<void> {
-	await t.none(
+/** Stores a fetched page once; a second fetch of the same page keeps the first (n8n may retry a node). False when it was there already. */
+export async function stagePage(t: Task, stage: NewStage): Promise<boolean> {
+	const result = await t.result(
 		bound(
 			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on) VALUES ($1, $2, $3::json, $4, $5, $6)
 			 ON CONFLICT (run_id, page) DO NOTHING`,
 			[stage.runId, stage.page, JSON.stringify(stage.items), stage.itemCount, stage.hasMore, stage.maxModifiedOn],
 		),
 	);
+	return result.rowCount === 1;
 }
 
 export async function readStageMeta(t: Task, runId: number, page: number): Promise<StageMeta | null> {

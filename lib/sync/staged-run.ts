@@ -7,6 +7,7 @@ import { SyncFailure } from '../failures';
 import { isConflictDecision, type BatchPhase } from './apply';
 import { decideItems, toPlanned, type PlannedDecision } from './decide';
 import type { StItem } from './prepare';
+import { forgetStagedItems, rememberStagedItems, stagedItemsInMemory } from './stage-cache';
 import {
 	applyItems,
 	beginRun,
@@ -98,13 +99,15 @@ export interface FetchedPage {
 export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise<FetchedPage> {
 	return deps.db.task('staged-fetch', async (t) => {
 		const run = await resumeRun(deps, t, ref);
-		const staged = await readStageMeta(t, ref.runId, ref.page);
-		if (staged) return { ref, fetched: staged.item_count, hasMore: staged.has_more, totalCount: null };
+		const done = await readStageMeta(t, ref.runId, ref.page);
+		if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null };
 		const page = await deps.st.listPage(run.def.type, { ...listingParams(run), page: ref.page });
-		await t.tx(async (tx) => {
+		const staged = await t.tx(async (tx) => {
 			const { items, maxModifiedOn } = await readListingPage(deps, tx, run, page);
-			await stagePage(tx, { runId: ref.runId, page: ref.page, items, itemCount: page.data.length, hasMore: page.hasMore, maxModifiedOn });
+			const stored = await stagePage(tx, { runId: ref.runId, page: ref.page, items, itemCount: page.data.length, hasMore: page.hasMore, maxModifiedOn });
+			return stored ? items : null;
 		});
+		if (staged) rememberStagedItems(ref.runId, ref.page, staged);
 		deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead: ref.page, itemsSeen: page.data.length, totalCount: page.totalCount ?? null });
 		return { ref, fetched: page.data.length, hasMore: page.hasMore, totalCount: page.totalCount ?? null };
 	});
@@ -114,6 +117,15 @@ async function requireStage(t: Task, ref: StagedRunRef): Promise<StageMeta> {
 	const stage = await readStageMeta(t, ref.runId, ref.page);
 	if (!stage) throw new SyncFailure('validation', `page ${ref.page} of run ${ref.runId} was not fetched: run ST Fetch Page first`, 'page');
 	return stage;
+}
+
+/** A staged page's items (or those of `onlyIds`): from this process's memory when it staged them, else from PostgreSQL. */
+async function stagedItems(t: Task, ref: StagedRunRef, onlyIds?: readonly number[]): Promise<readonly StItem[]> {
+	const inMemory = stagedItemsInMemory(ref.runId, ref.page);
+	if (!inMemory) return readStagedItems<StItem>(t, ref.runId, ref.page, onlyIds);
+	if (onlyIds === undefined) return inMemory;
+	const wanted = new Set(onlyIds);
+	return inMemory.filter((i) => wanted.has(i.id));
 }
 
 /** The page's plan: the one Categorize Changes saved, or made now (a flow without that step) and saved. */
@@ -131,7 +143,7 @@ export async function categorizeStagedPage(deps: RunDeps, ref: StagedRunRef): Pr
 	return deps.db.task('staged-categorize', async (t) => {
 		const run = await resumeRun(deps, t, ref);
 		await requireStage(t, ref);
-		const items = await readStagedItems<StItem>(t, ref.runId, ref.page);
+		const items = await stagedItems(t, ref);
 		const plan = await pagePlan(deps, t, run, ref, items);
 		const tally = new Tally(false);
 		for (const decision of plan) tally.count(decision);
@@ -157,7 +169,7 @@ export async function applyStagedPage(
 		if (done) return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true };
 		// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
 		const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
-		const items = await readStagedItems<StItem>(t, ref.runId, ref.page, onlyIds);
+		const items = await stagedItems(t, ref, onlyIds);
 		const plan = new Map((await pagePlan(deps, t, run, ref, items)).map((d) => [d.id, d]));
 		const tally = new Tally(false);
 		const outOfPhase: number[] = [];
@@ -189,6 +201,7 @@ export async function finishStagedRun(deps: RunDeps, ref: StagedRunRef): Promise
 		const finished = await finishedRun(t, ref.runId);
 		if (finished) return finished;
 		const run = await resumeRun(deps, t, ref);
+		forgetStagedItems(ref.runId);
 		return finishRun(deps, t, run, await completeStaged(deps, t, run));
 	});
 }
