@@ -1,13 +1,11 @@
 import type { EntityDefinition } from '../entities/types';
 import { finishRun, readSyncState, recordRunFailure, recordRunSuccess, type RunProgress } from '../db/ledger';
 import { countUnseen, forgetSeen, pendingPushIds, unseenIds, type Task } from '../db/pricebook-store';
+import { SyncFailure, type FailureKind } from '../failures';
 import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
 import { prepareStItems, processBatch, type RunScope, type StItem } from './apply';
 import type { RunDeps, RunRequest, RunResult, SyncKind, SyncSettings } from './run-types';
 import type { Tally } from './tally';
-
-/** A run that cannot go on for a reason the caller should read (not a bug). */
-export class RunFailure extends Error {}
 
 /** Why an incremental run should run as a full sync instead, if it should (spec: "after extended downtime", "when incremental sync fails repeatedly"). */
 export async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task, request: RunRequest): Promise<string | undefined> {
@@ -124,12 +122,13 @@ export async function entityRun(scope: RunScope, id: number): Promise<void> {
 	if (record) {
 		scope.tally.itemsSeen = 1;
 		const items = await prepareStItems(scope, [record]);
-		if (items.length === 0) throw new RunFailure(`ServiceTitan's record of ${scope.def.singular} ${id} is invalid (see the error log)`);
+		// ServiceTitan answered with a record we cannot use: its side misbehaves (as a malformed response would), not the caller's.
+		if (items.length === 0) throw new SyncFailure('st_unavailable', `ServiceTitan's record of ${scope.def.singular} ${id} is invalid (see the error log)`);
 		await processBatch(scope, [{ id, st: items[0] }]);
 		return;
 	}
 	const exists = await scope.t.oneOrNone('SELECT 1 FROM $1:name WHERE id = $2', [scope.def.table, id]);
-	if (!exists) throw new RunFailure(`${scope.def.singular} ${id} exists neither in ServiceTitan nor locally`);
+	if (!exists) throw new SyncFailure('not_found', `${scope.def.singular} ${id} exists neither in ServiceTitan nor locally`);
 	await processBatch(scope, [{ id, st: null }]);
 }
 
@@ -137,13 +136,22 @@ export interface RunOutcome {
 	kind: SyncKind;
 	ranAsFullBecause?: string;
 	failure?: string;
+	/** The kind of the error that failed the run (a withheld sweep is needs_confirmation whatever this says). */
+	failureKind?: FailureKind;
 	cursor: string | null;
 	massDeleteBlocked?: RunResult['massDeleteBlocked'];
 }
 
+function outcomeFailureKind(outcome: RunOutcome): FailureKind | undefined {
+	if (!outcome.failure) return undefined;
+	return outcome.massDeleteBlocked ? 'needs_confirmation' : (outcome.failureKind ?? 'internal');
+}
+
 /** Ends a run in the ledger and the sync state: only a success moves the cursor and resets the failure streak. */
 export async function recordOutcome(t: Task, def: EntityDefinition, runId: number, outcome: RunOutcome, progress: RunProgress, at: Date): Promise<void> {
-	const details = outcome.massDeleteBlocked ? { massDeleteBlocked: outcome.massDeleteBlocked } : {};
+	const failureKind = outcomeFailureKind(outcome);
+	// The kind is kept with the run, so a finished staged run read back from the ledger still says why it failed.
+	const details = { ...(outcome.massDeleteBlocked ? { massDeleteBlocked: outcome.massDeleteBlocked } : {}), ...(failureKind ? { failureKind } : {}) };
 	await finishRun(t, runId, { status: outcome.failure ? 'failed' : 'succeeded', error: outcome.failure ?? null, windowTo: outcome.cursor, details }, progress, at);
 	if (outcome.kind === 'full') await forgetSeen(t, runId);
 	if (outcome.failure) await recordRunFailure(t, def.type, at);
@@ -165,7 +173,7 @@ export function runResult(def: EntityDefinition, runId: number | null, dryRun: b
 		conflictsDetected: tally.conflictsDetected,
 		errors: tally.errors,
 		syncedAt: at.toISOString(),
-		...(outcome.failure ? { message: outcome.failure } : {}),
+		...(outcome.failure ? { message: outcome.failure, failureKind: outcomeFailureKind(outcome) } : {}),
 		...(outcome.massDeleteBlocked ? { massDeleteBlocked: outcome.massDeleteBlocked } : {}),
 		...(tally.plan ? { plan: tally.plan } : {}),
 	};
@@ -186,6 +194,7 @@ export function busyResult(request: Pick<RunRequest, 'entityType' | 'kind' | 'dr
 		errors: 0,
 		syncedAt: at.toISOString(),
 		message: `another ${request.entityType} sync is running; try again when it has finished`,
+		failureKind: 'busy',
 	};
 }
 

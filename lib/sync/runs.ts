@@ -2,6 +2,7 @@ import { entityDefinition } from '../entities/definitions';
 import { markBusy, readSyncState, recordBusyRun, saveRunProgress, startRun, type RunKind } from '../db/ledger';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
 import { recordSeen, type Task } from '../db/pricebook-store';
+import { failureKindOf, SyncFailure } from '../failures';
 import { subtractSeconds } from '../servicetitan/timestamps';
 import { processBatch, type RunScope } from './apply';
 import { abandonRun, acquireLease, releaseLease } from './lease';
@@ -14,7 +15,6 @@ import {
 	promotionReason,
 	pushPending,
 	recordOutcome,
-	RunFailure,
 	runResult,
 	sweep,
 	type RunOutcome,
@@ -75,7 +75,7 @@ async function runLocked(deps: RunDeps, t: Task, request: RunRequest, dryRun: bo
 	const outcome: RunOutcome = { kind, ranAsFullBecause, cursor: null };
 	try {
 		if (kind === 'entity') {
-			if (request.entityId === undefined) throw new RunFailure('an entity run needs an id');
+			if (request.entityId === undefined) throw new SyncFailure('validation', 'an entity run needs an id');
 			await entityRun(scope, request.entityId);
 		} else {
 			const seen = new Set<number>();
@@ -99,6 +99,7 @@ async function runLocked(deps: RunDeps, t: Task, request: RunRequest, dryRun: bo
 		if (outcome.massDeleteBlocked) outcome.failure = massDeleteMessage(def, deps.settings, outcome.massDeleteBlocked);
 	} catch (error) {
 		outcome.failure = errorMessage(error);
+		outcome.failureKind = failureKindOf(error);
 		deps.log('error', `${def.type} ${kind} sync failed: ${outcome.failure}`);
 	}
 	const finishedAt = deps.now();

@@ -3,6 +3,7 @@ import type { EntityType } from '../entities/types';
 import { markBusy, readSyncState, recordBusyRun, startRun } from '../db/ledger';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
 import { recordSeen, type Task } from '../db/pricebook-store';
+import { failureKindOf } from '../failures';
 import { subtractSeconds } from '../servicetitan/timestamps';
 import type { StRecord } from '../servicetitan/types';
 import { prepareStItems, processBatch, type BatchPhase, type RunScope, type StItem } from './apply';
@@ -264,6 +265,7 @@ export async function finishStagedRun(deps: RunDeps, ref: StagedRunRef): Promise
 			}
 		} catch (error) {
 			outcome.failure = errorMessage(error);
+			outcome.failureKind = failureKindOf(error);
 			deps.log('error', `${def.type} ${run.kind} sync failed: ${outcome.failure}`);
 		}
 		const { n: errors } = await t.one<{ n: number }>('SELECT count(*)::int AS n FROM sync_error_log WHERE run_id = $1', [run.id]);
@@ -297,6 +299,7 @@ async function resultFromLedger(t: Task, runId: number): Promise<RunResult> {
 		errors: r.errors_count,
 		syncedAt: (r.finished_at ?? r.started_at).toISOString(),
 		...(r.error ? { message: r.error } : {}),
+		...(r.status === 'succeeded' ? {} : { failureKind: r.status === 'busy' ? 'busy' : (r.details?.failureKind ?? 'internal') }),
 		...(r.details?.massDeleteBlocked ? { massDeleteBlocked: r.details.massDeleteBlocked } : {}),
 	};
 }
