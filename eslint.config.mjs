@@ -13,6 +13,18 @@ import tseslint from 'typescript-eslint';
 
 const n8nRecommended = n8nCommunityNodes.configs.recommendedWithoutN8nCloudSupport;
 
+// Layer rules: the library knows nothing of n8n or of its two front ends; the sync logic reaches the database
+// only through lib/db; the nodes and the CLI use the library only through its public surface (lib/index.ts), so
+// the modules behind it can move. Tests and bench may reach inside.
+const n8nPackages = { group: ['n8n-workflow', 'n8n-workflow/*', 'n8n-core', 'n8n-core/*'], message: 'lib/ must not depend on n8n: it is shared with the CLI.' };
+const frontEnds = { group: ['**/nodes/**', '**/cli/**', '**/nodes', '**/cli'], message: 'lib/ must not import the n8n nodes or the CLI: they depend on it, not the other way round.' };
+const dbDriver = { group: ['pg-promise', 'pg-promise/*', 'pg', 'pg/*', 'pg-copy-streams'], message: 'lib/sync reaches PostgreSQL only through lib/db.' };
+const deepLib = {
+	group: ['**/lib/*', '!**/lib/index', '**/lib/*/**'],
+	message: 'Import the library through its public surface, lib/index.ts (add the name there if it is missing).',
+};
+const restrict = (...patterns) => ({ '@typescript-eslint/no-restricted-imports': ['error', { patterns }] });
+
 export default tseslint.config(
 	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
 	...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.ts'] })),
@@ -22,6 +34,9 @@ export default tseslint.config(
 			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
 		},
 	},
+	{ files: ['lib/**/*.ts'], ignores: ['lib/sync/**'], rules: restrict(n8nPackages, frontEnds) },
+	{ files: ['lib/sync/**/*.ts'], rules: restrict(n8nPackages, frontEnds, dbDriver) },
+	{ files: ['nodes/**/*.ts', 'cli/**/*.ts'], rules: restrict(deepLib) },
 	{
 		files: ['nodes/**/*.ts', 'credentials/**/*.ts', 'package.json'],
 		...n8nRecommended,

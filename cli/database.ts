@@ -1,5 +1,4 @@
-import { closeDb, connectDb, type Db } from '../lib/db/connection';
-import { migrate } from '../lib/db/migrate';
+import { closeDb, connectDb, migrate, type Db } from '../lib';
 
 /** Every command that reads or writes the pricebook: connect, bring the schema up to date, work, always close. */
 export async function withMigratedDb<T>(url: string, maxConnections: number, work: (db: Db) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import * as path from 'node:path';
 import { formatFlags, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from './args';
-import { ConfigurationError, ExitCode, type CliContext, type ExitCodeValue } from './context';
+import { ExitCode, type CliContext, type ExitCodeValue } from './context';
 import { loadEnvFile } from './env-file';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
@@ -50,7 +50,7 @@ function toolHelp(): string {
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
-		'            (resolve: 3 also when the conflict was stale and needs another look)',
+		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
 	].join('\n');
 }
 
@@ -79,8 +79,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 		if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
 		return await command.run(args, ctx);
 	} catch (error) {
-		const { exitCode, message } = explainError(error);
-		const hint = error instanceof UsageError && !(error instanceof ConfigurationError) ? `\n\n${commandHelp(command)}` : '';
+		const { exitCode, message, showUsage } = explainError(error);
+		const hint = showUsage ? `\n\n${commandHelp(command)}` : '';
 		ctx.stderr(`pricebook-sync ${name}: ${message}${hint}`);
 		return exitCode;
 	}

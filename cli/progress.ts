@@ -1,4 +1,4 @@
-import type { RunProgressEvent } from '../lib/sync/run-types';
+import type { RunProgressEvent } from '../lib';
 
 /**
  * Progress of running syncs: on a terminal one bar per entity type redrawn in place; elsewhere (CI, logs) plain

@@ -55,9 +55,18 @@ export function failureKindOf(error: unknown): FailureKind {
 	if (error instanceof ConfigError) return 'configuration';
 	if (isStApiError(error)) return error.kind === 'validation' ? 'validation' : 'st_unavailable';
 	const e = (error ?? {}) as PgLikeError;
+	// A refused login (SQLSTATE class 28) or a database that does not exist (3D000) is a wrong setting: retrying will not help.
+	if (typeof e.code === 'string' && typeof e.severity === 'string' && (e.code.startsWith('28') || e.code === '3D000')) return 'configuration';
 	// PostgreSQL errors carry a five-character SQLSTATE and a severity; socket errors an errno-style code.
 	if (typeof e.code === 'string' && (typeof e.severity === 'string' || /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)/.test(e.code))) return 'database';
 	return 'internal';
+}
+
+/** What decides the outcome of several runs: a failed run needs attention, a busy one only a retry. Undefined when all succeeded. */
+export function failureKindOfRuns(results: readonly { status: string; failureKind?: FailureKind }[]): FailureKind | undefined {
+	const decisive = results.find((r) => r.status === 'failed') ?? results.find((r) => r.status === 'busy');
+	if (!decisive) return undefined;
+	return decisive.failureKind ?? (decisive.status === 'busy' ? 'busy' : 'internal');
 }
 
 export function errorMessage(error: unknown): string {

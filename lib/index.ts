@@ -1,15 +1,33 @@
-/** The sync library's public surface (what the nodes and the CLI use; n8n is not imported anywhere under lib/). */
-export { connectDb, closeDb, type Db, type DbConfig } from './db/connection';
+/**
+ * The sync library's public surface: the nodes and the CLI import the library only from here (eslint.config.mjs
+ * enforces it), so modules behind it can move without touching them. n8n is not imported anywhere under lib/.
+ */
+export { connectDb, closeDb, describeDbTarget, type Db, type DbConfig } from './db/connection';
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
 export { migrate } from './db/migrate';
-export { ServiceTitanClient, StApiError, stConfigFromEnv } from './servicetitan';
+export { ServiceTitanClient, StApiError, isStApiError, ConfigError, stConfigFromEnv, validateStConfig, ENTITY_TYPES, isEntityType } from './servicetitan';
 export type { EntityType, StConfig } from './servicetitan';
-export { SyncEngine, SYNC_ORDER } from './sync/engine';
-export type { RunRequest, RunResult, SyncSettings } from './sync/run-types';
-export { DEFAULT_SETTINGS } from './sync/run-types';
-export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
+
+// The failure vocabulary, and each surface's input checks and HTTP answers.
+export { FAILURE_KINDS, SyncFailure, failureKindOf, failureKindOfRuns, errorMessage, type FailureKind } from './failures';
 export { SyncNotFoundError, SyncStateError, SyncValidationError } from './sync/errors';
+export { entityTypeOf, entityTypesOf, positiveIdOf, wholeNumberOf, choiceOf, resolutionOf, resolvedByOf, isIsoTime, isoTimeOf, jsonOf } from './api/validators';
+export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
+export { answerForRuns, answerForResolution, answerForError, type HttpAnswer } from './api/responses';
+export { httpStatusFor } from './api/http-status';
+
+// Sync runs: in one process (SyncEngine), or split into steps that n8n runs as separate nodes.
+export { SyncEngine, SYNC_ORDER } from './sync/engine';
+export type { RunDeps, RunProgressEvent, RunRequest, RunResult, SyncSettings } from './sync/run-types';
+export type { StApi, SyncLog } from './sync/ports';
+export { DEFAULT_SETTINGS } from './sync/run-types';
+export { startStagedRuns, fetchStagedPage, categorizeStagedPage, applyStagedPage, finishStagedRun, type StagedRunRef } from './sync/staged-run';
+export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
+
 export { getSyncStatus, type SyncStatus } from './reporting/status';
 export { listConflicts } from './reporting/conflicts';
 export { listRuns, listChanges, toCsv } from './reporting/logs';
 export { renderStatusPage } from './reporting/status-page';
-export { importVendorPrices } from './vendor/import';
+export { loadVendorConfig, vendorConfigFor, VendorConfigError } from './vendor/config';
+export { fetchFeed, FeedFetchError } from './vendor/fetch';
+export { importVendorPrices, type VendorImportResult } from './vendor/import';

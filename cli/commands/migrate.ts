@@ -1,5 +1,4 @@
-import { closeDb, connectDb, describeDbTarget } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { closeDb, connectDb, describeDbTarget, migrate } from '../../lib';
 import type { FlagSpec, ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
 

@@ -1,12 +1,6 @@
-import { isIsoTime } from '../../lib/api/requests';
 import { writeFileSync } from 'node:fs';
-import type { Db } from '../../lib/db/connection';
+import { choiceOf, entityTypeOf, getSyncStatus, isoTimeOf, listChanges, listConflicts, listRuns, renderStatusPage, toCsv, wholeNumberOf, type Db } from '../../lib';
 import { withMigratedDb } from '../database';
-import { listConflicts } from '../../lib/reporting/conflicts';
-import { listChanges, listRuns, toCsv } from '../../lib/reporting/logs';
-import { getSyncStatus } from '../../lib/reporting/status';
-import { renderStatusPage } from '../../lib/reporting/status-page';
-import { isEntityType } from '../../lib/servicetitan/types';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
 
@@ -14,17 +8,9 @@ function withDb<T>(ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
 	return withMigratedDb(requireDatabaseUrl(ctx.env), 4, work);
 }
 
-function entityFilter(value: string | boolean | undefined) {
-	if (value === undefined) return undefined;
-	if (!isEntityType(value)) throw new UsageError(`--entity must be services, materials, equipment or categories (got ${JSON.stringify(value)})`);
-	return value;
-}
-
-function timeFlag(name: string, value: string | boolean | undefined): Date | undefined {
-	if (value === undefined) return undefined;
-	if (!isIsoTime(value)) throw new UsageError(`--${name} must be an ISO-8601 time such as 2024-12-10T10:00:00Z`);
-	return new Date(value);
-}
+const entityFilter = (value: string | boolean | undefined) => (value === undefined ? undefined : entityTypeOf(value, 'entityType', '--entity'));
+const timeFlag = (name: string, value: string | boolean | undefined) => (value === undefined ? undefined : new Date(isoTimeOf(value, name, `--${name}`)));
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'busy'] as const;
 
 const json: FlagSpec = { type: 'boolean', description: 'print one JSON object' };
 const entity: FlagSpec = { type: 'string', valueName: 'services|materials|equipment|categories', description: 'only this entity type' };
@@ -97,12 +83,10 @@ export const logsCommand = {
 	} as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const entityType = entityFilter(args.flags.entity);
-		const status = args.flags.status as string | undefined;
-		if (status !== undefined && !['running', 'succeeded', 'failed', 'busy'].includes(status)) throw new UsageError('--status must be running, succeeded, failed or busy');
+		const status = args.flags.status === undefined ? undefined : choiceOf(args.flags.status, 'status', RUN_STATUSES, '--status');
 		if (args.flags.csv && args.flags.json) throw new UsageError('choose one of --csv and --json');
-		const limitText = args.flags.limit as string | undefined;
-		if (limitText !== undefined && !/^\d{1,6}$/.test(limitText)) throw new UsageError('--limit must be a whole number');
-		const filter = { entityType, status, since: timeFlag('since', args.flags.since), until: timeFlag('until', args.flags.until), limit: limitText ? Number(limitText) : undefined };
+		const limit = args.flags.limit === undefined ? undefined : wholeNumberOf(args.flags.limit, 'limit', { label: '--limit', min: 0, max: 999_999 });
+		const filter = { entityType, status, since: timeFlag('since', args.flags.since), until: timeFlag('until', args.flags.until), limit };
 		return withDb(ctx, async (db) => {
 			const rows = (args.flags.changes ? await listChanges(db, filter) : await listRuns(db, filter)) as unknown as Record<string, unknown>[];
 			if (args.flags.csv) ctx.stdout(toCsv(rows).trimEnd());

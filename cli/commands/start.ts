@@ -1,20 +1,29 @@
 import * as path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { closeDb, connectDb, describeDbTarget, type Db } from '../../lib/db/connection';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embedded';
-import { migrate } from '../../lib/db/migrate';
-import { listConflicts } from '../../lib/reporting/conflicts';
-import { listRuns } from '../../lib/reporting/logs';
-import { getSyncStatus } from '../../lib/reporting/status';
-import { renderStatusPage } from '../../lib/reporting/status-page';
-import { ServiceTitanClient } from '../../lib/servicetitan/client';
-import { ENTITY_TYPES } from '../../lib/servicetitan/types';
-import { SyncEngine } from '../../lib/sync/engine';
-import type { RunResult } from '../../lib/sync/run-types';
+import {
+	closeDb,
+	connectDb,
+	describeDbTarget,
+	ENTITY_TYPES,
+	failureKindOfRuns,
+	getSyncStatus,
+	listConflicts,
+	listRuns,
+	migrate,
+	renderStatusPage,
+	ServiceTitanClient,
+	startEmbeddedPostgres,
+	SyncEngine,
+	wholeNumberOf,
+	type Db,
+	type EmbeddedPostgres,
+	type RunResult,
+} from '../../lib';
 import { startSimulator } from '../../sim/server';
 import type { SimulatorHandle } from '../../sim/types';
-import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
+import type { FlagSpec, ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { exitCodeFor } from '../errors';
 import { Progress } from '../progress';
 import { describeResult, serviceTitanFromEnv } from './sync-runs';
 import { writeFileSync } from 'node:fs';
@@ -33,8 +42,7 @@ export const startCommand = {
 	usage: 'pricebook-sync start [--items <n>]',
 	flags: { items: { type: 'string', valueName: 'n', description: 'sandbox only: materials in the simulated tenant (default 5000)' } } as Record<string, FlagSpec>,
 	async run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
-		const items = args.flags.items === undefined ? 5000 : Number(args.flags.items);
-		if (!Number.isInteger(items) || items < 10 || items > 200_000) throw new UsageError('--items must be a whole number from 10 to 200000');
+		const items = args.flags.items === undefined ? 5000 : wholeNumberOf(args.flags.items, 'items', { label: '--items', min: 10, max: 200_000, showRange: true });
 		const say = (line = '') => ctx.stdout(line);
 		const started = Date.now();
 		let embedded: EmbeddedPostgres | undefined;
@@ -79,7 +87,8 @@ export const startCommand = {
 			const full = await engine.runMany('full', ENTITY_TYPES, { trigger: 'start' });
 			progress.done();
 			for (const r of full) say(describeResult(r));
-			if (full.some((r) => r.status !== 'succeeded')) return ExitCode.failure;
+			const failed = failureKindOfRuns(full);
+			if (failed !== undefined) return exitCodeFor(failed);
 
 			if (sim) await dayOfChanges(db, sim, engine, progress, say);
 			const page = path.join(PROJECT_ROOT, '.data', 'status.html');

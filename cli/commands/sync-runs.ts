@@ -1,32 +1,16 @@
 import { withMigratedDb } from '../database';
 import { Progress } from '../progress';
-import type { EntityType } from '../../lib/entities/types';
-import { ServiceTitanClient } from '../../lib/servicetitan/client';
-import { ConfigError, stConfigFromEnv } from '../../lib/servicetitan/config';
-import { ENTITY_TYPES, isEntityType } from '../../lib/servicetitan/types';
-import { SyncEngine } from '../../lib/sync/engine';
-import type { RunResult } from '../../lib/sync/runs';
-import { isIsoTime } from '../../lib/api/requests';
+import { entityTypeOf, entityTypesOf, failureKindOfRuns, isoTimeOf, positiveIdOf, ServiceTitanClient, stConfigFromEnv, SyncEngine, type RunResult } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ConfigurationError, ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { exitCodeFor } from '../errors';
 
 const jsonFlag: FlagSpec = { type: 'boolean', description: 'print exactly one JSON object on stdout' };
 const dryRunFlag: FlagSpec = { type: 'boolean', description: 'show what would change; write nothing (not even the cursor)' };
 const entityFlag: FlagSpec = { type: 'string', valueName: 'services|materials|equipment|categories|all', description: 'entity type (default: all, categories first)' };
 
-function entityTypes(value: string | boolean | undefined): EntityType[] {
-	if (value === undefined || value === 'all') return [...ENTITY_TYPES];
-	if (!isEntityType(value)) throw new UsageError(`--entity must be services, materials, equipment, categories or all (got ${JSON.stringify(value)})`);
-	return [value];
-}
-
 export function serviceTitanFromEnv(env: NodeJS.ProcessEnv): ServiceTitanClient {
-	try {
-		return new ServiceTitanClient(stConfigFromEnv(env));
-	} catch (error) {
-		if (error instanceof ConfigError) throw new ConfigurationError(`${error.message} (set them in the environment or in .env)`);
-		throw error;
-	}
+	return new ServiceTitanClient(stConfigFromEnv(env));
 }
 
 /** Opens the database and ServiceTitan from the environment, runs `work`, prints the results, picks the exit code. */
@@ -46,9 +30,8 @@ async function withEngine(ctx: CliContext, args: ParsedArgs, work: (engine: Sync
 		});
 		const results = await work(engine);
 		ctx.stdout(json ? JSON.stringify({ results }) : results.map(describeResult).join('\n'));
-		if (results.some((r) => r.status === 'failed')) return ExitCode.failure;
-		if (results.some((r) => r.status === 'busy')) return ExitCode.busy;
-		return ExitCode.ok;
+		const kind = failureKindOfRuns(results);
+		return kind === undefined ? ExitCode.ok : exitCodeFor(kind);
 	});
 }
 
@@ -76,7 +59,7 @@ export const fullCommand = {
 	} as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
-		const types = entityTypes(args.flags.entity);
+		const types = entityTypesOf(args.flags.entity, 'entityType', '--entity');
 		return withEngine(ctx, args, (engine) =>
 			engine.runMany('full', types, { dryRun: Boolean(args.flags['dry-run']), confirmMassDelete: Boolean(args.flags['confirm-mass-delete']) }),
 		);
@@ -95,10 +78,8 @@ export const incrementalCommand = {
 	} as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
-		const types = entityTypes(args.flags.entity);
-		const since = args.flags.since as string | undefined;
-		if (since !== undefined && !isIsoTime(since)) throw new UsageError(`--since must be an ISO-8601 time such as 2024-12-10T10:00:00Z (got ${JSON.stringify(since)})`);
-		const sinceIso = since === undefined ? undefined : new Date(since).toISOString();
+		const types = entityTypesOf(args.flags.entity, 'entityType', '--entity');
+		const sinceIso = args.flags.since === undefined ? undefined : isoTimeOf(args.flags.since, 'since', '--since');
 		return withEngine(ctx, args, (engine) => engine.runMany('incremental', types, { dryRun: Boolean(args.flags['dry-run']), since: sinceIso }));
 	},
 };
@@ -112,9 +93,8 @@ export const entityCommand = {
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const [type, idText, extra] = args.positionals;
 		if (!type || !idText || extra !== undefined) throw new UsageError('expected an entity type and an id, e.g. pricebook-sync entity materials 9404');
-		if (!isEntityType(type)) throw new UsageError(`entity type must be services, materials, equipment or categories (got ${JSON.stringify(type)})`);
-		if (!/^\d{1,15}$/.test(idText) || Number(idText) <= 0) throw new UsageError(`id must be a positive whole number (got ${JSON.stringify(idText)})`);
-		const entityId = Number(idText);
-		return withEngine(ctx, args, async (engine) => [await engine.run({ kind: 'entity', entityType: type, entityId, dryRun: Boolean(args.flags['dry-run']) })]);
+		const entityType = entityTypeOf(type, 'type', 'entity type');
+		const entityId = positiveIdOf(idText, 'id');
+		return withEngine(ctx, args, async (engine) => [await engine.run({ kind: 'entity', entityType, entityId, dryRun: Boolean(args.flags['dry-run']) })]);
 	},
 };

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { withMigratedDb } from '../database';
-import { loadVendorConfig, VendorConfigError, vendorConfigFor } from '../../lib/vendor/config';
-import { fetchFeed, FeedFetchError } from '../../lib/vendor/fetch';
-import { importVendorPrices, type VendorImportResult } from '../../lib/vendor/import';
+import { choiceOf, fetchFeed, importVendorPrices, loadVendorConfig, vendorConfigFor, wholeNumberOf, type VendorImportResult } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { exitCodeFor } from '../errors';
 
 function readText(path: string, what: string): string {
 	try {
@@ -14,21 +13,17 @@ function readText(path: string, what: string): string {
 	}
 }
 
+/** The vendor mappings, with the --mapping file's overrides; a bad mapping is a VendorConfigError (configuration, exit 2). */
 function loadVendors(mappingFile: string | undefined) {
+	if (mappingFile === undefined) return loadVendorConfig();
+	let parsed: unknown;
 	try {
-		if (mappingFile === undefined) return loadVendorConfig();
-		let parsed: unknown;
-		try {
-			parsed = JSON.parse(readText(mappingFile, 'the mapping file'));
-		} catch (error) {
-			if (error instanceof UsageError) throw error;
-			throw new UsageError(`the mapping file ${mappingFile} is not valid JSON`);
-		}
-		return loadVendorConfig(parsed);
+		parsed = JSON.parse(readText(mappingFile, 'the mapping file'));
 	} catch (error) {
-		if (error instanceof VendorConfigError) throw new UsageError(error.message);
-		throw error;
+		if (error instanceof UsageError) throw error;
+		throw new UsageError(`the mapping file ${mappingFile} is not valid JSON`);
 	}
+	return loadVendorConfig(parsed);
 }
 
 function printResult(r: VendorImportResult, ctx: CliContext): void {
@@ -66,14 +61,10 @@ export const vendorPricesCommand = {
 		if (typeof f.vendor !== 'string') throw new UsageError('--vendor is required (ced, pool360 or homedepot)');
 		const vendor = f.vendor;
 		if ((typeof f.file === 'string') === (typeof f.url === 'string')) throw new UsageError('give exactly one of --file and --url');
-		if (f.format !== undefined && f.format !== 'csv' && f.format !== 'json') throw new UsageError('--format must be csv or json');
-		if (f.timeout !== undefined && !/^\d{1,5}$/.test(String(f.timeout))) throw new UsageError('--timeout must be a whole number of seconds');
+		const format = f.format === undefined ? undefined : choiceOf(f.format, 'format', ['csv', 'json'] as const, '--format');
+		const timeoutSeconds = f.timeout === undefined ? undefined : wholeNumberOf(f.timeout, 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' });
 		const vendors = loadVendors(f.mapping as string | undefined);
-		try {
-			vendorConfigFor(f.vendor, vendors);
-		} catch (error) {
-			throw new UsageError((error as Error).message);
-		}
+		vendorConfigFor(f.vendor, vendors);
 		const databaseUrl = requireDatabaseUrl(ctx.env);
 		let content: string;
 		let source: string;
@@ -82,20 +73,16 @@ export const vendorPricesCommand = {
 			source = f.file;
 		} else {
 			const url = String(f.url);
-			try {
-				content = await fetchFeed(url, { timeoutMs: f.timeout !== undefined ? Number(f.timeout) * 1000 : undefined });
-			} catch (error) {
-				if (error instanceof FeedFetchError && /not a URL|must be http/.test(error.message)) throw new UsageError(error.message);
-				throw error;
-			}
+			// A malformed URL is refused as validation (exit 2), a failed download as a failure (exit 1).
+			content = await fetchFeed(url, { timeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined });
 			const u = new URL(url);
 			source = `${u.origin}${u.pathname}`;
 		}
 		const result = await withMigratedDb(databaseUrl, 2, (db) =>
-			importVendorPrices(db, { vendor, content, source, format: f.format as 'csv' | 'json' | undefined, dryRun: Boolean(f['dry-run']), vendors, trigger: 'cli' }),
+			importVendorPrices(db, { vendor, content, source, format, dryRun: Boolean(f['dry-run']), vendors, trigger: 'cli' }),
 		);
 		if (f.json) ctx.stdout(JSON.stringify(result));
 		else printResult(result, ctx);
-		return result.status === 'busy' ? ExitCode.busy : result.success ? ExitCode.ok : ExitCode.failure;
+		return result.status === 'busy' ? exitCodeFor('busy') : result.success ? ExitCode.ok : ExitCode.failure;
 	},
 };

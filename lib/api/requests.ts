@@ -1,12 +1,12 @@
-import { ENTITY_TYPES, isEntityType } from '../servicetitan/types';
 import type { EntityType } from '../entities/types';
 import { SyncValidationError } from '../sync/errors';
-import { RESOLUTIONS, type Resolution } from '../sync/resolve';
+import type { Resolution } from '../sync/resolve';
+import { entityTypeOf, entityTypesOf, isoTimeOf, jsonOf, positiveIdOf, resolutionOf, resolvedByOf } from './validators';
 
 /**
  * Parsing and validation of the HTTP API's requests (the n8n webhooks Retool calls). Everything a caller sends
- * is checked here, once, so every entry point refuses bad input the same way: a SyncValidationError naming the
- * field (answered as 400), before anything runs.
+ * is checked here, before anything runs: the body's shape here, its values with the validators the CLI uses too
+ * (validators.ts). A refusal is a SyncValidationError naming the field (answered as 400).
  */
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -42,26 +42,6 @@ function optionalBoolean(body: Json, key: string): boolean {
 	return value;
 }
 
-function entityTypeOf(value: unknown, field: string, allowAll: boolean): EntityType[] {
-	if (value === undefined && allowAll) return [...ENTITY_TYPES];
-	if (allowAll && value === 'all') return [...ENTITY_TYPES];
-	if (!isEntityType(value)) {
-		throw new SyncValidationError(field, `${field} must be ${allowAll ? 'all, ' : ''}services, materials, equipment or categories`);
-	}
-	return [value];
-}
-
-function positiveId(value: unknown, field: string): number {
-	const text = typeof value === 'number' ? String(value) : value;
-	if (typeof text !== 'string' || !/^\d{1,15}$/.test(text) || Number(text) <= 0) throw new SyncValidationError(field, `${field} must be a positive whole number`);
-	return Number(text);
-}
-
-/** An ISO-8601 date-time (a date at least, e.g. 2024-12-10T10:00:00Z): not whatever Date.parse happens to accept ("1", "Dec 10"). */
-export function isIsoTime(value: unknown): value is string {
-	return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value));
-}
-
 export interface SyncRequest {
 	kind: 'full' | 'incremental';
 	entityTypes: EntityType[];
@@ -76,16 +56,11 @@ export function parseSyncRequest(kind: 'full' | 'incremental', rawBody: unknown)
 	onlyKeys(body, kind === 'full' ? ['entityType', 'dryRun', 'confirmMassDelete'] : ['entityType', 'dryRun', 'since']);
 	const request: SyncRequest = {
 		kind,
-		entityTypes: entityTypeOf(body.entityType, 'entityType', true),
+		entityTypes: entityTypesOf(body.entityType, 'entityType'),
 		dryRun: optionalBoolean(body, 'dryRun'),
 		confirmMassDelete: optionalBoolean(body, 'confirmMassDelete'),
 	};
-	if (body.since !== undefined) {
-		if (!isIsoTime(body.since)) {
-			throw new SyncValidationError('since', 'since must be an ISO-8601 time such as 2024-12-10T10:00:00Z');
-		}
-		request.since = new Date(body.since).toISOString();
-	}
+	if (body.since !== undefined) request.since = isoTimeOf(body.since, 'since');
 	return request;
 }
 
@@ -100,7 +75,7 @@ export function parseEntityRequest(params: unknown, rawBody: unknown): EntitySyn
 	const p = (typeof params === 'object' && params !== null ? params : {}) as Json;
 	const body = objectBody(rawBody);
 	onlyKeys(body, ['dryRun']);
-	return { entityType: entityTypeOf(p.type, 'type', false)[0], entityId: positiveId(p.id, 'id'), dryRun: optionalBoolean(body, 'dryRun') };
+	return { entityType: entityTypeOf(p.type, 'type'), entityId: positiveIdOf(p.id, 'id'), dryRun: optionalBoolean(body, 'dryRun') };
 }
 
 export interface ResolveHttpRequest {
@@ -115,20 +90,9 @@ export function parseResolveRequest(params: unknown, rawBody: unknown): ResolveH
 	const p = (typeof params === 'object' && params !== null ? params : {}) as Json;
 	const body = objectBody(rawBody);
 	onlyKeys(body, ['resolution', 'resolvedBy', 'mergedData']);
-	const conflictId = positiveId(p.id, 'id');
-	if (typeof body.resolution !== 'string' || !(RESOLUTIONS as readonly string[]).includes(body.resolution)) {
-		throw new SyncValidationError('resolution', `resolution must be one of ${RESOLUTIONS.join(', ')}`);
-	}
-	if (typeof body.resolvedBy !== 'string' || body.resolvedBy.trim() === '' || body.resolvedBy.length > 200 || body.resolvedBy.includes('\u0000')) {
-		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters, no NUL characters)');
-	}
-	let mergedData = body.mergedData;
-	if (typeof mergedData === 'string') {
-		try {
-			mergedData = JSON.parse(mergedData);
-		} catch {
-			throw new SyncValidationError('mergedData', 'mergedData is not valid JSON');
-		}
-	}
-	return { conflictId, resolution: body.resolution as Resolution, resolvedBy: body.resolvedBy, ...(mergedData !== undefined ? { mergedData } : {}) };
+	const conflictId = positiveIdOf(p.id, 'id');
+	const resolution = resolutionOf(body.resolution, 'resolution');
+	const resolvedBy = resolvedByOf(body.resolvedBy, 'resolvedBy');
+	const mergedData = jsonOf(body.mergedData, 'mergedData');
+	return { conflictId, resolution, resolvedBy, ...(mergedData !== undefined ? { mergedData } : {}) };
 }

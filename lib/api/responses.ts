@@ -1,8 +1,9 @@
+import { errorMessage, failureKindOf, failureKindOfRuns, SyncFailure, type FailureKind } from '../failures';
 import { ConfigError } from '../servicetitan/config';
 import { isStApiError } from '../servicetitan/errors';
-import { SyncNotFoundError, SyncStateError, SyncValidationError } from '../sync/errors';
 import type { ResolveResult } from '../sync/resolve';
 import type { RunResult } from '../sync/run-types';
+import { httpStatusFor, isStateConflict } from './http-status';
 
 /** One HTTP answer: what the n8n "Respond to Webhook" node sends back to Retool. */
 export interface HttpAnswer {
@@ -10,32 +11,44 @@ export interface HttpAnswer {
 	body: Record<string, unknown>;
 }
 
+/** What every failure body says besides its message: the kind, and for 409s the same as `reason`. */
+function kindFields(kind: FailureKind): Record<string, unknown> {
+	return { failureKind: kind, ...(isStateConflict(kind) ? { reason: kind } : {}) };
+}
+
 /**
- * Run results → status: 200 when every run succeeded (conflicts included), 409 when one was busy, 404 when the
- * single item exists nowhere, 502 when a run failed (ServiceTitan or the database); the body always carries the
- * results, as `pricebook-sync --json` prints them.
+ * Run results → status: 200 when every run succeeded (conflicts included); otherwise the status of the kind of
+ * the first failed run (or, with none failed, of the busy one): 404 for an item that exists nowhere, 409 busy or
+ * a withheld mass delete, 502 ServiceTitan, 503 the database. The body always carries the results, as
+ * `pricebook-sync --json` prints them.
  */
 export function answerForRuns(results: RunResult[]): HttpAnswer {
+	const kind = failureKindOfRuns(results);
+	if (kind === undefined) return { statusCode: 200, body: { results } };
 	const failed = results.filter((r) => r.status === 'failed');
-	if (failed.some((r) => r.kind === 'entity' && /neither in ServiceTitan nor locally/.test(r.message ?? ''))) {
-		return { statusCode: 404, body: { error: failed[0].message, results } };
-	}
-	if (failed.length > 0) return { statusCode: 502, body: { error: failed.map((r) => `${r.entityType}: ${r.message}`).join('; '), results } };
-	if (results.some((r) => r.status === 'busy')) return { statusCode: 409, body: { error: 'a sync of the same entity type is running; try again shortly', reason: 'busy', results } };
-	return { statusCode: 200, body: { results } };
+	const error = failed.length > 0 ? failed.map((r) => `${r.entityType}: ${r.message}`).join('; ') : 'a sync of the same entity type is running; try again shortly';
+	return { statusCode: httpStatusFor(kind), body: { error, ...kindFields(kind), results } };
 }
 
 export function answerForResolution(result: ResolveResult): HttpAnswer {
-	if (result.status === 'stale') return { statusCode: 409, body: { error: result.message, reason: 'stale', result } };
+	if (result.status === 'stale') return { statusCode: httpStatusFor('stale'), body: { error: result.message, ...kindFields('stale'), result } };
 	return { statusCode: 200, body: { result } };
 }
 
-/** Any failure → status and a JSON body that says what to do; never a stack trace, never a secret. */
+/** The message a caller sees: never a stack trace, never a secret, and for a wrong setting who can fix it. */
+function publicMessage(error: unknown, kind: FailureKind): string {
+	if (isStApiError(error)) return `ServiceTitan: ${error.message}`;
+	if (error instanceof ConfigError) return 'The ServiceTitan credential is incomplete; ask an administrator to fix it in n8n.';
+	if (kind === 'configuration') return `${errorMessage(error)}: ask an administrator to fix the setting in n8n.`;
+	return errorMessage(error);
+}
+
+/** Any failure → the status of its kind and a JSON body that says what happened and what to do. */
 export function answerForError(error: unknown): HttpAnswer {
-	if (error instanceof SyncValidationError) return { statusCode: 400, body: { error: error.message, field: error.field } };
-	if (error instanceof SyncNotFoundError) return { statusCode: 404, body: { error: error.message } };
-	if (error instanceof SyncStateError) return { statusCode: 409, body: { error: error.message, reason: error.reason } };
-	if (isStApiError(error)) return { statusCode: 502, body: { error: `ServiceTitan: ${error.message}`, kind: error.kind } };
-	if (error instanceof ConfigError) return { statusCode: 500, body: { error: 'The ServiceTitan credential is incomplete; ask an administrator to fix it in n8n.' } };
-	return { statusCode: 500, body: { error: error instanceof Error ? error.message : String(error) } };
+	const kind = failureKindOf(error);
+	const body: Record<string, unknown> = { error: publicMessage(error, kind), ...kindFields(kind) };
+	if (error instanceof SyncFailure && error.field !== undefined) body.field = error.field;
+	// ServiceTitan's own kind (auth, rate_limit, server, ...) says more than st_unavailable does.
+	if (isStApiError(error)) body.kind = error.kind;
+	return { statusCode: httpStatusFor(kind), body };
 }

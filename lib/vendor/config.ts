@@ -1,3 +1,5 @@
+import { SyncFailure } from '../failures';
+
 /**
  * Per-vendor feed mappings. None of the vendors has an API we can rely on, and each sends its own CSV or JSON
  * layout, so which column holds what lives in configuration: these defaults, overridable from a JSON file
@@ -60,7 +62,13 @@ export const DEFAULT_VENDORS: Readonly<Record<string, VendorConfig>> = {
 	},
 };
 
-export class VendorConfigError extends Error {}
+/** A vendor mapping that cannot be used (unknown vendor, malformed override): a setting to fix, not a failure to retry. */
+export class VendorConfigError extends SyncFailure {
+	constructor(message: string) {
+		super('configuration', message);
+		this.name = 'VendorConfigError';
+	}
+}
 
 const FIELDS = ['sku', 'price', 'description', 'unit', 'packSize', 'effectiveDate'] as const;
 

@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { SyncValidationError } from '../sync/errors';
 
 export interface FetchFeedOptions {
 	/** Milliseconds for the whole request; a vendor site that hangs must not hold the 03:00 run. */
@@ -16,9 +17,10 @@ export async function fetchFeed(url: string, options: FetchFeedOptions = {}): Pr
 	try {
 		parsed = new URL(url);
 	} catch {
-		throw new FeedFetchError(`feed URL ${JSON.stringify(url)} is not a URL`);
+		throw new SyncValidationError('url', `feed URL ${JSON.stringify(url)} is not a URL`);
 	}
-	if (!/^https?:$/.test(parsed.protocol)) throw new FeedFetchError('feed URL must be http:// or https://');
+	// A bad URL is bad input (nothing was fetched); failures of the fetch itself stay FeedFetchError.
+	if (!/^https?:$/.test(parsed.protocol)) throw new SyncValidationError('url', 'feed URL must be http:// or https://');
 	const shown = `${parsed.origin}${parsed.pathname}`;
 	try {
 		const response = await axios.get<ArrayBuffer>(url, {

@@ -6,8 +6,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { connectDb } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { connectDb, migrate } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { DATABASE_CREDENTIAL, dbConfigFromCredential } from '../shared/database';
 

@@ -1,7 +1,5 @@
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { parseEntityRequest, parseSyncRequest } from '../../lib/api/requests';
-import { answerForRuns } from '../../lib/api/responses';
-import { SyncEngine } from '../../lib/sync/engine';
+import { answerForRuns, parseEntityRequest, parseSyncRequest, SyncEngine } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';

@@ -1,7 +1,5 @@
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { parseResolveRequest } from '../../lib/api/requests';
-import { answerForResolution } from '../../lib/api/responses';
-import { resolveConflict, RESOLUTIONS } from '../../lib/sync/resolve';
+import { answerForResolution, parseResolveRequest, RESOLUTIONS, resolveConflict } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';

@@ -1,7 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { SyncValidationError } from '../../lib/sync/errors';
-import { startStagedRuns } from '../../lib/sync/staged-run';
-import { ENTITY_TYPES, isEntityType } from '../../lib/servicetitan/types';
+import { choiceOf, ENTITY_TYPES, isEntityType, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -69,14 +67,12 @@ export class StartSyncRun implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
 		return perItem(this, 2, async (i) => {
-			const kind = this.getNodeParameter('kind', i) as string;
-			if (kind !== 'full' && kind !== 'incremental') throw new SyncValidationError('kind', 'kind must be full or incremental');
+			const kind = choiceOf(this.getNodeParameter('kind', i), 'kind', ['full', 'incremental'] as const);
 			const entityTypes = this.getNodeParameter('entityTypes', i) as unknown[];
 			if (!Array.isArray(entityTypes) || entityTypes.length === 0 || !entityTypes.every(isEntityType)) {
 				throw new SyncValidationError('entityTypes', 'choose at least one of services, materials, equipment, categories');
 			}
-			const pageSize = this.getNodeParameter('pageSize', i, 5000) as number;
-			if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 5000) throw new SyncValidationError('pageSize', 'pageSize must be a whole number from 1 to 5000');
+			const pageSize = wholeNumberOf(this.getNodeParameter('pageSize', i, 5000), 'pageSize', { min: 1, max: 5000, showRange: true });
 			const starts = await startStagedRuns(deps, {
 				pageSize,
 				kind,

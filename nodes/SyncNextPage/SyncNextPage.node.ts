@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { SyncValidationError } from '../../lib/sync/errors';
+import { SyncValidationError } from '../../lib';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 

@@ -1,6 +1,5 @@
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { listConflicts } from '../../lib/reporting/conflicts';
-import { getSyncStatus } from '../../lib/reporting/status';
+import { getSyncStatus, listConflicts } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { database } from '../shared/context';
 import { perItem } from '../shared/items';

@@ -1,7 +1,5 @@
 import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { loadVendorConfig } from '../../lib/vendor/config';
-import { fetchFeed } from '../../lib/vendor/fetch';
-import { importVendorPrices } from '../../lib/vendor/import';
+import { fetchFeed, importVendorPrices, loadVendorConfig } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { database } from '../shared/context';
 import { perItem } from '../shared/items';

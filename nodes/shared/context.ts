@@ -1,7 +1,5 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
-import type { Db } from '../../lib/db/connection';
-import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
-import type { StApi, SyncLog } from '../../lib/sync/ports';
+import { DEFAULT_SETTINGS, type Db, type RunDeps, type StApi, type SyncLog } from '../../lib';
 import { DATABASE_CREDENTIAL, openDatabase } from './database';
 import { stClientFromCredential } from './servicetitan';
 

@@ -1,6 +1,5 @@
 import type { ICredentialTestFunctions, ICredentialsDecrypted, INodeCredentialTestResult } from 'n8n-workflow';
-import { closeDb, connectDb } from '../../lib/db/connection';
-import { ServiceTitanClient } from '../../lib/servicetitan/client';
+import { closeDb, connectDb, ServiceTitanClient } from '../../lib';
 import { dbConfigFromCredential } from './database';
 import { stConfigFromCredential } from './servicetitan';
 

@@ -1,6 +1,5 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { closeDb, connectDb, type Db, type DbConfig } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { closeDb, connectDb, migrate, type Db, type DbConfig } from '../../lib';
 
 export const DATABASE_CREDENTIAL = 'pricebookDatabase';
 

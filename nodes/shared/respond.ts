@@ -1,5 +1,5 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import { answerForError, type HttpAnswer } from '../../lib/api/responses';
+import { answerForError, type HttpAnswer } from '../../lib';
 
 /** "Respond As" for nodes that serve webhooks: plain items, or a status code and body for Respond to Webhook. */
 export const respondAsProperty: INodeProperties = {

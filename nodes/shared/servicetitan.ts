@@ -1,8 +1,6 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { createHash } from 'node:crypto';
-import { ServiceTitanClient } from '../../lib/servicetitan/client';
-import { validateStConfig } from '../../lib/servicetitan/config';
-import type { StConfig } from '../../lib/servicetitan/types';
+import { ServiceTitanClient, validateStConfig, type StConfig } from '../../lib';
 
 export function stConfigFromCredential(credential: ICredentialDataDecryptedObject): StConfig {
 	const text = (key: string) => (typeof credential[key] === 'string' ? (credential[key] as string).trim() : String(credential[key] ?? '').trim());
