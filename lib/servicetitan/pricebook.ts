@@ -1,7 +1,7 @@
 import type { ApiCall } from './api-call';
 import { flattenCategories } from './categories';
 import { StApiError } from './errors';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../util/map-limit';
 import { assertId, exportQuery, listQuery, MAX_IDS_PER_REQUEST } from './pricebook-query';
 import { isObject, toExportPage, toPage, toRecord, type CallLabel } from './response';
 import type { EntityType, ExportParams, IterateParams, ListParams, StExportPage, StPage, StRecord } from './types';

@@ -7,15 +7,8 @@ import { isStApiError } from '../servicetitan/errors';
 import type { Pending } from './decide';
 import type { StItem } from './prepare';
 import type { RunScope } from './scope';
+import { mapLimit } from '../util/map-limit';
 import { stWrite } from './write';
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-	let next = 0;
-	const worker = async () => {
-		while (next < items.length) await fn(items[next++]);
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * Sends local edits to ServiceTitan (only the fields that differ), then rebases each row from ServiceTitan's

@@ -5,7 +5,7 @@ import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
-/** Creates, updates and soft-deletes local rows and pushes local edits, for one staged page. */
+/** Carries out a staged page's plan except its conflicts (run-lifecycle applyItems, phase 'changes'); edits of items not on any page are pushed by Finish Sync Run. */
 export class ApplyChanges implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Apply Changes',
@@ -14,7 +14,7 @@ export class ApplyChanges implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Apply non-conflicting changes',
-		description: 'Apply the non-conflicting changes of a staged page, both ways (bulk writes; pushes to ServiceTitan)',
+		description: 'Carry out the plan of a staged page, except conflicts: create, update and soft-delete local rows, push local edits of items on the page',
 		defaults: { name: 'Apply Changes' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -5,7 +5,7 @@ import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
-/** The three-way comparison of a staged page: counts per category, nothing written. */
+/** The three-way comparison of a staged page, made once: the plan is kept in the stage, counts per category go on; no pricebook row is written. */
 export class CategorizeChanges implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Categorize Changes',
@@ -14,7 +14,7 @@ export class CategorizeChanges implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Compare ServiceTitan, local and base',
-		description: 'Sort the items of a staged page into newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts and noChange',
+		description: 'Decide each item of a staged page once (newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts, noChange) and keep the plan for Apply Changes and Store Conflicts',
 		defaults: { name: 'Categorize Changes' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

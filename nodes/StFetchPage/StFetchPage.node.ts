@@ -5,7 +5,7 @@ import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
-/** Reads one page from ServiceTitan into PostgreSQL; only the run reference and counts travel on. */
+/** Reads one page from ServiceTitan, validates it once and stages it in PostgreSQL; only the run reference and counts travel on. */
 export class StFetchPage implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'ST Fetch Page',
