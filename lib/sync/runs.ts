@@ -21,7 +21,8 @@ export async function runSync(deps: RunDeps, request: RunRequest): Promise<RunRe
 		try {
 			const begun = await beginRun(deps, t, request, 'library');
 			if (begun.status === 'busy') return begun.result;
-			return finishRun(deps, t, begun.run, await drive(deps, t, begun.run, request));
+			// Awaited here, not returned as a promise: the lock is released only after the run has finished.
+			return await finishRun(deps, t, begun.run, await drive(deps, t, begun.run, request));
 		} finally {
 			await releaseLock(t, lockId);
 		}
