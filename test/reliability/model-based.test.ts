@@ -10,7 +10,9 @@ import { openLane, openWorld, type Lane } from './model/world';
 
 /**
  * Model-based, fault-injected scenarios against the real engine, a real PostgreSQL and the simulator over HTTP
- * (DESIGN.md's invariants, checked after every step). Sizes and seeds come from the environment, so the same
+ * (DESIGN.md's invariants, checked after every step). Every full or incremental run draws its driver: the
+ * library's (SyncEngine.run, as the CLI) or n8n's (the staged step functions the step nodes call, one per node;
+ * a step may run twice, an execution may die and leave its lease), so one scenario mixes both. Sizes and seeds come from the environment, so the same
  * file is CI's quick run, an operator's soak and a replay of a failure:
  *   RELIABILITY_SCENARIOS (default 1000), RELIABILITY_LANES (parallel workers, default 6),
  *   RELIABILITY_SEED (default fixed, so CI runs the same scenarios every time; lane i uses seed + i), and
