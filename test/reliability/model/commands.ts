@@ -25,7 +25,7 @@ type Cmd = fc.AsyncCommand<Reference, Real>;
 async function expectInvariants(m: Reference, r: Real, after: string): Promise<void> {
 	const problems = await m.check(r.world);
 	r.figures.invariantChecks += 1;
-	const kind = after.split('(')[0];
+	const kind = after.split('(')[0].trim();
 	r.figures.steps[kind] = (r.figures.steps[kind] ?? 0) + 1;
 	if (problems.length > 0) throw new InvariantViolation(`after ${after}:\n  ${problems.join('\n  ')}`);
 }
@@ -419,21 +419,21 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 	const pick = fc.nat({ max: 63 });
 	const runPlan = fc
 		.record(
-		{
-			kind: fc.constantFrom<SyncKind>('full', 'incremental', 'incremental', 'entity'),
-			driver: fc.constantFrom(...DRIVERS),
-			listingOrder: fc.option(fc.constant('modifiedOn' as const), { freq: 3, nil: undefined }),
-			rerun: fc.option(fc.record({ step: fc.constantFrom(...STAGED_STEPS), page: fc.integer({ min: 1, max: 3 }) }), { freq: 3, nil: undefined }),
-			pick,
-			faults: faultPlan,
-			crash: fc.option(fc.record({ atCall: fc.integer({ min: 1, max: 10 }), afterCall: fc.boolean() }), { freq: 4, nil: undefined }),
-			editDuringRun: fc.option(
-				fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
-				{ freq: 3, nil: undefined },
-			),
-		},
-		{ requiredKeys: ['kind', 'driver', 'pick', 'faults'] },
-	)
+			{
+				kind: fc.constantFrom<SyncKind>('full', 'incremental', 'incremental', 'entity'),
+				driver: fc.constantFrom(...DRIVERS),
+				listingOrder: fc.option(fc.constant('modifiedOn' as const), { freq: 3, nil: undefined }),
+				rerun: fc.option(fc.record({ step: fc.constantFrom(...STAGED_STEPS), page: fc.integer({ min: 1, max: 3 }) }), { freq: 3, nil: undefined }),
+				pick,
+				faults: faultPlan,
+				crash: fc.option(fc.record({ atCall: fc.integer({ min: 1, max: 10 }), afterCall: fc.boolean() }), { freq: 4, nil: undefined }),
+				editDuringRun: fc.option(
+					fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
+					{ freq: 3, nil: undefined },
+				),
+			},
+			{ requiredKeys: ['kind', 'driver', 'pick', 'faults'] },
+		)
 		// Drawn for every run (so shrinking keeps its shape), used where it exists: a driver for listing runs,
 		// the listing order for full runs, a step run twice for n8n runs.
 		.map(({ listingOrder, rerun, ...p }): RunPlan => {
