@@ -3,13 +3,16 @@ import { entityDefinition } from '../../lib/entities/definitions';
 import { RESOLUTIONS } from '../../lib/sync/resolve';
 import { commandArbitraries, type Real } from './model/commands';
 import { converge } from './model/converge';
-import { addCounts, emptyFigures, publishFigures, type Figures } from './model/figures';
+import { DRIVERS } from './model/drivers';
+import { addFigures, emptyFigures, publishFigures, type Figures } from './model/figures';
 import { EDITABLE, Reference } from './model/reference';
 import { openLane, openWorld, type Lane } from './model/world';
 
 /**
  * Model-based, fault-injected scenarios against the real engine, a real PostgreSQL and the simulator over HTTP
- * (DESIGN.md's invariants, checked after every step). Sizes and seeds come from the environment, so the same
+ * (DESIGN.md's invariants, checked after every step). Every full or incremental run draws its driver: the
+ * library's (SyncEngine.run, as the CLI) or n8n's (the staged step functions the step nodes call, one per node;
+ * a step may run twice, an execution may die and leave its lease), so one scenario mixes both. Sizes and seeds come from the environment, so the same
  * file is CI's quick run, an operator's soak and a replay of a failure:
  *   RELIABILITY_SCENARIOS (default 1000), RELIABILITY_LANES (parallel workers, default 6),
  *   RELIABILITY_SEED (default fixed, so CI runs the same scenarios every time; lane i uses seed + i), and
@@ -38,6 +41,8 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 		simSeed: fc.nat(),
 		commands: fc.commands(commandArbitraries(EDITABLE[entity]), { maxCommands: 40, size: 'max', ...(REPLAY_COMMANDS ? { replayPath: REPLAY_COMMANDS } : {}) }),
 		decisions: fc.array(fc.constantFrom(...RESOLUTIONS), { minLength: 1, maxLength: 4 }),
+		/** The driver of the closing full syncs. */
+		convergeDriver: fc.constantFrom(...DRIVERS),
 	}),
 );
 
@@ -48,7 +53,7 @@ async function runLane(lane: Lane, laneIndex: number, runs: number, figures: Fig
 		const reference = new Reference(entityDefinition(s.entity), EDITABLE[s.entity]);
 		try {
 			await fc.asyncModelRun(() => ({ model: reference, real }), s.commands);
-			await converge(reference, real, s.decisions);
+			await converge(reference, real, s.decisions, s.convergeDriver);
 			figures.scenarios += 1;
 		} finally {
 			for (const entry of world.sim.control.requests) {
@@ -76,10 +81,7 @@ describe('model-based scenarios: generated edits, runs, resolutions, faults and 
 			await Promise.all(lanes.map((lane, i) => (REPLAY_PATH && i > 0 ? undefined : runLane(lane, i, perLane[i], laneFigures[i]))));
 		} finally {
 			await Promise.all(lanes.map((lane) => lane.close()));
-			for (const f of laneFigures) {
-				for (const key of ['scenarios', 'stEdits', 'stDeletes', 'stCreates', 'localEdits', 'vendorEdits', 'crashes', 'invariantChecks', 'idempotentReruns', 'converged'] as const) total[key] += f[key];
-				for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions'] as const) addCounts(total[key], f[key]);
-			}
+			for (const f of laneFigures) addFigures(total, f);
 			Object.assign(total, { seconds: Math.round((Date.now() - started) / 1000) });
 		}
 		expect(total.scenarios).toBe(REPLAY_PATH ? 1 : SCENARIOS);

@@ -62,6 +62,8 @@ if (m) {
 		`  model-based: ${m.scenarios} scenarios (seed ${m.seed}, ${m.lanes} lanes), ${sum(m.steps)} steps, ${m.invariantChecks} invariant checks, ${m.converged} converged`,
 		`    edits: ServiceTitan ${m.stEdits}, deletes ${m.stDeletes}, creations ${m.stCreates}; Retool ${m.localEdits}; vendor prices ${m.vendorEdits}`,
 		`    runs: ${list(m.runs)}; crashes injected ${m.crashes}; idempotent re-runs checked ${m.idempotentReruns}`,
+		...Object.entries(m.runsByDriver ?? {}).map(([driver, runs]) => `      ${driver} driver: ${sum(runs)} runs (${list(runs)})`),
+		`    n8n steps run twice (none did anything twice): ${list(m.stepReruns)}; leases of dead n8n executions taken over ${m.leaseTakeovers ?? 0}`,
 		`    faults injected (${sum(m.faults)}): ${list(m.faults)}`,
 		`    runs with a fault plan: ${list(m.faultPlans)}`,
 		`    resolutions: ${list(m.resolutions)}`,

@@ -8,7 +8,11 @@ import type { SimFaults, SimQuirks } from '../../../sim/types';
 import { retoolUpdate } from '../../support/sync-harness';
 import { canonicalOf, vendorPricesSnapshot, type EditableField, type Reference } from './reference';
 import type { Figures } from './figures';
-import type { RunInterference, ScenarioWorld } from './world';
+import { DRIVERS, runWithDriver, STAGED_STEPS, type Driver, type StepRerun } from './drivers';
+import { InvariantViolation } from './invariant';
+import { N8N_LEASE_TTL_MS, type RunInterference, type ScenarioWorld } from './world';
+
+export { InvariantViolation };
 
 /** The real side of a scenario: the world, plus the figures it adds to. */
 export interface Real {
@@ -18,12 +22,10 @@ export interface Real {
 
 type Cmd = fc.AsyncCommand<Reference, Real>;
 
-export class InvariantViolation extends Error {}
-
 async function expectInvariants(m: Reference, r: Real, after: string): Promise<void> {
 	const problems = await m.check(r.world);
 	r.figures.invariantChecks += 1;
-	const kind = after.split('(')[0];
+	const kind = after.split('(')[0].trim();
 	r.figures.steps[kind] = (r.figures.steps[kind] ?? 0) + 1;
 	if (problems.length > 0) throw new InvariantViolation(`after ${after}:\n  ${problems.join('\n  ')}`);
 }
@@ -171,11 +173,21 @@ function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 
 function clearFaults(r: Real): void {
 	r.world.sim.control.clearFaults();
-	r.world.sim.control.setQuirks({ retryAfter: 'seconds' });
+	r.world.sim.control.setQuirks({ retryAfter: 'seconds', order: 'id' });
 }
 
 export interface RunPlan {
 	kind: SyncKind;
+	/** Entity runs exist only on the library path (n8n's entity webhook calls the library's entity run too). */
+	driver: Driver;
+	/**
+	 * Full runs: ServiceTitan lists oldest change first, and pages are cut from the data as it is when each is read
+	 * (the simulator's page drift), so an item the run pushes moves to the end and comes again on a later page,
+	 * and the item behind it slips onto a page already read (the sweep's look-up by id finds it).
+	 */
+	listingOrder?: 'modifiedOn';
+	/** n8n runs: one step node runs twice. */
+	rerun?: StepRerun;
 	confirmMassDelete?: boolean;
 	pick: number;
 	faults: FaultPlan;
@@ -201,20 +213,45 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	const edit = plan.editDuringRun;
 	if (edit) interference.editAtCall = { atCall: edit.atCall, edit: async () => void (await localEdit(m, r, edit.pick, edit.field, edit.value)) };
 	applyFaults(r, type, plan.faults);
+	if (plan.listingOrder) world.sim.control.setQuirks({ order: plan.listingOrder, pageDrift: true });
+	// A dead n8n execution's lease: the model knows whether this run must answer busy or take the lease over.
+	const startedAt = world.sim.control.now();
+	const mustBeBusy = m.leaseLive(startedAt);
 	world.st.arm(interference);
-	let result: RunResult | undefined;
+	let end: Awaited<ReturnType<typeof runWithDriver>>;
+	let touched: Set<number>;
 	try {
-		result = await world.engine.run({ entityType: type, kind: plan.kind, confirmMassDelete: plan.confirmMassDelete ?? false, ...(entityId !== undefined ? { entityId } : {}), trigger: 'model' });
-	} catch (error) {
-		// Only a killed process may end a run by throwing; otherwise the run must answer with its status.
-		if (!world.st.crashed) throw error;
+		const request = { entityType: type, kind: plan.kind, confirmMassDelete: plan.confirmMassDelete ?? false, ...(entityId !== undefined ? { entityId } : {}) };
+		end = await runWithDriver(plan.driver, world, request, plan.rerun, figures, label);
 	} finally {
 		if (world.st.crashed) figures.crashes += 1;
+		touched = new Set(world.st.itemsTouched);
 		world.st.arm({});
 		clearFaults(r);
 	}
+	const result = end.result;
 	if (plan.faults.kind !== 'none') figures.faultPlans[plan.faults.kind] = (figures.faultPlans[plan.faults.kind] ?? 0) + 1;
-	figures.runs[result?.status ?? 'crashed'] = (figures.runs[result?.status ?? 'crashed'] ?? 0) + 1;
+	const ending: string = result?.status ?? (end.died === 'crash' ? 'crashed' : 'step failed');
+	figures.runs[ending] = (figures.runs[ending] ?? 0) + 1;
+	const byDriver = (figures.runsByDriver[plan.driver] ??= {});
+	byDriver[ending] = (byDriver[ending] ?? 0) + 1;
+	if ((result?.status === 'busy') !== mustBeBusy) {
+		const lease = m.stagedLeaseUntil === null ? 'no n8n execution died holding the lease' : `the dead n8n execution's lease lasts until ${new Date(m.stagedLeaseUntil).toISOString()}`;
+		throw new InvariantViolation(`after ${label}: the run ${mustBeBusy ? `ran (${ending})` : 'answered busy'} at ${new Date(startedAt).toISOString()}, but ${lease}: ${result?.message ?? ''}`);
+	}
+	if (!mustBeBusy) {
+		if (m.stagedLeaseUntil !== null) figures.leaseTakeovers += 1;
+		// An n8n execution that stops keeps its lease: every step renewed it at this (standing) clock.
+		m.stagedLeaseUntil = plan.driver === 'n8n' && end.died ? startedAt + N8N_LEASE_TTL_MS : null;
+	}
+	if (result?.status === 'succeeded') {
+		// A run decides on every item it was handed or looked up once, and counts it once, however often a
+		// listing repeated it (each item is in exactly one category of the summary).
+		const counted = Object.values(result.summary).reduce((a, b) => a + b, 0);
+		if (counted !== touched.size) {
+			throw new InvariantViolation(`after ${label}: the run's summary counts ${counted} items, but it decided on ${touched.size} distinct items: ${JSON.stringify(result.summary)}`);
+		}
+	}
 	if (result?.status === 'succeeded') {
 		if (result.kind === 'entity') m.entitySucceeded(entityId!, startSeq);
 		else m.listingSucceeded(startSeq, result.kind === 'full');
@@ -234,7 +271,9 @@ class SyncRun implements Cmd {
 	}
 	toString = () => {
 		const p = this.plan;
-		const parts = [p.kind === 'entity' ? `entity #${p.pick}` : p.kind, `faults ${JSON.stringify(p.faults)}`];
+		const parts = [p.driver, p.kind === 'entity' ? `entity #${p.pick}` : p.kind, `faults ${JSON.stringify(p.faults)}`];
+		if (p.listingOrder) parts.push(`listing by ${p.listingOrder} with page drift`);
+		if (p.rerun) parts.push(`n8n runs ${p.rerun.step}${p.rerun.step === 'finish' ? '' : ` of page ${p.rerun.page}`} twice`);
 		if (p.crash) parts.push(`crash ${p.crash.afterCall ? 'after' : 'before'} ST call ${p.crash.atCall}`);
 		if (p.editDuringRun) parts.push(`Retool edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`);
 		return `Sync(${parts.join(', ')})`;
@@ -332,13 +371,13 @@ const SNAPSHOT_SQL = `SELECT id, to_jsonb(t) - 'updated_at' - 'last_synced_at' A
 const CONFLICTS_SQL = `SELECT id, entity_id, status, kind, st_modified_on_raw, conflict_data #- '{detectedAt}' AS data FROM sync_conflicts WHERE entity_type = $1 ORDER BY id`;
 
 /** A re-run without new edits changes nothing: no item, no conflict, no cursor. */
-export async function expectRerunChangesNothing(m: Reference, r: Real, kind: 'full' | 'incremental', label: string): Promise<void> {
+export async function expectRerunChangesNothing(m: Reference, r: Real, kind: 'full' | 'incremental', driver: Driver, label: string): Promise<void> {
 	const db = r.world.lane.t.db;
 	// The cursor is left out: a re-run may carry it past the modifiedOn of the run's own pushes (the first run
 	// must not, as other changes may lie before them); the invariant checks hold it to what was applied.
 	const take = async () => [...(await db.any(SNAPSHOT_SQL, [m.def.table])), ...(await db.any(CONFLICTS_SQL, [m.def.type]))].map((x) => JSON.stringify(x));
 	const before = await take();
-	const again = await runSyncStep(m, r, { kind, pick: 0, faults: { kind: 'none' } }, `${label} (re-run)`);
+	const again = await runSyncStep(m, r, { kind, driver, pick: 0, faults: { kind: 'none' } }, `${label} (re-run)`);
 	if (again?.status !== 'succeeded') throw new InvariantViolation(`after ${label}: the re-run did not succeed: ${again?.message}`);
 	const moved = again.itemsSynced + again.itemsPushed + again.conflictsDetected + again.summary.deletedInST;
 	if (moved > 0) throw new InvariantViolation(`after ${label}: the re-run without new edits changed things: ${JSON.stringify(again.summary)}`);
@@ -351,13 +390,16 @@ export async function expectRerunChangesNothing(m: Reference, r: Real, kind: 'fu
 }
 
 class Rerun implements Cmd {
-	constructor(readonly kind: 'full' | 'incremental') {}
+	constructor(
+		readonly kind: 'full' | 'incremental',
+		readonly driver: Driver,
+	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
-		const first = await runSyncStep(m, r, { kind: this.kind, pick: 0, faults: { kind: 'none' } }, this.toString());
-		if (first?.status === 'succeeded') await expectRerunChangesNothing(m, r, this.kind, this.toString());
+		const first = await runSyncStep(m, r, { kind: this.kind, driver: this.driver, pick: 0, faults: { kind: 'none' } }, this.toString());
+		if (first?.status === 'succeeded') await expectRerunChangesNothing(m, r, this.kind, this.driver, this.toString());
 	}
-	toString = () => `RerunTwice(${this.kind})`;
+	toString = () => `RerunTwice(${this.driver}, ${this.kind})`;
 }
 
 const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
@@ -375,19 +417,29 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
 export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitrary<Cmd>[] {
 	const fieldValue = fc.nat({ max: fields.length - 1 }).chain((i) => fc.tuple(fc.constant(fields[i]), fc.constantFrom(...fields[i].values)));
 	const pick = fc.nat({ max: 63 });
-	const runPlan = fc.record(
-		{
-			kind: fc.constantFrom<SyncKind>('full', 'incremental', 'incremental', 'entity'),
-			pick,
-			faults: faultPlan,
-			crash: fc.option(fc.record({ atCall: fc.integer({ min: 1, max: 10 }), afterCall: fc.boolean() }), { freq: 4, nil: undefined }),
-			editDuringRun: fc.option(
-				fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
-				{ freq: 3, nil: undefined },
-			),
-		},
-		{ requiredKeys: ['kind', 'pick', 'faults'] },
-	);
+	const runPlan = fc
+		.record(
+			{
+				kind: fc.constantFrom<SyncKind>('full', 'incremental', 'incremental', 'entity'),
+				driver: fc.constantFrom(...DRIVERS),
+				listingOrder: fc.option(fc.constant('modifiedOn' as const), { freq: 3, nil: undefined }),
+				rerun: fc.option(fc.record({ step: fc.constantFrom(...STAGED_STEPS), page: fc.integer({ min: 1, max: 3 }) }), { freq: 3, nil: undefined }),
+				pick,
+				faults: faultPlan,
+				crash: fc.option(fc.record({ atCall: fc.integer({ min: 1, max: 10 }), afterCall: fc.boolean() }), { freq: 4, nil: undefined }),
+				editDuringRun: fc.option(
+					fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
+					{ freq: 3, nil: undefined },
+				),
+			},
+			{ requiredKeys: ['kind', 'driver', 'pick', 'faults'] },
+		)
+		// Drawn for every run (so shrinking keeps its shape), used where it exists: a driver for listing runs,
+		// the listing order for full runs, a step run twice for n8n runs.
+		.map(({ listingOrder, rerun, ...p }): RunPlan => {
+			const driver = p.kind === 'entity' ? 'library' : p.driver;
+			return { ...p, driver, ...(listingOrder && p.kind === 'full' ? { listingOrder } : {}), ...(rerun && driver === 'n8n' ? { rerun } : {}) };
+		});
 	return [
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new StEdit(p, f, v)),
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new StEdit(p, f, v)),
@@ -402,6 +454,6 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 		runPlan.map((p) => new SyncRun(p)),
 		fc.tuple(pick, fc.constantFrom(...RESOLUTIONS), fc.nat({ max: 255 })).map(([p, res, c]) => new Resolve(p, res, c)),
 		fc.constantFrom(30_000, 600_000, 25 * 3600_000).map((ms) => new Clock(ms)),
-		fc.constantFrom<'full' | 'incremental'>('full', 'incremental').map((k) => new Rerun(k)),
+		fc.tuple(fc.constantFrom<'full' | 'incremental'>('full', 'incremental'), fc.constantFrom(...DRIVERS)).map(([k, d]) => new Rerun(k, d)),
 	];
 }

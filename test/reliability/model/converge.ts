@@ -3,15 +3,19 @@ import { compareStTimestamps } from '../../../lib/servicetitan/timestamps';
 import type { StRecord } from '../../../lib/servicetitan/types';
 import type { Resolution } from '../../../lib/sync/resolve';
 import { expectRerunChangesNothing, InvariantViolation, resolveStep, runSyncStep, type Real } from './commands';
+import type { Driver } from './drivers';
 import type { Reference } from './reference';
 
-async function fullSyncSucceeds(m: Reference, r: Real, label: string): Promise<void> {
+async function fullSyncSucceeds(m: Reference, r: Real, driver: Driver, label: string): Promise<void> {
 	// No faults now; a run may still lose a race with the machine's load (a 250 ms timeout), so allow retries.
 	let last: string | undefined;
 	for (let attempt = 0; attempt < 3; attempt++) {
-		const result = await runSyncStep(m, r, { kind: 'full', pick: 0, faults: { kind: 'none' }, confirmMassDelete: true }, label);
+		// An n8n execution that died holds its lease until it expires: wait that out (ServiceTitan's clock moves).
+		const now = r.world.sim.control.now();
+		if (m.leaseLive(now)) r.world.sim.control.advanceClock(m.stagedLeaseUntil! - now);
+		const result = await runSyncStep(m, r, { kind: 'full', driver, pick: 0, faults: { kind: 'none' }, confirmMassDelete: true }, label);
 		if (result?.status === 'succeeded') return;
-		last = result?.message;
+		last = result?.message ?? 'an n8n step failed';
 	}
 	throw new InvariantViolation(`${label}: a full sync without faults did not succeed: ${last}`);
 }
@@ -21,9 +25,9 @@ async function fullSyncSucceeds(m: Reference, r: Real, label: string): Promise<v
  * drew), a full sync again. Then local and ServiceTitan must agree exactly, nothing may be owed, and a
  * re-run must change nothing.
  */
-export async function converge(m: Reference, r: Real, decisions: readonly Resolution[]): Promise<void> {
+export async function converge(m: Reference, r: Real, decisions: readonly Resolution[], driver: Driver): Promise<void> {
 	const db = r.world.lane.t.db;
-	await fullSyncSucceeds(m, r, 'Converge: full sync');
+	await fullSyncSucceeds(m, r, driver, `Converge: full sync (${driver})`);
 	for (let round = 0; round < 40; round++) {
 		const open = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open' AND entity_type = $1", [m.def.type]);
 		if (open.n === 0) break;
@@ -31,10 +35,10 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		const outcome = await resolveStep(m, r, 0, decision, round, `Converge: resolve (${decision})`);
 		// ServiceTitan cannot restore a deleted item: accepting the delete is the only way left.
 		if (outcome === 'refused (gone_in_st)') await resolveStep(m, r, 0, 'use_st', 0, 'Converge: resolve (use_st after gone_in_st)');
-		if (round % 5 === 4) await fullSyncSucceeds(m, r, 'Converge: full sync between resolutions');
+		if (round % 5 === 4) await fullSyncSucceeds(m, r, driver, `Converge: full sync between resolutions (${driver})`);
 	}
-	await fullSyncSucceeds(m, r, 'Converge: full sync after resolving');
-	await expectRerunChangesNothing(m, r, 'full', 'Converge');
+	await fullSyncSucceeds(m, r, driver, `Converge: full sync after resolving (${driver})`);
+	await expectRerunChangesNothing(m, r, 'full', driver, `Converge (${driver})`);
 
 	const problems: string[] = [];
 	const stRecords: StRecord[] = [];

@@ -12,7 +12,13 @@ export interface Figures {
 	localEdits: number;
 	vendorEdits: number;
 	runs: Record<string, number>;
+	/** Runs by driver ('library', 'n8n'), then by how they ended (an n8n run can also end with a failed step). */
+	runsByDriver: Record<string, Record<string, number>>;
 	crashes: number;
+	/** n8n steps run a second time (a retried node), by step; each changed nothing. */
+	stepReruns: Record<string, number>;
+	/** Runs that took over the lease of an n8n execution that had died holding it. */
+	leaseTakeovers: number;
 	/** Faults the simulator injected, by kind (HTTP status, timeout, reset, malformed body). */
 	faults: Record<string, number>;
 	/** Runs that had a fault plan, by plan. */
@@ -24,11 +30,18 @@ export interface Figures {
 }
 
 export function emptyFigures(): Figures {
-	return { scenarios: 0, steps: {}, stEdits: 0, stDeletes: 0, stCreates: 0, localEdits: 0, vendorEdits: 0, runs: {}, crashes: 0, faults: {}, faultPlans: {}, resolutions: {}, invariantChecks: 0, idempotentReruns: 0, converged: 0 };
+	return { scenarios: 0, steps: {}, stEdits: 0, stDeletes: 0, stCreates: 0, localEdits: 0, vendorEdits: 0, runs: {}, runsByDriver: {}, crashes: 0, stepReruns: {}, leaseTakeovers: 0, faults: {}, faultPlans: {}, resolutions: {}, invariantChecks: 0, idempotentReruns: 0, converged: 0 };
 }
 
 export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
 	for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Adds one lane's figures to the total. */
+export function addFigures(into: Figures, from: Figures): void {
+	for (const key of ['scenarios', 'stEdits', 'stDeletes', 'stCreates', 'localEdits', 'vendorEdits', 'crashes', 'leaseTakeovers', 'invariantChecks', 'idempotentReruns', 'converged'] as const) into[key] += from[key];
+	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns'] as const) addCounts(into[key], from[key]);
+	for (const [driver, runs] of Object.entries(from.runsByDriver)) addCounts((into.runsByDriver[driver] ??= {}), runs);
 }
 
 /**

@@ -80,6 +80,11 @@ export class Reference {
 	readonly editedSinceRun = new Set<number>();
 	/** vendor_prices as the last person's edit left them: no sync may change them. */
 	vendorPrices = '[]';
+	/**
+	 * An n8n execution died holding its run's lease (ServiceTitan clock ms it expires at): until then every run of
+	 * this entity type, on either driver, must answer busy; the first run after it takes the lease over.
+	 */
+	stagedLeaseUntil: number | null = null;
 	checks = 0;
 
 	constructor(
@@ -111,6 +116,11 @@ export class Reference {
 			return e.value !== before;
 		});
 		this.edits.push({ side, id, field, value: canonicalOf(field, rawValue), seq: this.now() });
+	}
+
+	/** Whether a run starting now must answer busy: a dead n8n execution's lease is still live. */
+	leaseLive(now: number): boolean {
+		return this.stagedLeaseUntil !== null && now < this.stagedLeaseUntil;
 	}
 
 	stDeleted(id: number): void {
@@ -177,6 +187,17 @@ export class Reference {
 				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
 				if (!applied && !inConflict && !sameAsLocal) problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
+		}
+
+		// The lease is where the model says: held only by an n8n execution that died, until it expires.
+		const lease = await db.one<{ lease_run_id: number | null; lease_mode: string | null; lease_expires_at: Date | null }>(
+			'SELECT lease_run_id, lease_mode, lease_expires_at FROM sync_state WHERE entity_type = $1',
+			[def.type],
+		);
+		if (this.stagedLeaseUntil !== null && (lease.lease_mode !== 'staged' || lease.lease_expires_at?.getTime() !== this.stagedLeaseUntil)) {
+			problems.push(`the dead n8n execution's lease should last until ${new Date(this.stagedLeaseUntil).toISOString()}, but sync_state holds ${JSON.stringify(lease)}`);
+		} else if (this.stagedLeaseUntil === null && lease.lease_mode === 'staged') {
+			problems.push(`n8n run ${lease.lease_run_id} holds the lease (until ${lease.lease_expires_at?.toISOString()}) though no n8n execution is running or died holding it`);
 		}
 
 		// No edit lost: each is applied on both sides, still pending, or inside an open conflict.

@@ -3,6 +3,7 @@ import { ServiceTitanClient } from '../../../lib/servicetitan/client';
 import type { EntityType, IterateParams, ListParams, StPage, StRecord } from '../../../lib/servicetitan/types';
 import { SyncEngine } from '../../../lib/sync/engine';
 import type { StApi } from '../../../lib/sync/ports';
+import { DEFAULT_SETTINGS, type RunDeps } from '../../../lib/sync/run-types';
 import { startSimulator } from '../../../sim';
 import type { SimulatorHandle } from '../../../sim/types';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -66,6 +67,11 @@ export class InterferingSt implements StApi {
 	private calls = 0;
 	private plan: RunInterference = {};
 	crashed = false;
+	/**
+	 * Every item the armed run was handed by ServiceTitan or asked it for by id: what the run has to decide on,
+	 * each once, however often a listing repeats it.
+	 */
+	readonly itemsTouched = new Set<number>();
 
 	constructor(
 		private readonly inner: StApi,
@@ -76,6 +82,19 @@ export class InterferingSt implements StApi {
 		this.plan = plan;
 		this.calls = 0;
 		this.crashed = false;
+		this.itemsTouched.clear();
+	}
+
+	/** ServiceTitan calls since the run was armed (a step that runs again must make none). */
+	get callCount(): number {
+		return this.calls;
+	}
+
+	private touched(records: readonly unknown[]): void {
+		for (const r of records) {
+			const id = (r as { id?: unknown } | null)?.id;
+			if (typeof id === 'number') this.itemsTouched.add(id);
+		}
 	}
 
 	private async step<T>(call: () => Promise<T>): Promise<T> {
@@ -96,8 +115,10 @@ export class InterferingSt implements StApi {
 		throw new SimulatedCrash(n);
 	}
 
-	listPage(entity: EntityType, params: ListParams): Promise<StPage> {
-		return this.step(() => this.inner.listPage(entity, params));
+	async listPage(entity: EntityType, params: ListParams): Promise<StPage> {
+		const page = await this.step(() => this.inner.listPage(entity, params));
+		this.touched(page.data);
+		return page;
 	}
 
 	/** The client's own paging (its checks included), one step per page. */
@@ -106,16 +127,21 @@ export class InterferingSt implements StApi {
 		for (;;) {
 			const next = await this.step(() => pages.next());
 			if (next.done) return;
+			this.touched(next.value.data);
 			yield next.value;
 		}
 	}
 
-	getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]> {
-		return this.step(() => this.inner.getByIds(entity, ids));
+	async getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]> {
+		const records = await this.step(() => this.inner.getByIds(entity, ids));
+		for (const id of ids) this.itemsTouched.add(id);
+		return records;
 	}
 
-	get(entity: EntityType, id: number): Promise<StRecord | null> {
-		return this.step(() => this.inner.get(entity, id));
+	async get(entity: EntityType, id: number): Promise<StRecord | null> {
+		const record = await this.step(() => this.inner.get(entity, id));
+		this.itemsTouched.add(id);
+		return record;
 	}
 
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
@@ -125,12 +151,22 @@ export class InterferingSt implements StApi {
 
 export const MODEL_START = Date.parse('2026-11-25T08:00:00Z');
 
+/**
+ * The lease of the n8n driver's runs. ServiceTitan's clock (which the engine reads) stands still during a run and
+ * moves only with the scenario's steps, so any TTL keeps a living run's lease; a short one lets an ST edit or two
+ * (1 s each) or any clock step outlast the lease of an execution that died, so scenarios see both a busy answer
+ * and a takeover. The reference model predicts which (Reference.stagedLeaseUntil).
+ */
+export const N8N_LEASE_TTL_MS = 2000;
+
 /** One scenario's ServiceTitan (a simulator of its own), the engine under test and an observer's client. */
 export interface ScenarioWorld {
 	lane: Lane;
 	sim: SimulatorHandle;
 	st: InterferingSt;
 	engine: SyncEngine;
+	/** What the n8n step nodes get: the same database pool and interfering ServiceTitan as the engine. */
+	n8nDeps: RunDeps;
 	/** Reads ServiceTitan for the invariant checks (faults are off whenever it is used). */
 	observer: ServiceTitanClient;
 	close(): Promise<void>;
@@ -155,14 +191,24 @@ export async function openWorld(lane: Lane, options: { seed: number; entity: Ent
 	const client = new ServiceTitanClient(credentials, { maxRetries: 2, backoffBaseMs: 1, backoffMaxMs: 5, timeoutMs: 250, requestsPerSecond: 100_000 });
 	const observer = new ServiceTitanClient(credentials, { maxRetries: 0, requestsPerSecond: 100_000 });
 	const st = new InterferingSt(client, async () => {
-		await lane.t.db.any('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [ENGINE_APP]);
+		// With a timeout, each call returns once that session is gone, so its advisory locks are free: the model
+		// knows exactly when the next run must answer busy, and a crashed run's lock is never the reason.
+		await lane.t.db.any('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [ENGINE_APP]);
 	});
 	const engine = new SyncEngine({ db: lane.engineDb, st, now: () => new Date(clock()), settings: { pageSize: options.pageSize } });
+	const n8nDeps: RunDeps = {
+		db: lane.engineDb,
+		st,
+		now: () => new Date(clock()),
+		log: () => undefined,
+		settings: { ...DEFAULT_SETTINGS, pageSize: options.pageSize, leaseTtlMs: N8N_LEASE_TTL_MS },
+	};
 	return {
 		lane,
 		sim,
 		st,
 		engine,
+		n8nDeps,
 		observer,
 		close: async () => {
 			client.close();

@@ -1,0 +1,2 @@
+/** A broken invariant: the scenario fails, and fast-check shrinks it. */
+export class InvariantViolation extends Error {}
