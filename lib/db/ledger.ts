@@ -80,15 +80,16 @@ export async function closeRun(t: Task, runId: number, outcome: RunClose, now: D
  * Adds one step's counts to its run (per-category counts merged key by key), and keeps the newest ServiceTitan
  * stamp the run has read. Both run drivers report progress this way, so the ledger row is the run's one tally.
  */
-export async function addRunProgress(t: Task, runId: number, delta: RunProgress, maxModifiedOn: string | null = null): Promise<void> {
+export async function addRunProgress(t: Task, runId: number, delta: RunProgress, maxModifiedOn: string | null = null, listedTotal: number | null = null): Promise<void> {
 	await t.none(
 		`UPDATE sync_runs SET pages_read = pages_read + $2, items_seen = items_seen + $3,
 		   counts = (SELECT COALESCE(jsonb_object_agg(k, COALESCE((counts ->> k)::int, 0) + COALESCE(($4::jsonb ->> k)::int, 0)), '{}'::jsonb)
 		             FROM (SELECT jsonb_object_keys(counts) UNION SELECT jsonb_object_keys($4::jsonb)) AS keys(k)),
 		   items_synced = items_synced + $5, items_pushed = items_pushed + $6, conflicts_detected = conflicts_detected + $7,
-		   max_modified_on = CASE WHEN $8::text IS NOT NULL AND (max_modified_on IS NULL OR $8 > max_modified_on) THEN $8 ELSE max_modified_on END
+		   max_modified_on = CASE WHEN $8::text IS NOT NULL AND (max_modified_on IS NULL OR $8 > max_modified_on) THEN $8 ELSE max_modified_on END,
+		   listed_total = COALESCE($9::int, listed_total)
 		 WHERE id = $1`,
-		[runId, delta.pagesRead, delta.itemsSeen, delta.counts, delta.itemsSynced, delta.itemsPushed, delta.conflictsDetected, maxModifiedOn],
+		[runId, delta.pagesRead, delta.itemsSeen, delta.counts, delta.itemsSynced, delta.itemsPushed, delta.conflictsDetected, maxModifiedOn, listedTotal],
 	);
 }
 
@@ -104,6 +105,7 @@ export interface RunRow {
 	window_from: string | null;
 	window_to: string | null;
 	max_modified_on: string | null;
+	listed_total: number | null;
 	counts: Record<string, number>;
 	pages_read: number;
 	items_seen: number;

@@ -297,6 +297,10 @@ export async function recordSeen(t: Task, runId: number, ids: readonly number[])
 	return rows.map((r) => Number(r.entity_id));
 }
 
+export async function countSeen(t: Task, runId: number): Promise<number> {
+	return (await t.one<{ n: number }>('SELECT count(*)::int AS n FROM sync_run_seen WHERE run_id = $1', [runId])).n;
+}
+
 export async function forgetSeen(t: Task, runId: number): Promise<void> {
 	await t.none('DELETE FROM sync_run_seen WHERE run_id = $1', [runId]);
 }

@@ -17,6 +17,8 @@ export interface StageMeta {
 	conflicts_stored: Record<string, unknown> | null;
 	/** Ids the changes phase left to the conflicts phase (null until it ran). */
 	conflict_ids: number[] | null;
+	/** Unique to this staging of the page. */
+	token: string;
 }
 
 export interface NewStage {
@@ -29,21 +31,21 @@ export interface NewStage {
 	maxModifiedOn: string | null;
 }
 
-/** Stores a fetched page once; a second fetch of the same page keeps the first (n8n may retry a node). False when it was there already. */
-export async function stagePage(t: Task, stage: NewStage): Promise<boolean> {
-	const result = await t.result(
+/** Stores a fetched page once; a second fetch of the same page keeps the first (n8n may retry a node). Returns the new staging's token, null when it was there already. */
+export async function stagePage(t: Task, stage: NewStage): Promise<string | null> {
+	const row = await t.oneOrNone<{ token: string }>(
 		bound(
 			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on) VALUES ($1, $2, $3::json, $4, $5, $6)
-			 ON CONFLICT (run_id, page) DO NOTHING`,
+			 ON CONFLICT (run_id, page) DO NOTHING RETURNING token`,
 			[stage.runId, stage.page, JSON.stringify(stage.items), stage.itemCount, stage.hasMore, stage.maxModifiedOn],
 		),
 	);
-	return result.rowCount === 1;
+	return row?.token ?? null;
 }
 
 export async function readStageMeta(t: Task, runId: number, page: number): Promise<StageMeta | null> {
 	return t.oneOrNone<StageMeta>(
-		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids
+		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token
 		 FROM sync_page_stage WHERE run_id = $1 AND page = $2`,
 		[runId, page],
 	);
@@ -52,7 +54,7 @@ export async function readStageMeta(t: Task, runId: number, page: number): Promi
 /** Every page of a run, in page order (without their items). */
 export async function readStageMetas(t: Task, runId: number): Promise<StageMeta[]> {
 	return t.any<StageMeta>(
-		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids
+		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token
 		 FROM sync_page_stage WHERE run_id = $1 ORDER BY page`,
 		[runId],
 	);

@@ -76,15 +76,18 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 	await pushAll(scope, pushes);
 }
 
-/** Re-reads items by id (50 per call) and applies them; an id ServiceTitan does not return is gone there. */
-export async function processByIdLookup(scope: RunScope, ids: readonly number[]): Promise<void> {
+/** Re-reads items by id (50 per call) and applies them; an id ServiceTitan does not return is gone there. Returns how many it returned. */
+export async function processByIdLookup(scope: RunScope, ids: readonly number[]): Promise<number> {
+	let found = 0;
 	for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
 		const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
 		const records = await scope.st.getByIds(scope.def.type, chunk);
 		const items = await prepareStItems(scope, records);
 		const byId = new Map(items.map((it) => [it.id, it]));
 		const returned = new Set(records.map((r) => (r as { id?: unknown }).id));
+		found += chunk.filter((id) => returned.has(id)).length;
 		// Returned but invalid: skipped (and logged), never taken for a delete.
 		await processBatch(scope, chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })));
 	}
+	return found;
 }

@@ -159,7 +159,7 @@ export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, pa
 	const maxModifiedOn = newestStamp(valid);
 	scope.tally.pagesRead = 1;
 	scope.tally.itemsSeen = page.data.length;
-	await run.record.addProgress(t, scope.tally, maxModifiedOn);
+	await run.record.addProgress(t, scope.tally, maxModifiedOn, page.totalCount ?? null);
 	return { items: inApplyOrder(run.def, valid.filter((i) => fresh.has(i.id))), maxModifiedOn };
 }
 
@@ -196,17 +196,38 @@ export function recordStep(t: Task, run: ActiveRun, tally: Tally): Promise<void>
  * After the last page. Full runs: rows ServiceTitan no longer listed are looked up by id, and only what it does
  * not return then is treated as deleted (page drift can leave a live item out of a complete listing), unless the
  * mass-delete guard stops it. Incremental runs: local edits whose item ServiceTitan did not list are re-read by id
- * and pushed. Returns the guard's figures when it withheld the sweep.
+ * and pushed. Then the listing must have been whole. Returns the guard's figures when it withheld the sweep.
  */
 export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
 	const scope = stepScope(deps, t, run);
 	try {
-		if (run.kind === 'full') return await sweep(deps.settings, scope, run);
-		await pushPendingEdits(scope, run);
-		return undefined;
+		let found = 0;
+		let blocked: RunResult['massDeleteBlocked'];
+		if (run.kind === 'full') ({ blocked, found } = await sweep(deps.settings, scope, run));
+		else await pushPendingEdits(scope, run);
+		// A withheld sweep fails the run already, for a reason a person must act on.
+		if (!blocked) await requireWholeListing(t, run, found);
+		return blocked;
 	} finally {
 		await recordStep(t, run, scope.tally);
 	}
+}
+
+/**
+ * A listing read page by page while items change in ServiceTitan can skip one: an item edited meanwhile moves
+ * towards the end, and the next one slides onto a page already read. Then the run has seen fewer distinct ids
+ * than ServiceTitan counted. A skipped item held locally is found by the sweep's look-up by id (`foundById`); any
+ * other (new in ServiceTitan, or changed within an incremental window) was not applied, so the run fails rather
+ * than move the cursor past it (what it applied stays applied) and the next run reads the listing again.
+ */
+async function requireWholeListing(t: Task, run: ActiveRun, foundById: number): Promise<void> {
+	const { seen, listedTotal } = await run.record.coverage(t);
+	if (listedTotal === null || seen + foundById >= listedTotal) return;
+	throw new SyncFailure(
+		'stale',
+		`ServiceTitan's ${run.def.type} listing changed while it was read: ${seen + foundById} of the ${listedTotal} items it counted were found ` +
+			'(an item moved between pages). The cursor did not move; the next run reads the listing again.',
+	);
 }
 
 async function pushPendingEdits(scope: RunScope, run: ActiveRun): Promise<void> {
@@ -229,16 +250,17 @@ function massDeleteMessage(def: EntityDefinition, settings: SyncSettings, blocke
 	);
 }
 
-async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
+async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): Promise<{ blocked?: RunResult['massDeleteBlocked']; found: number }> {
 	const { t } = scope;
 	const { unseen: wouldDelete, live } = await run.record.countUnseen(t, run.def.table);
-	if (wouldDelete === 0) return undefined;
-	if (massDeleteBlocked(settings, wouldDelete, live) && !run.confirmMassDelete) return { wouldDelete, live };
+	if (wouldDelete === 0) return { found: 0 };
+	if (massDeleteBlocked(settings, wouldDelete, live) && !run.confirmMassDelete) return { blocked: { wouldDelete, live }, found: 0 };
+	let found = 0;
 	for (let after = 0; ; ) {
 		const batch = await run.record.unseenAfter(t, run.def.table, after, 1000);
-		if (batch.length === 0) return undefined;
+		if (batch.length === 0) return { found };
 		after = batch[batch.length - 1];
-		await processByIdLookup(scope, batch);
+		found += await processByIdLookup(scope, batch);
 	}
 }
 

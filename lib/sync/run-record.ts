@@ -1,5 +1,5 @@
-import { addRunProgress } from '../db/ledger';
-import { countLive, countUnseen, liveIds, pendingPushIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
+import { addRunProgress, readRun } from '../db/ledger';
+import { countLive, countSeen, countUnseen, liveIds, pendingPushIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
 import type { Tally } from './tally';
 
 /**
@@ -12,8 +12,10 @@ export interface RunRecord {
 	readonly runId: number | null;
 	/** Records ids read from ServiceTitan; returns those this run had not read before. */
 	markSeen(t: Task, ids: readonly number[]): Promise<Set<number>>;
-	/** Adds one step's counts (and the newest ServiceTitan stamp it read). */
-	addProgress(t: Task, tally: Tally, maxModifiedOn: string | null): Promise<void>;
+	/** Adds one step's counts (and the newest ServiceTitan stamp it read, and the listing's totalCount on its page). */
+	addProgress(t: Task, tally: Tally, maxModifiedOn: string | null, listedTotal?: number | null): Promise<void>;
+	/** How many distinct ids the run has read, and the totalCount ServiceTitan gave on the last listing page. */
+	coverage(t: Task): Promise<{ seen: number; listedTotal: number | null }>;
 	/** A page of pending local edits that this run has not read from ServiceTitan; `next` is null at the end. */
 	pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }>;
 	/** Live rows and how many of them the run has not read (the sweep's candidates). */
@@ -27,7 +29,11 @@ export function ledgerRecord(runId: number): RunRecord {
 		async markSeen(t, ids) {
 			return new Set(await recordSeen(t, runId, ids));
 		},
-		addProgress: (t, tally, maxModifiedOn) => addRunProgress(t, runId, tally.progress(), maxModifiedOn),
+		addProgress: (t, tally, maxModifiedOn, listedTotal) => addRunProgress(t, runId, tally.progress(), maxModifiedOn, listedTotal ?? null),
+		async coverage(t) {
+			const run = await readRun(t, runId);
+			return { seen: await countSeen(t, runId), listedTotal: run?.listed_total ?? null };
+		},
 		async pendingUnseen(t, table, afterId, limit) {
 			const ids = await pendingPushIds(t, table, afterId, limit, runId);
 			return { ids, next: ids.length > 0 ? ids[ids.length - 1] : null };
@@ -52,9 +58,16 @@ export class MemoryRecord implements RunRecord {
 		return fresh;
 	}
 
-	async addProgress(_t: Task, tally: Tally, maxModifiedOn: string | null): Promise<void> {
+	private listedTotal: number | null = null;
+
+	async addProgress(_t: Task, tally: Tally, maxModifiedOn: string | null, listedTotal?: number | null): Promise<void> {
 		this.totals.add(tally);
+		if (listedTotal !== undefined && listedTotal !== null) this.listedTotal = listedTotal;
 		if (maxModifiedOn && (!this.maxModifiedOn || maxModifiedOn > this.maxModifiedOn)) this.maxModifiedOn = maxModifiedOn;
+	}
+
+	async coverage(): Promise<{ seen: number; listedTotal: number | null }> {
+		return { seen: this.seen.size, listedTotal: this.listedTotal };
 	}
 
 	async pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }> {

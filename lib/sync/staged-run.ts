@@ -104,10 +104,10 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 		const page = await deps.st.listPage(run.def.type, { ...listingParams(run), page: ref.page });
 		const staged = await t.tx(async (tx) => {
 			const { items, maxModifiedOn } = await readListingPage(deps, tx, run, page);
-			const stored = await stagePage(tx, { runId: ref.runId, page: ref.page, items, itemCount: page.data.length, hasMore: page.hasMore, maxModifiedOn });
-			return stored ? items : null;
+			const token = await stagePage(tx, { runId: ref.runId, page: ref.page, items, itemCount: page.data.length, hasMore: page.hasMore, maxModifiedOn });
+			return token ? { token, items } : null;
 		});
-		if (staged) rememberStagedItems(ref.runId, ref.page, staged);
+		if (staged) rememberStagedItems(ref.runId, ref.page, staged.token, staged.items);
 		deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead: ref.page, itemsSeen: page.data.length, totalCount: page.totalCount ?? null });
 		return { ref, fetched: page.data.length, hasMore: page.hasMore, totalCount: page.totalCount ?? null };
 	});
@@ -120,8 +120,8 @@ async function requireStage(t: Task, ref: StagedRunRef): Promise<StageMeta> {
 }
 
 /** A staged page's items (or those of `onlyIds`): from this process's memory when it staged them, else from PostgreSQL. */
-async function stagedItems(t: Task, ref: StagedRunRef, onlyIds?: readonly number[]): Promise<readonly StItem[]> {
-	const inMemory = stagedItemsInMemory(ref.runId, ref.page);
+async function stagedItems(t: Task, ref: StagedRunRef, stage: StageMeta, onlyIds?: readonly number[]): Promise<readonly StItem[]> {
+	const inMemory = stagedItemsInMemory(ref.runId, ref.page, stage.token);
 	if (!inMemory) return readStagedItems<StItem>(t, ref.runId, ref.page, onlyIds);
 	if (onlyIds === undefined) return inMemory;
 	const wanted = new Set(onlyIds);
@@ -142,8 +142,8 @@ async function pagePlan(deps: RunDeps, t: Task, run: ActiveRun, ref: StagedRunRe
 export async function categorizeStagedPage(deps: RunDeps, ref: StagedRunRef): Promise<{ ref: StagedRunRef; summary: Summary; items: number }> {
 	return deps.db.task('staged-categorize', async (t) => {
 		const run = await resumeRun(deps, t, ref);
-		await requireStage(t, ref);
-		const items = await stagedItems(t, ref);
+		const stage = await requireStage(t, ref);
+		const items = await stagedItems(t, ref, stage);
 		const plan = await pagePlan(deps, t, run, ref, items);
 		const tally = new Tally(false);
 		for (const decision of plan) tally.count(decision);
@@ -169,7 +169,7 @@ export async function applyStagedPage(
 		if (done) return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true };
 		// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
 		const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
-		const items = await stagedItems(t, ref, onlyIds);
+		const items = await stagedItems(t, ref, stage, onlyIds);
 		const plan = new Map((await pagePlan(deps, t, run, ref, items)).map((d) => [d.id, d]));
 		const tally = new Tally(false);
 		const outOfPhase: number[] = [];

@@ -16,6 +16,34 @@ beforeEach(async () => {
 const SNAPSHOT = `SELECT id, code, price, active, categories, sync_status, sync_base, deleted_in_st, has_conflict FROM pricebook_materials ORDER BY id`;
 
 describe('a run split into n8n steps', () => {
+	it('a page staged by the same run id in another database is never taken for this one', async () => {
+		// Both databases are new, so both runs get id 1: the process that staged B's page 1 last must not hand it to A.
+		const other = await startHarness({ sim: { seed: 8, counts: { categories: 2, materials: 10, equipment: 1, services: 1 } } });
+		try {
+			const otherDeps: RunDeps = { ...deps, db: other.t.db, st: other.client };
+			const [a] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'] });
+			const [b] = await startStagedRuns(otherDeps, { kind: 'full', entityTypes: ['materials'] });
+			if (a.status !== 'started' || b.status !== 'started') throw new Error('a run did not start');
+			expect(a.ref.runId).toBe(b.ref.runId);
+			await fetchStagedPage(deps, a.ref);
+			await fetchStagedPage(otherDeps, b.ref);
+			let ref = a.ref;
+			for (let fetched = { hasMore: true }; ; ref = { ...ref, page: ref.page + 1 }) {
+				if (ref.page > 1) fetched = await fetchStagedPage(deps, ref);
+				await categorizeStagedPage(deps, ref);
+				await applyStagedPage(deps, ref, 'changes');
+				await applyStagedPage(deps, ref, 'conflicts');
+				if (ref.page > 1 && !fetched.hasMore) break;
+			}
+			expect(await finishStagedRun(deps, ref)).toMatchObject({ success: true });
+			const rows = await h.t.db.any<{ id: number; code: string }>('SELECT id, code FROM pricebook_materials ORDER BY id');
+			expect(rows.map((r) => r.id)).toEqual([...h.sim.control.listIds('materials', { includeInactive: true })].sort((x, y) => x - y));
+			for (const r of rows) expect(r.code).toBe(h.sim.control.getItem('materials', r.id)!.code);
+		} finally {
+			await other.close();
+		}
+	});
+
 	it('counts an item ServiceTitan lists again on a later page once, as the library run does', async () => {
 		// Pages ordered by last change: an item changed after page 1 was read moves to the last page and is listed twice.
 		h.sim.control.setQuirks({ order: 'modifiedOn', pageDrift: true });

@@ -12,5 +12,12 @@ ALTER TABLE sync_page_stage
   -- [{id, record, canonical, modifiedOn}]: valid records only, each id once per run (repeats across pages dropped).
   ADD COLUMN items JSON NOT NULL,
   -- The Categorize step's decisions: [{id, category, action, reason, fields?, conflictKind?, rowVersion}].
-  ADD COLUMN plan JSON;
-ALTER TABLE sync_runs ADD COLUMN max_modified_on TEXT;
+  ADD COLUMN plan JSON,
+  -- Told apart from any other staging of the same run id and page (another database, or a reset one), so the
+  -- process that staged a page can trust its in-memory copy only when the tokens match.
+  ADD COLUMN token UUID NOT NULL DEFAULT gen_random_uuid();
+ALTER TABLE sync_runs
+  ADD COLUMN max_modified_on TEXT,
+  -- ServiceTitan's totalCount on the run's last listing page: a listing that changed while it was read can skip
+  -- an item (it slides onto a page already read), and then the run has seen fewer distinct ids than this.
+  ADD COLUMN listed_total INTEGER;
