@@ -17,7 +17,10 @@ const n8nRecommended = n8nCommunityNodes.configs.recommendedWithoutN8nCloudSuppo
 // only through lib/db; the nodes and the CLI use the library only through its public surface (lib/index.ts), so
 // the modules behind it can move. Tests and bench may reach inside.
 const n8nPackages = { group: ['n8n-workflow', 'n8n-workflow/*', 'n8n-core', 'n8n-core/*'], message: 'lib/ must not depend on n8n: it is shared with the CLI.' };
-const frontEnds = { group: ['**/nodes/**', '**/cli/**', '**/nodes', '**/cli'], message: 'lib/ must not import the n8n nodes or the CLI: they depend on it, not the other way round.' };
+const frontEnds = {
+	group: ['**/nodes/**', '**/cli/**', '**/nodes', '**/cli'],
+	message: 'lib/ must not import the n8n nodes or the CLI: they depend on it, not the other way round.',
+};
 const dbDriver = { group: ['pg-promise', 'pg-promise/*', 'pg', 'pg/*', 'pg-copy-streams'], message: 'lib/sync reaches PostgreSQL only through lib/db.' };
 const deepLib = {
 	group: ['**/lib/*', '!**/lib/index', '**/lib/*/**'],

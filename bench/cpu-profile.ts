@@ -71,7 +71,13 @@ export async function summarizeCpuProfile(file: string): Promise<CpuSplit> {
 			const frame = byId.get(cursor)!.callFrame;
 			const group = groupOf(frame.url, frame.functionName);
 			if (group) {
-				const where = frame.url ? `${frame.url.replace(/^file:\/\//, '').split('/').slice(-3).join('/')}:${frame.lineNumber + 1}` : '';
+				const where = frame.url
+					? `${frame.url
+							.replace(/^file:\/\//, '')
+							.split('/')
+							.slice(-3)
+							.join('/')}:${frame.lineNumber + 1}`
+					: '';
 				result = { group, fn: `${frame.functionName || '(anonymous)'} ${where}`.trim() };
 				break;
 			}

@@ -62,7 +62,9 @@ function panel(x0: number, title: string, unit: string, series: Series[], target
 		out.push(`<text x="${px(n)}" y="${y0 + PANEL_H + 18}" class="ax" text-anchor="middle">${fmtN(n)}</text>`);
 	}
 	out.push(`<text x="${x0 + PANEL_W / 2}" y="${y0 + PANEL_H + 36}" class="ax" text-anchor="middle">items (N)</text>`);
-	out.push(`<text x="${x0 - 44}" y="${y0 + PANEL_H / 2}" class="ax" text-anchor="middle" transform="rotate(-90 ${x0 - 44} ${y0 + PANEL_H / 2})">${esc(unit)}</text>`);
+	out.push(
+		`<text x="${x0 - 44}" y="${y0 + PANEL_H / 2}" class="ax" text-anchor="middle" transform="rotate(-90 ${x0 - 44} ${y0 + PANEL_H / 2})">${esc(unit)}</text>`,
+	);
 	targets.forEach((t, i) => {
 		const y = py(t.value);
 		out.push(`<line x1="${x0}" y1="${y}" x2="${x0 + PANEL_W}" y2="${y}" class="target"/>`);

@@ -28,7 +28,10 @@ export async function rawUpsert(db: Db, table: string, copy: Buffer): Promise<{ 
 			[table],
 		)
 	).map((r) => quoteIdent(r.column_name));
-	const updates = columns.filter((c) => c !== '"id"').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+	const updates = columns
+		.filter((c) => c !== '"id"')
+		.map((c) => `${c} = EXCLUDED.${c}`)
+		.join(', ');
 	const connection = await db.connect();
 	const client = connection.client as unknown as Client;
 	try {

@@ -53,7 +53,12 @@ async function measureSizes(ctx: BenchContext): Promise<Map<number, RunSteps[]>>
 				scratch.push(target);
 				steps.push(...physicalLimitSteps(target, opts.pageSize));
 			}
-			log(`${n} ${ENTITY}, run ${run}/${opts.runs(n)}: ${steps.filter((s) => s.kind !== 'simLatency').map((s) => s.label).join('; ')}`);
+			log(
+				`${n} ${ENTITY}, run ${run}/${opts.runs(n)}: ${steps
+					.filter((s) => s.kind !== 'simLatency')
+					.map((s) => s.label)
+					.join('; ')}`,
+			);
 			try {
 				const results = await runJob({ db, st: sim.stConfig(), settings: { pageSize: opts.pageSize }, steps, stages: true });
 				const byLabel: RunSteps = Object.fromEntries(results.map((r) => [r.label, r]));
@@ -191,7 +196,13 @@ async function main(): Promise<number> {
 			mode: opts.quick ? 'quick' : 'full',
 			startedAt: new Date(started).toISOString(),
 			durationS: 0,
-			machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
+			machine: {
+				cpus: cpus.length,
+				cpuModel: cpus[0]?.model ?? null,
+				memoryGb: round(os.totalmem() / 2 ** 30, 1),
+				node: process.version,
+				platform: `${os.platform()} ${os.release()}`,
+			},
 			postgres: dbs.server,
 			settings: {
 				entity: ENTITY,

@@ -36,7 +36,7 @@ const FIXES: Record<string, string> = {
 	'read (PostgreSQL)': 'reading the local rows: fewer columns (done: no st_data) or keep a content hash per row to skip unchanged ones without decoding them',
 	'write (PostgreSQL)': 'writing rows: COPY into a temporary table instead of jsonb_populate_recordset, or fewer JSONB columns per row',
 	'ledger (PostgreSQL)': 'ledger writes: the change log and seen ids per item; COPY them, or record seen ids as ranges',
-	'compare (our JavaScript)': 'our JavaScript (validation, canonical form, payload building): see the CPU profile\'s top functions',
+	'compare (our JavaScript)': "our JavaScript (validation, canonical form, payload building): see the CPU profile's top functions",
 };
 
 function stageNote(split: StageSplit | null): string {
@@ -59,7 +59,14 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 	};
 
 	add(
-		{ id: 'full-50k-time', what: `full sync of ${ref.n} materials (empty database)`, figure: ref.wallS.median, unit: 's', target: '<= 15 s', seed: '~60 min' },
+		{
+			id: 'full-50k-time',
+			what: `full sync of ${ref.n} materials (empty database)`,
+			figure: ref.wallS.median,
+			unit: 's',
+			target: '<= 15 s',
+			seed: '~60 min',
+		},
 		ref.wallS.median <= 15,
 		() => stageNote(ref.stages),
 	);
@@ -80,7 +87,13 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 		() => stageNote(ref.again.stages),
 	);
 	add(
-		{ id: 'incremental-unchanged', what: `incremental, nothing changed (${f.incremental.n} items)`, figure: f.incremental.unchanged.wallS.median, unit: 's', target: '<= 0.5 s' },
+		{
+			id: 'incremental-unchanged',
+			what: `incremental, nothing changed (${f.incremental.n} items)`,
+			figure: f.incremental.unchanged.wallS.median,
+			unit: 's',
+			target: '<= 0.5 s',
+		},
 		f.incremental.unchanged.wallS.median <= 0.5,
 		() => stageNote(f.incremental.unchanged.stages),
 	);
@@ -99,7 +112,14 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 	);
 	const se = f.singleEntity;
 	add(
-		{ id: 'single-entity-median', what: `single-entity sync, median of ${se.calls} calls (p95 ${se.p95Ms} ms)`, figure: se.medianMs, unit: 'ms', target: '<= 50 ms', seed: '< 2 s' },
+		{
+			id: 'single-entity-median',
+			what: `single-entity sync, median of ${se.calls} calls (p95 ${se.p95Ms} ms)`,
+			figure: se.medianMs,
+			unit: 'ms',
+			target: '<= 50 ms',
+			seed: '< 2 s',
+		},
 		se.medianMs <= 50,
 		() =>
 			`every call makes one ServiceTitan GET, which the simulator delays by ${se.latencyMs} ms: that is the floor, so the target cannot be met at this latency. ` +
@@ -129,12 +149,19 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 	);
 	if (growth === null && small) {
 		const mid = at(f, f.referenceSize);
-		out[out.length - 1].note = `not measured in this mode (needs 100000); 10000 -> ${mid?.n}: ${small.peakRssMb.median} -> ${mid?.peakRssMb.median} MB (${mid ? round(mid.peakRssMb.median / small.peakRssMb.median, 2) : '?'}x)`;
+		out[out.length - 1].note =
+			`not measured in this mode (needs 100000); 10000 -> ${mid?.n}: ${small.peakRssMb.median} -> ${mid?.peakRssMb.median} MB (${mid ? round(mid.peakRssMb.median / small.peakRssMb.median, 2) : '?'}x)`;
 	}
 	if (!large) out.find((t) => t.id === 'rss-100k')!.note = 'not measured in this mode (run the full benchmark: npm run bench)';
 	const n8n = f.n8n;
 	add(
-		{ id: 'n8n-ratio', what: `n8n full-sync workflow / library full sync (${f.referenceSize} items)`, figure: n8n.status === 'measured' ? n8n.ratio : null, unit: 'x', target: '<= 2x' },
+		{
+			id: 'n8n-ratio',
+			what: `n8n full-sync workflow / library full sync (${f.referenceSize} items)`,
+			figure: n8n.status === 'measured' ? n8n.ratio : null,
+			unit: 'x',
+			target: '<= 2x',
+		},
 		n8n.status === 'measured' ? n8n.ratio <= 2 : null,
 	);
 	if (n8n.status !== 'measured') out[out.length - 1].note = `not measured yet: ${n8n.why}`;

@@ -125,14 +125,16 @@ async function runStep(job: Job, db: Db, st: StApi, client: ServiceTitanClient, 
 			const start = process.hrtime.bigint();
 			// One statement per row, as Retool saves them; the capture trigger marks each as a local edit.
 			await db.tx(async (t) => {
-				for (const id of step.ids) await t.none('UPDATE $1:name SET description = coalesce(description, $3) || $3 WHERE id = $2', [step.table, id, ' (edited in Retool)']);
+				for (const id of step.ids)
+					await t.none('UPDATE $1:name SET description = coalesce(description, $3) || $3 WHERE id = $2', [step.table, id, ' (edited in Retool)']);
 			});
 			return { label: step.label, ms: elapsed(start), maxRssKb: peakKb(), items: step.ids.length };
 		}
 		case 'download': {
 			const start = process.hrtime.bigint();
 			let items = 0;
-			for await (const page of client.iteratePages(step.entityType, { pageSize: step.pageSize, active: 'Any', includeTotal: true })) items += page.data.length;
+			for await (const page of client.iteratePages(step.entityType, { pageSize: step.pageSize, active: 'Any', includeTotal: true }))
+				items += page.data.length;
 			return { label: step.label, ms: elapsed(start), maxRssKb: peakKb(), items };
 		}
 		case 'stEdits': {

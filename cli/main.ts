@@ -55,7 +55,14 @@ function toolHelp(): string {
 }
 
 function commandHelp(command: Command): string {
-	return [`Usage: ${command.usage}`, '', command.summary, '', 'Options:', formatFlags({ ...command.flags, help: { type: 'boolean', description: 'show this help' } })].join('\n');
+	return [
+		`Usage: ${command.usage}`,
+		'',
+		command.summary,
+		'',
+		'Options:',
+		formatFlags({ ...command.flags, help: { type: 'boolean', description: 'show this help' } }),
+	].join('\n');
 }
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeValue> {

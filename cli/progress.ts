@@ -20,7 +20,10 @@ export class Progress {
 			return;
 		}
 		if (this.drawn > 0) this.write(`\x1b[${this.drawn}A`);
-		const lines = [...this.state.values()].map((e) => `\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.itemsSeen, total(e))} ${e.itemsSeen}${total(e) ? `/${total(e)}` : ''} items, ${e.pagesRead} page(s)\n`);
+		const lines = [...this.state.values()].map(
+			(e) =>
+				`\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.itemsSeen, total(e))} ${e.itemsSeen}${total(e) ? `/${total(e)}` : ''} items, ${e.pagesRead} page(s)\n`,
+		);
 		this.write(lines.join(''));
 		this.drawn = lines.length;
 	}

@@ -41,14 +41,14 @@ export class ServiceTitanApi implements ICredentialType {
 			name: 'authUrl',
 			type: 'string',
 			default: '',
-			description: 'Full token URL. Leave empty to use the environment\'s (only set it for a simulator or a proxy).',
+			description: "Full token URL. Leave empty to use the environment's (only set it for a simulator or a proxy).",
 		},
 		{
 			displayName: 'API Base URL Override',
 			name: 'apiBaseUrl',
 			type: 'string',
 			default: '',
-			description: 'Scheme and host of the API, e.g. http://127.0.0.1:4010. Leave empty to use the environment\'s.',
+			description: "Scheme and host of the API, e.g. http://127.0.0.1:4010. Leave empty to use the environment's.",
 		},
 	];
 }

@@ -14,8 +14,21 @@ export class VendorFeedApi implements ICredentialType {
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-perfectcatch-pricebook#vendor-price-import';
 
 	properties: INodeProperties[] = [
-		{ displayName: 'Header Name', name: 'headerName', type: 'string', default: 'Authorization', description: 'The request header the vendor portal expects' },
-		{ displayName: 'Header Value', name: 'headerValue', type: 'string', typeOptions: { password: true }, default: '', description: 'The secret, e.g. "Bearer" and a token, or an API key' },
+		{
+			displayName: 'Header Name',
+			name: 'headerName',
+			type: 'string',
+			default: 'Authorization',
+			description: 'The request header the vendor portal expects',
+		},
+		{
+			displayName: 'Header Value',
+			name: 'headerValue',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'The secret, e.g. "Bearer" and a token, or an API key',
+		},
 		{
 			displayName: 'Test URL',
 			name: 'testUrl',

@@ -24,9 +24,7 @@ function run(cmd, args, opts) {
 export function paths(dir = cacheDir()) {
 	const nm = path.join(dir, 'node_modules');
 	const nodePkgDir = path.join(nm, 'node', 'node_modules');
-	const platformDir = existsSync(nodePkgDir)
-		? readdirSync(nodePkgDir).find((d) => d.startsWith('node-linux-') || d.startsWith('node-darwin-'))
-		: undefined;
+	const platformDir = existsSync(nodePkgDir) ? readdirSync(nodePkgDir).find((d) => d.startsWith('node-linux-') || d.startsWith('node-darwin-')) : undefined;
 	return {
 		dir,
 		nodeBin: path.join(nm, 'node', 'bin', 'node'),
@@ -47,10 +45,7 @@ export function ensureN8n({ version = N8N_VERSION } = {}) {
 	console.log(`e2e: installing n8n ${version} + ${NODE_SPEC} into ${dir} (takes several minutes the first time)`);
 	if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(
-		path.join(dir, 'package.json'),
-		JSON.stringify({ name: 'pricebook-sync-e2e-n8n', private: true, version: '0.0.0' }, null, 2),
-	);
+	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'pricebook-sync-e2e-n8n', private: true, version: '0.0.0' }, null, 2));
 	const opts = { cwd: dir, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } };
 	run('npm', ['install', '--ignore-scripts', '--no-save', '--loglevel=error', `n8n@${version}`, NODE_SPEC], opts);
 	run('npm', ['rebuild', 'node', '--loglevel=error'], opts);

@@ -168,7 +168,10 @@ async function main() {
 	const packDir = path.join(state.tmp, 'pack');
 	mkdirSync(packDir);
 	await run('npm pack', 'npm', ['pack', '--pack-destination', packDir, '--ignore-scripts'], { cwd: ROOT, env: process.env });
-	const tarball = path.join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz')));
+	const tarball = path.join(
+		packDir,
+		readdirSync(packDir).find((f) => f.endsWith('.tgz')),
+	);
 	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
 	await run('npm install package', 'npm', ['install', '--omit=peer', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', tarball], {
 		cwd: nodesDir,
@@ -331,7 +334,8 @@ async function main() {
 		}
 		const t = Date.now();
 		while (!workers.every((w) => /n8n worker is now ready/.test(w.output()))) {
-			if (workers.some((w) => !live.has(w.child.pid))) throw new Error(`a worker exited:\n${workers.map((w) => w.output().split('\n').slice(-20).join('\n')).join('\n---\n')}`);
+			if (workers.some((w) => !live.has(w.child.pid)))
+				throw new Error(`a worker exited:\n${workers.map((w) => w.output().split('\n').slice(-20).join('\n')).join('\n---\n')}`);
 			if (Date.now() - t > 60_000) throw new Error('workers not ready after 60 s');
 			await new Promise((r) => setTimeout(r, 250));
 		}
@@ -391,7 +395,9 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 		rows = await n8nDb(n8n, userFolder, 'SELECT "workflowId", "webhookPath", method, "webhookId", "pathLength" FROM webhook_entity');
 		if (hooks.every((id) => rows.some((r) => r.workflowId === id)) || Date.now() > deadline) break;
 	}
-	log(`webhook_entity rows:\n${rows.map((r) => `    ${r.method} ${r.webhookPath}  webhookId=${r.webhookId ?? '-'} pathLength=${r.pathLength ?? '-'} workflow=${r.workflowId}`).join('\n')}`);
+	log(
+		`webhook_entity rows:\n${rows.map((r) => `    ${r.method} ${r.webhookPath}  webhookId=${r.webhookId ?? '-'} pathLength=${r.pathLength ?? '-'} workflow=${r.workflowId}`).join('\n')}`,
+	);
 	const urlFor = (workflowId) => {
 		const row = rows.find((r) => r.workflowId === workflowId);
 		if (!row) throw new Error(`no webhook registered for workflow ${workflowId}`);
@@ -436,9 +442,13 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 
 	await check(`all ${workflows.length} workflows in workflows/ are published; every webhook flow has its webhook registered`, async () => {
 		const ids = new Set(rows.map((r) => r.workflowId));
-		for (const wf of workflows.filter((w) => w.nodes.some((n) => n.type === 'n8n-nodes-base.webhook'))) assert(ids.has(wf.id), `${wf.id} has no registered webhook`);
+		for (const wf of workflows.filter((w) => w.nodes.some((n) => n.type === 'n8n-nodes-base.webhook')))
+			assert(ids.has(wf.id), `${wf.id} has no registered webhook`);
 		const out = main.output();
-		assert(!/problem loading|Unrecognized node type|Unknown node type/i.test(out), `n8n log reports node loading problems:\n${short(out.match(/.*(problem|Unrecognized|Unknown node).*/i)?.[0] ?? '')}`);
+		assert(
+			!/problem loading|Unrecognized node type|Unknown node type/i.test(out),
+			`n8n log reports node loading problems:\n${short(out.match(/.*(problem|Unrecognized|Unknown node).*/i)?.[0] ?? '')}`,
+		);
 	});
 
 	// n8n 2.41's Webhook node (header auth) answers 403 "Authorization data is wrong!" both without the header and
@@ -465,8 +475,14 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 		expectStatus(r, 200, 'full');
 		const results = r.json?.results;
 		assert(Array.isArray(results) && results.length === 4, `expected 4 results, got ${short(r.json)}`);
-		assert(results.every((x) => x.success === true && x.status === 'succeeded'), `not all succeeded: ${short(results)}`);
-		assert(ENTITY_TYPES.every((t) => results.some((x) => x.entityType === t)), 'an entity type is missing');
+		assert(
+			results.every((x) => x.success === true && x.status === 'succeeded'),
+			`not all succeeded: ${short(results)}`,
+		);
+		assert(
+			ENTITY_TYPES.every((t) => results.some((x) => x.entityType === t)),
+			'an entity type is missing',
+		);
 		const [{ n }] = await q('SELECT count(*)::int AS n FROM pricebook_materials');
 		assert(n === sim.control.listIds('materials').length, `pricebook_materials has ${n} rows, ST has ${sim.control.listIds('materials').length}`);
 	});
@@ -552,7 +568,7 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 	await check('n8n recorded every webhook execution as success (none error/crashed)', async () => {
 		// The answer can reach us before the execution is saved as finished (in queue mode the worker saves it).
 		let ex = [];
-		for (const deadline = Date.now() + 20_000; ; ) {
+		for (const deadline = Date.now() + 20_000; ;) {
 			ex = await n8nDb(n8n, userFolder, 'SELECT id, "workflowId", status, mode FROM execution_entity ORDER BY id');
 			if (!ex.some((e) => e.status === 'running' || e.status === 'new') || Date.now() > deadline) break;
 			await new Promise((r) => setTimeout(r, 500));
@@ -567,28 +583,44 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 	// workflow whose only trigger is a Schedule trigger in n8n 2.41 ("Missing node to start execution"). Stand-in:
 	// an active copy of the incremental workflow with the Schedule trigger set to every 20 seconds, fired by n8n's
 	// own scheduler.
-	await check('a schedule-triggered incremental run (20-second copy of the 15-minute workflow) writes succeeded sync_runs rows with trigger = schedule', async () => {
-		const [{ now }] = await q('SELECT now() AS now');
-		sim.control.advanceClock(60_000);
-		const changed = sim.control.listIds('materials')[7];
-		sim.control.updateItem('materials', changed, { price: 42 });
-		state.main = await addFastSchedule(main);
-		const deadline = Date.now() + 75_000;
-		let runs = [];
-		while (Date.now() < deadline) {
-			runs = await q("SELECT entity_type, status, kind, trigger, items_synced FROM sync_runs WHERE trigger = 'schedule' AND kind = 'incremental' AND started_at >= $1 AND status <> 'running' ORDER BY id", [now]);
-			if (ENTITY_TYPES.every((t) => runs.some((x) => x.entity_type === t && x.status === 'succeeded'))) break;
-			await new Promise((r) => setTimeout(r, 1000));
-		}
-		log(`  schedule runs: ${short(runs)}`);
-		for (const t of ENTITY_TYPES) assert(runs.some((x) => x.entity_type === t && x.status === 'succeeded'), `no succeeded incremental schedule run for ${t}`);
-		assert(runs.some((x) => x.entity_type === 'materials' && x.items_synced >= 1), 'the ServiceTitan change was not synced');
-		const [m] = await q('SELECT price::text AS price FROM pricebook_materials WHERE id = $1', [changed]);
-		assert(Number(m.price) === 42, `material ${changed} price ${m.price}`);
-		const ex = await n8nDb(n8n, userFolder, `SELECT status, mode FROM execution_entity WHERE "workflowId" = 'PbIncrementalE2E'`);
-		log(`  n8n executions of the copy: ${short(ex)}`);
-		assert(ex.some((e) => e.mode === 'trigger' && e.status === 'success'), 'no successful trigger-mode execution in n8n');
-	});
+	await check(
+		'a schedule-triggered incremental run (20-second copy of the 15-minute workflow) writes succeeded sync_runs rows with trigger = schedule',
+		async () => {
+			const [{ now }] = await q('SELECT now() AS now');
+			sim.control.advanceClock(60_000);
+			const changed = sim.control.listIds('materials')[7];
+			sim.control.updateItem('materials', changed, { price: 42 });
+			state.main = await addFastSchedule(main);
+			const deadline = Date.now() + 75_000;
+			let runs = [];
+			while (Date.now() < deadline) {
+				runs = await q(
+					"SELECT entity_type, status, kind, trigger, items_synced FROM sync_runs WHERE trigger = 'schedule' AND kind = 'incremental' AND started_at >= $1 AND status <> 'running' ORDER BY id",
+					[now],
+				);
+				if (ENTITY_TYPES.every((t) => runs.some((x) => x.entity_type === t && x.status === 'succeeded'))) break;
+				await new Promise((r) => setTimeout(r, 1000));
+			}
+			log(`  schedule runs: ${short(runs)}`);
+			for (const t of ENTITY_TYPES)
+				assert(
+					runs.some((x) => x.entity_type === t && x.status === 'succeeded'),
+					`no succeeded incremental schedule run for ${t}`,
+				);
+			assert(
+				runs.some((x) => x.entity_type === 'materials' && x.items_synced >= 1),
+				'the ServiceTitan change was not synced',
+			);
+			const [m] = await q('SELECT price::text AS price FROM pricebook_materials WHERE id = $1', [changed]);
+			assert(Number(m.price) === 42, `material ${changed} price ${m.price}`);
+			const ex = await n8nDb(n8n, userFolder, `SELECT status, mode FROM execution_entity WHERE "workflowId" = 'PbIncrementalE2E'`);
+			log(`  n8n executions of the copy: ${short(ex)}`);
+			assert(
+				ex.some((e) => e.mode === 'trigger' && e.status === 'success'),
+				'no successful trigger-mode execution in n8n',
+			);
+		},
+	);
 
 	if (QUEUE) {
 		await check('queue mode: the executions ran on the workers', async () => {

@@ -18,7 +18,9 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 for (const a of args) {
 	if (a === '--help') {
-		console.log('usage: npm run docs:figures [-- --check]\n  rewrites the <!-- figures:NAME --> blocks of README.md and docs/*.md from reports/*.json;\n  --check: change nothing, exit 1 if a block is out of date');
+		console.log(
+			'usage: npm run docs:figures [-- --check]\n  rewrites the <!-- figures:NAME --> blocks of README.md and docs/*.md from reports/*.json;\n  --check: change nothing, exit 1 if a block is out of date',
+		);
 		process.exit(0);
 	}
 	if (a !== '--check') {
@@ -35,7 +37,8 @@ const list = (o) =>
 		.map(([k, v]) => `${k} ${n(v)}`)
 		.join(', ') || 'none';
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+const table = (head, rows) =>
+	[`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 
 function readReport(name) {
 	const file = path.join(root, 'reports', `${name}.json`);
@@ -49,9 +52,15 @@ function reliability() {
 	const rows = [];
 	if (m) {
 		rows.push(
-			['model-based', `${n(m.scenarios)} scenarios (seed ${m.seed}, ${m.lanes} lanes), ${n(sum(m.steps))} steps, ${n(m.invariantChecks)} invariant checks (one after every step), ${n(m.converged)} converged`],
+			[
+				'model-based',
+				`${n(m.scenarios)} scenarios (seed ${m.seed}, ${m.lanes} lanes), ${n(sum(m.steps))} steps, ${n(m.invariantChecks)} invariant checks (one after every step), ${n(m.converged)} converged`,
+			],
 			['— steps', list(m.steps)],
-			['— edits', `ServiceTitan ${n(m.stEdits)} edits, ${n(m.stDeletes)} deletes, ${n(m.stCreates)} creations; Retool ${n(m.localEdits)} edits; vendor prices ${n(m.vendorEdits)} edits`],
+			[
+				'— edits',
+				`ServiceTitan ${n(m.stEdits)} edits, ${n(m.stDeletes)} deletes, ${n(m.stCreates)} creations; Retool ${n(m.localEdits)} edits; vendor prices ${n(m.vendorEdits)} edits`,
+			],
 			['— runs', `${list(m.runs)}; ${n(m.crashes)} crashes injected; ${n(m.idempotentReruns)} re-runs checked to change nothing`],
 			['— faults injected', `${n(sum(m.faults))}: ${list(m.faults)}`],
 			['— runs with a fault plan', list(m.faultPlans)],
@@ -66,13 +75,23 @@ function reliability() {
 	}
 	if (h) {
 		rows.push(
-			['hostile input', `${n(h.inputsTried)} generated inputs (${list(h.byEntryPoint)}); ${n(h.refusedCorrectly)} refused naming the problem with nothing written; ${n(h.readOnlyUnaffected)} sent to the read-only status webhook, which answered 200 writing nothing; ${n(h.roundTrips)} field values round-tripped unchanged`],
+			[
+				'hostile input',
+				`${n(h.inputsTried)} generated inputs (${list(h.byEntryPoint)}); ${n(h.refusedCorrectly)} refused naming the problem with nothing written; ${n(h.readOnlyUnaffected)} sent to the read-only status webhook, which answered 200 writing nothing; ${n(h.roundTrips)} field values round-tripped unchanged`,
+			],
 			['— inputs by defect', list(h.byDefect)],
 		);
 	}
-	const outcome = r.jestExitCode === 0 ? 'every scenario and check passed' : `**the run failed** (jest exit code ${r.jestExitCode}): these are the figures of a failing run`;
+	const outcome =
+		r.jestExitCode === 0
+			? 'every scenario and check passed'
+			: `**the run failed** (jest exit code ${r.jestExitCode}): these are the figures of a failing run`;
 	const machine = r.machine ? `${r.machine.cpus} cores, Node ${r.machine.node}` : 'machine not recorded';
-	return [`From \`reports/reliability.json\` (run ${String(r.startedAt).slice(0, 16).replace('T', ' ')} UTC, ${n(r.seconds)} s, ${machine}; ${outcome}):`, '', table(['suite', 'figures'], rows)].join('\n');
+	return [
+		`From \`reports/reliability.json\` (run ${String(r.startedAt).slice(0, 16).replace('T', ' ')} UTC, ${n(r.seconds)} s, ${machine}; ${outcome}):`,
+		'',
+		table(['suite', 'figures'], rows),
+	].join('\n');
 }
 
 function bench() {
@@ -98,7 +117,11 @@ function bench() {
 	const seed = (r.seedSpec ?? []).map((x) => `${n(x.n)} items: ${n(x.oursS)} s against the seed specification's ${x.seedExpects}`).join('; ');
 	const pg = r.postgres ? `PostgreSQL ${String(r.postgres.version).split(' ')[0]}${r.postgres.embedded ? ' (embedded)' : ''}` : '';
 	return [
-		`From \`reports/bench.json\` (${r.mode} run, ${String(r.startedAt).slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} cores, Node ${r.machine.node}, ${pg}; ${s.entity}, ServiceTitan latency ${s.latencyMs} ms, page size ${n(s.pageSize)}; runs per size: ${Object.entries(s.runs ?? {}).map(([k, v]) => `${n(Number(k))} ×${v}`).join(', ')}):`,
+		`From \`reports/bench.json\` (${r.mode} run, ${String(r.startedAt).slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} cores, Node ${r.machine.node}, ${pg}; ${s.entity}, ServiceTitan latency ${s.latencyMs} ms, page size ${n(s.pageSize)}; runs per size: ${Object.entries(
+			s.runs ?? {},
+		)
+			.map(([k, v]) => `${n(Number(k))} ×${v}`)
+			.join(', ')}):`,
 		'',
 		targets,
 		...(notes.length ? ['', 'Notes the benchmark wrote for missed or unmeasured targets:', '', ...notes] : []),
@@ -110,7 +133,14 @@ function bench() {
 }
 
 const renderers = { reliability, bench };
-const files = ['README.md', ...(existsSync(path.join(root, 'docs')) ? readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`) : [])];
+const files = [
+	'README.md',
+	...(existsSync(path.join(root, 'docs'))
+		? readdirSync(path.join(root, 'docs'))
+				.filter((f) => f.endsWith('.md'))
+				.map((f) => `docs/${f}`)
+		: []),
+];
 let stale = 0;
 for (const rel of files) {
 	const file = path.join(root, rel);

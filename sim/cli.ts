@@ -104,9 +104,7 @@ async function main(): Promise<void> {
 	}
 	const started = Date.now();
 	const sim = await startSimulator(options);
-	const counts = Object.fromEntries(
-		(['categories', 'materials', 'equipment', 'services'] as const).map((e) => [e, sim.control.listIds(e).length]),
-	);
+	const counts = Object.fromEntries((['categories', 'materials', 'equipment', 'services'] as const).map((e) => [e, sim.control.listIds(e).length]));
 	console.log(`ServiceTitan simulator listening on ${sim.url} (ready in ${Date.now() - started} ms)`);
 	console.log(`records: ${JSON.stringify(counts)}`);
 	// The simulator's credentials are throwaway values made up from the seed; printing them is the point.

@@ -49,15 +49,32 @@ const MATERIAL_DOMAINS: Domain[] = [
 		root: 'Pool & Spa Equipment',
 		children: [['Pumps', ['Variable Speed', 'Single Speed']], 'Filters', 'Heaters & Heat Pumps', 'Automation', 'Sanitation'],
 		brands: ['Pentair', 'Hayward', 'Jandy', 'Zodiac', 'Raypak'],
-		products: ['Pump Motor 1.5 HP', 'Filter Cartridge 420 sq ft', 'Skimmer Basket', 'Check Valve 2"', 'Salt Cell T-15', 'Pump Seal Kit', 'Lid O-Ring', 'Heater Igniter', 'Pressure Gauge'],
+		products: [
+			'Pump Motor 1.5 HP',
+			'Filter Cartridge 420 sq ft',
+			'Skimmer Basket',
+			'Check Valve 2"',
+			'Salt Cell T-15',
+			'Pump Seal Kit',
+			'Lid O-Ring',
+			'Heater Igniter',
+			'Pressure Gauge',
+		],
 		vendors: ['Pool360', 'SCP Distributors'],
 		units: ['Each', 'Kit'],
 	},
 	{
 		root: 'Pool Chemicals',
 		children: ['Chlorine', 'Balancers', 'Specialty'],
-		brands: ['Leslie\'s', 'HTH', 'Clorox Pool', 'BioGuard'],
-		products: ['Liquid Chlorine 2.5 gal', 'Cal-Hypo Shock 1 lb', 'Sodium Bicarbonate 50 lb', 'Muriatic Acid 1 gal', 'Cyanuric Acid 4 lb', 'Phosphate Remover 1 qt'],
+		brands: ["Leslie's", 'HTH', 'Clorox Pool', 'BioGuard'],
+		products: [
+			'Liquid Chlorine 2.5 gal',
+			'Cal-Hypo Shock 1 lb',
+			'Sodium Bicarbonate 50 lb',
+			'Muriatic Acid 1 gal',
+			'Cyanuric Acid 4 lb',
+			'Phosphate Remover 1 qt',
+		],
 		vendors: ['Pool360', 'SCP Distributors', 'Home Depot'],
 		units: ['Each', 'Gallon', 'Pound'],
 	},
@@ -65,7 +82,15 @@ const MATERIAL_DOMAINS: Domain[] = [
 		root: 'Electrical',
 		children: ['Breakers & Panels', 'Wire & Cable', 'Conduit & Fittings', 'Lighting'],
 		brands: ['Square D', 'Eaton', 'Siemens', 'Southwire', 'Intermatic'],
-		products: ['20A Single Pole Breaker', '12/2 NM-B Wire 250 ft', '1/2" EMT Conduit 10 ft', 'GFCI Receptacle 20A', 'LED Pool Light 120V', 'Timer Mechanism', 'Bonding Lug'],
+		products: [
+			'20A Single Pole Breaker',
+			'12/2 NM-B Wire 250 ft',
+			'1/2" EMT Conduit 10 ft',
+			'GFCI Receptacle 20A',
+			'LED Pool Light 120V',
+			'Timer Mechanism',
+			'Bonding Lug',
+		],
 		vendors: ['CED', 'Home Depot'],
 		units: ['Each', 'Foot', 'Roll'],
 	},
@@ -106,7 +131,17 @@ const SERVICE_DOMAINS: Array<{ root: string; children: string[]; tasks: string[]
 ];
 
 const MANUFACTURERS = ['Pentair', 'Hayward', 'Jandy', 'Raypak', 'Square D', 'Intermatic'];
-const EQUIPMENT_KINDS = ['Variable Speed Pump', 'Heat Pump 140K BTU', 'Gas Heater 400K BTU', 'Sand Filter 24"', 'Cartridge Filter 520', 'Automation Panel', 'Salt Chlorine Generator', 'Robotic Cleaner', 'Subpanel 100A'];
+const EQUIPMENT_KINDS = [
+	'Variable Speed Pump',
+	'Heat Pump 140K BTU',
+	'Gas Heater 400K BTU',
+	'Sand Filter 24"',
+	'Cartridge Filter 520',
+	'Automation Panel',
+	'Salt Chlorine Generator',
+	'Robotic Cleaner',
+	'Subpanel 100A',
+];
 
 export interface SeedData {
 	categories: SimRecord[];

@@ -24,7 +24,10 @@ export class FaultInjector {
 	private recent: number[] = [];
 	private listingFailed = false;
 
-	constructor(initial: SimFaults | undefined, private readonly realNow: () => number = Date.now) {
+	constructor(
+		initial: SimFaults | undefined,
+		private readonly realNow: () => number = Date.now,
+	) {
 		this.set(initial ?? {});
 	}
 

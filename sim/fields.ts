@@ -267,7 +267,12 @@ export function convertField(field: string, spec: FieldSpec, value: unknown, ctx
 			const before = Array.isArray(previous) ? previous : [];
 			return arrayOf(field, value).map((v, i) => {
 				const vendorId = isObj(v) ? v.vendorId : undefined;
-				return vendor(`${field}[${i}]`, v, ctx, before.find((p) => isObj(p) && p.vendorId === vendorId));
+				return vendor(
+					`${field}[${i}]`,
+					v,
+					ctx,
+					before.find((p) => isObj(p) && p.vendorId === vendorId),
+				);
 			});
 		}
 		case 'assets':

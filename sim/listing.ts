@@ -43,7 +43,13 @@ export class SimListing {
 		const ordered = this.pageOrder(entity, query, top);
 		const slice = ordered.slice((page - 1) * pageSize, page * pageSize);
 		const data = nested
-			? slice.map((r) => this.renderer.renderTree(r, matches.map((m) => m.id), matchIds))
+			? slice.map((r) =>
+					this.renderer.renderTree(
+						r,
+						matches.map((m) => m.id),
+						matchIds,
+					),
+				)
 			: slice.map((r) => this.renderer.render(entity, r));
 		return { page, pageSize, hasMore: page * pageSize < ordered.length, totalCount: includeTotal ? ordered.length : null, data };
 	}
@@ -95,7 +101,10 @@ export class SimListing {
 		let ids: Set<number> | undefined;
 		const idsParam = query.get('ids');
 		if (entity !== 'categories' && idsParam) {
-			const parts = idsParam.split(',').map((s) => s.trim()).filter(Boolean);
+			const parts = idsParam
+				.split(',')
+				.map((s) => s.trim())
+				.filter(Boolean);
 			if (parts.length > MAX_IDS) throw new BadRequest({ ids: [`Maximum ${MAX_IDS} IDs are allowed.`] });
 			if (parts.some((p) => !/^\d+$/.test(p))) throw new BadRequest({ ids: [`The value '${idsParam}' is not valid.`] });
 			ids = new Set(parts.map(Number));
@@ -129,11 +138,18 @@ export class SimListing {
 		const keep = new Set(matches);
 		const live = matches.length === this.store.size(entity) ? sorted : sorted.filter((r) => keep.has(r));
 		if (this.quirks().pageDrift) return live;
-		const listingKey = [...query.entries()].filter(([k]) => k !== 'page').map(([k, v]) => `${k}=${v}`).sort().join('&');
+		const listingKey = [...query.entries()]
+			.filter(([k]) => k !== 'page')
+			.map(([k, v]) => `${k}=${v}`)
+			.sort()
+			.join('&');
 		const key = `${entity}?${listingKey}`;
 		const page = intParam(query, 'page', 1);
 		if (page === 1 || !this.snapshots.has(key)) {
-			this.snapshots.set(key, live.map((r) => r.id));
+			this.snapshots.set(
+				key,
+				live.map((r) => r.id),
+			);
 			if (this.snapshots.size > MAX_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value as string);
 		}
 		const ids = this.snapshots.get(key) as number[];

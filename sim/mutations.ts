@@ -88,7 +88,7 @@ export class SimMutations {
 			nextVendorLinkId: () => this.store.allocateVendorLinkId(),
 			current: (field) => current[field],
 			wouldCycle: (parentId) => {
-				for (let at: number | null = parentId; at !== null; ) {
+				for (let at: number | null = parentId; at !== null;) {
 					if (at === current.id) return true;
 					const parent: unknown = this.store.get('categories', at)?.parentId;
 					at = typeof parent === 'number' ? parent : null;

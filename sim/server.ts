@@ -191,7 +191,13 @@ class Simulator {
 		const answer = target === 'token' ? this.token(incoming) : this.api(incoming, apiPath ?? '');
 		if (decision?.kind === 'malformed') {
 			const text = answer.text ?? JSON.stringify(answer.body ?? {});
-			this.send(res, entry, { status: answer.status === 204 ? 200 : answer.status, text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) }, incoming, target);
+			this.send(
+				res,
+				entry,
+				{ status: answer.status === 204 ? 200 : answer.status, text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) },
+				incoming,
+				target,
+			);
 			return;
 		}
 		this.send(res, entry, answer, incoming, target);
@@ -256,7 +262,7 @@ class Simulator {
 		if (!route) return fromResult(problem(404, 'Not Found', this.rng));
 		const { method, url } = incoming;
 		if (incoming.rawBody && incoming.body === undefined && (method === 'POST' || method === 'PATCH')) {
-			return fromResult(problem(400, 'One or more validation errors occurred.', this.rng, { '$': ['The request body is not valid JSON.'] }));
+			return fromResult(problem(400, 'One or more validation errors occurred.', this.rng, { $: ['The request body is not valid JSON.'] }));
 		}
 		switch (route.kind) {
 			case 'list':

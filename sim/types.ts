@@ -33,11 +33,7 @@ export const DEFAULT_QUIRKS: SimQuirks = {
 	exportBatchSize: 500,
 };
 
-export type FaultAction =
-	| { kind: 'status'; status: number }
-	| { kind: 'timeout' }
-	| { kind: 'reset' }
-	| { kind: 'malformed' };
+export type FaultAction = { kind: 'status'; status: number } | { kind: 'timeout' } | { kind: 'reset' } | { kind: 'malformed' };
 
 export interface FaultMatch {
 	/** `api` (default) or `token`. */

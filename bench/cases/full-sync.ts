@@ -19,7 +19,8 @@ export function checkFullSync(n: number, steps: Record<string, StepResult>): voi
 	const first = steps[FULL].result!;
 	if (first.summary.newInST !== n || first.errors !== 0) throw new Error(`${FULL} of ${n}: expected ${n} new items, got ${JSON.stringify(first.summary)}`);
 	const again = steps[FULL_AGAIN].result!;
-	if (again.summary.noChange !== n || again.itemsSynced !== 0) throw new Error(`${FULL_AGAIN} of ${n}: expected ${n} unchanged, got ${JSON.stringify(again.summary)}`);
+	if (again.summary.noChange !== n || again.itemsSynced !== 0)
+		throw new Error(`${FULL_AGAIN} of ${n}: expected ${n} unchanged, got ${JSON.stringify(again.summary)}`);
 }
 
 export interface FullSyncFigures {
@@ -52,7 +53,12 @@ export function summarizeFullSync(n: number, runs: Record<string, StepResult>[])
 		),
 		stages: stageSplit(medianRun[FULL]),
 		memory: medianRun[FULL].memory ?? null,
-		liveHeapMb: runs.every((r) => r[FULL].memory?.liveHeapPeakMb != null) ? spread(runs.map((r) => r[FULL].memory!.liveHeapPeakMb!), 1) : null,
+		liveHeapMb: runs.every((r) => r[FULL].memory?.liveHeapPeakMb != null)
+			? spread(
+					runs.map((r) => r[FULL].memory!.liveHeapPeakMb!),
+					1,
+				)
+			: null,
 		again: { wallS: spread(runs.map((r) => r[FULL_AGAIN].ms / 1000)), stages: stageSplit(againRun[FULL_AGAIN]) },
 	};
 }

@@ -44,8 +44,16 @@ export function checkIncremental(steps: Record<string, StepResult>, stEdits: num
 	}
 	const edited = steps[INCREMENTAL_EDITS].result!;
 	const s = edited.summary;
-	if (edited.kind !== 'incremental' || s.modifiedInSTOnly !== stEdits || s.modifiedLocalOnly !== retoolEdits || edited.itemsPushed !== retoolEdits || s.conflicts !== 0) {
-		throw new Error(`${INCREMENTAL_EDITS}: expected ${stEdits} from ServiceTitan and ${retoolEdits} pushed, got ${JSON.stringify({ kind: edited.kind, ...s, itemsPushed: edited.itemsPushed })}`);
+	if (
+		edited.kind !== 'incremental' ||
+		s.modifiedInSTOnly !== stEdits ||
+		s.modifiedLocalOnly !== retoolEdits ||
+		edited.itemsPushed !== retoolEdits ||
+		s.conflicts !== 0
+	) {
+		throw new Error(
+			`${INCREMENTAL_EDITS}: expected ${stEdits} from ServiceTitan and ${retoolEdits} pushed, got ${JSON.stringify({ kind: edited.kind, ...s, itemsPushed: edited.itemsPushed })}`,
+		);
 	}
 }
 

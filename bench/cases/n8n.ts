@@ -63,9 +63,14 @@ export async function measureN8nFullSync(ctx: BenchContext, library: { medianS: 
 		const db = await ctx.dbs.create(`n8n${run}`);
 		try {
 			ctx.log(`n8n: full-sync workflow, ${n} ${ENTITY}, run ${run}`);
-			const [step] = await runJob({ db, st: sim.stConfig(), steps: [{ kind: 'module', label: 'n8n full sync', module: './cases/n8n.js', export: 'runN8nFullSync' }] });
+			const [step] = await runJob({
+				db,
+				st: sim.stConfig(),
+				steps: [{ kind: 'module', label: 'n8n full sync', module: './cases/n8n.js', export: 'runN8nFullSync' }],
+			});
 			const result = step.result;
-			if (result && (result.summary.newInST !== n || result.status !== 'succeeded')) throw new Error(`n8n full sync: expected ${n} new items, got ${JSON.stringify(result)}`);
+			if (result && (result.summary.newInST !== n || result.status !== 'succeeded'))
+				throw new Error(`n8n full sync: expected ${n} new items, got ${JSON.stringify(result)}`);
 			wall.push(step.ms / 1000);
 			rss.push(step.maxRssKb / 1024);
 		} finally {
@@ -74,5 +79,13 @@ export async function measureN8nFullSync(ctx: BenchContext, library: { medianS: 
 		}
 	}
 	const wallS = spread(wall);
-	return { status: 'measured', n, wallS, peakRssMb: spread(rss, 1), libraryS: library.medianS, ratio: round(wallS.median / library.medianS, 2), target: N8N_TARGET };
+	return {
+		status: 'measured',
+		n,
+		wallS,
+		peakRssMb: spread(rss, 1),
+		libraryS: library.medianS,
+		ratio: round(wallS.median / library.medianS, 2),
+		target: N8N_TARGET,
+	};
 }

@@ -1,5 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import { choiceOf, entityTypeOf, getSyncStatus, isoTimeOf, listChanges, listConflicts, listRuns, renderStatusPage, toCsv, wholeNumberOf, type Db } from '../../lib';
+import {
+	choiceOf,
+	entityTypeOf,
+	getSyncStatus,
+	isoTimeOf,
+	listChanges,
+	listConflicts,
+	listRuns,
+	renderStatusPage,
+	toCsv,
+	wholeNumberOf,
+	type Db,
+} from '../../lib';
 import { withMigratedDb } from '../database';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
@@ -30,8 +42,11 @@ export const conflictsCommand = {
 			}
 			if (conflicts.length === 0) ctx.stdout('no conflicts');
 			for (const c of conflicts) {
-				ctx.stdout(`conflict ${c.id}: ${c.entityType} ${c.entityId}${c.label ? ` (${c.label})` : ''} ${c.status}${c.resolution ? ` (${c.resolution} by ${c.resolvedBy})` : ''}, detected ${c.detectedAt}${c.deletedInSt ? ', deleted in ServiceTitan' : ''}`);
-				for (const d of c.diff) ctx.stdout(`  ${d.field}: last synced ${JSON.stringify(d.base)} | ServiceTitan ${JSON.stringify(d.st)} | local ${JSON.stringify(d.local)}`);
+				ctx.stdout(
+					`conflict ${c.id}: ${c.entityType} ${c.entityId}${c.label ? ` (${c.label})` : ''} ${c.status}${c.resolution ? ` (${c.resolution} by ${c.resolvedBy})` : ''}, detected ${c.detectedAt}${c.deletedInSt ? ', deleted in ServiceTitan' : ''}`,
+				);
+				for (const d of c.diff)
+					ctx.stdout(`  ${d.field}: last synced ${JSON.stringify(d.base)} | ServiceTitan ${JSON.stringify(d.st)} | local ${JSON.stringify(d.local)}`);
 			}
 			return ExitCode.ok;
 		});
@@ -56,12 +71,15 @@ export const statusCommand = {
 				return ExitCode.ok;
 			}
 			ctx.stdout(`health: ${status.health.toUpperCase()} (${status.healthReasons.join('; ')})`);
-			ctx.stdout(`last full sync: ${status.lastFullSync ?? 'never'}; last incremental: ${status.lastIncrementalSync ?? 'never'}; next: ${status.nextScheduledSync}`);
+			ctx.stdout(
+				`last full sync: ${status.lastFullSync ?? 'never'}; last incremental: ${status.lastIncrementalSync ?? 'never'}; next: ${status.nextScheduledSync}`,
+			);
 			for (const t of ['categories', 'services', 'materials', 'equipment'] as const) {
 				const e = status[t];
 				ctx.stdout(`  ${t.padEnd(10)} total ${e.total}, synced ${e.synced}, pending ${e.pending}, conflicts ${e.conflicts}, deleted ${e.deleted}`);
 			}
-			for (const e of status.recentErrors.slice(0, 5)) ctx.stdout(`  error ${e.occurredAt} ${e.entityType ?? ''} ${e.entityId ?? ''} ${e.kind}: ${e.message}`);
+			for (const e of status.recentErrors.slice(0, 5))
+				ctx.stdout(`  error ${e.occurredAt} ${e.entityType ?? ''} ${e.entityId ?? ''} ${e.kind}: ${e.message}`);
 			return ExitCode.ok;
 		});
 	},
@@ -92,7 +110,13 @@ export const logsCommand = {
 			if (args.flags.csv) ctx.stdout(toCsv(rows).trimEnd());
 			else if (args.flags.json) ctx.stdout(JSON.stringify({ [args.flags.changes ? 'changes' : 'runs']: rows }));
 			else if (rows.length === 0) ctx.stdout('nothing logged for that filter');
-			else for (const r of rows) ctx.stdout(Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(' '));
+			else
+				for (const r of rows)
+					ctx.stdout(
+						Object.entries(r)
+							.map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`)
+							.join(' '),
+					);
 			return ExitCode.ok;
 		});
 	},

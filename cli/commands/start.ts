@@ -40,9 +40,13 @@ export const startCommand = {
 	name: 'start',
 	summary: 'the main job: migrate, full sync with progress, then (sandbox only) a day of changes; what `npm start` runs',
 	usage: 'pricebook-sync start [--items <n>]',
-	flags: { items: { type: 'string', valueName: 'n', description: 'sandbox only: materials in the simulated tenant (default 5000)' } } as Record<string, FlagSpec>,
+	flags: { items: { type: 'string', valueName: 'n', description: 'sandbox only: materials in the simulated tenant (default 5000)' } } as Record<
+		string,
+		FlagSpec
+	>,
 	async run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
-		const items = args.flags.items === undefined ? 5000 : wholeNumberOf(args.flags.items, 'items', { label: '--items', min: 10, max: 200_000, showRange: true });
+		const items =
+			args.flags.items === undefined ? 5000 : wholeNumberOf(args.flags.items, 'items', { label: '--items', min: 10, max: 200_000, showRange: true });
 		const say = (line = '') => ctx.stdout(line);
 		const started = Date.now();
 		let embedded: EmbeddedPostgres | undefined;
@@ -66,9 +70,20 @@ export const startCommand = {
 			}
 			const sandbox = !ctx.env.ST_CLIENT_ID;
 			if (sandbox) {
-				sim = await startSimulator({ seed: 2024, counts: { categories: 60, materials: items, equipment: Math.ceil(items / 10), services: Math.ceil(items / 5) } });
+				sim = await startSimulator({
+					seed: 2024,
+					counts: { categories: 60, materials: items, equipment: Math.ceil(items / 10), services: Math.ceil(items / 5) },
+				});
 				st = new ServiceTitanClient(
-					{ clientId: sim.clientId, clientSecret: sim.clientSecret, appKey: sim.appKey, tenantId: sim.tenantId, environment: 'integration', authUrl: sim.tokenUrl, apiBaseUrl: sim.apiBaseUrl },
+					{
+						clientId: sim.clientId,
+						clientSecret: sim.clientSecret,
+						appKey: sim.appKey,
+						tenantId: sim.tenantId,
+						environment: 'integration',
+						authUrl: sim.tokenUrl,
+						apiBaseUrl: sim.apiBaseUrl,
+					},
 					{ requestsPerSecond: 1000 },
 				);
 				say(`ServiceTitan: the bundled simulator as a sandbox tenant (no ST_CLIENT_ID set), ${items} materials, at ${sim.url}`);
@@ -139,7 +154,8 @@ async function dayOfChanges(db: Db, sim: SimulatorHandle, engine: SyncEngine, pr
 	if (c) {
 		say('');
 		say(`   Conflict ${c.id} waits for a person (nothing was overwritten on either side):`);
-		for (const d of c.diff) say(`     ${d.field}: last synced ${JSON.stringify(d.base)}, ServiceTitan ${JSON.stringify(d.st)}, local ${JSON.stringify(d.local)}`);
+		for (const d of c.diff)
+			say(`     ${d.field}: last synced ${JSON.stringify(d.base)}, ServiceTitan ${JSON.stringify(d.st)}, local ${JSON.stringify(d.local)}`);
 		say(`   Resolve it: npx pricebook-sync resolve ${c.id} --resolution use_st|use_local|merged --by <you> (needs the ST_* settings too)`);
 	}
 }

@@ -1,13 +1,27 @@
 import { withMigratedDb } from '../database';
 import { Progress } from '../progress';
-import { entityTypeOf, entityTypesOf, failureKindOfRuns, isoTimeOf, positiveIdOf, ServiceTitanClient, stConfigFromEnv, SyncEngine, type RunResult } from '../../lib';
+import {
+	entityTypeOf,
+	entityTypesOf,
+	failureKindOfRuns,
+	isoTimeOf,
+	positiveIdOf,
+	ServiceTitanClient,
+	stConfigFromEnv,
+	SyncEngine,
+	type RunResult,
+} from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
 import { exitCodeFor } from '../errors';
 
 const jsonFlag: FlagSpec = { type: 'boolean', description: 'print exactly one JSON object on stdout' };
 const dryRunFlag: FlagSpec = { type: 'boolean', description: 'show what would change; write nothing (not even the cursor)' };
-const entityFlag: FlagSpec = { type: 'string', valueName: 'services|materials|equipment|categories|all', description: 'entity type (default: all, categories first)' };
+const entityFlag: FlagSpec = {
+	type: 'string',
+	valueName: 'services|materials|equipment|categories|all',
+	description: 'entity type (default: all, categories first)',
+};
 
 export function serviceTitanFromEnv(env: NodeJS.ProcessEnv): ServiceTitanClient {
 	return new ServiceTitanClient(stConfigFromEnv(env));

@@ -56,13 +56,15 @@ export const vendorPricesCommand = {
 	} as Record<string, FlagSpec>,
 	async run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const [action, ...extra] = args.positionals;
-		if (action !== 'import' || extra.length > 0) throw new UsageError('the only action is "import": pricebook-sync vendor-prices import --vendor <name> --file <path>');
+		if (action !== 'import' || extra.length > 0)
+			throw new UsageError('the only action is "import": pricebook-sync vendor-prices import --vendor <name> --file <path>');
 		const f = args.flags;
 		if (typeof f.vendor !== 'string') throw new UsageError('--vendor is required (ced, pool360 or homedepot)');
 		const vendor = f.vendor;
 		if ((typeof f.file === 'string') === (typeof f.url === 'string')) throw new UsageError('give exactly one of --file and --url');
 		const format = f.format === undefined ? undefined : choiceOf(f.format, 'format', ['csv', 'json'] as const, '--format');
-		const timeoutSeconds = f.timeout === undefined ? undefined : wholeNumberOf(f.timeout, 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' });
+		const timeoutSeconds =
+			f.timeout === undefined ? undefined : wholeNumberOf(f.timeout, 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' });
 		const vendors = loadVendors(f.mapping as string | undefined);
 		vendorConfigFor(f.vendor, vendors);
 		const databaseUrl = requireDatabaseUrl(ctx.env);

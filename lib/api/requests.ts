@@ -31,7 +31,10 @@ function objectBody(body: unknown): Json {
 function onlyKeys(body: Json, allowed: readonly string[]): void {
 	const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
 	if (unknown.length > 0) {
-		throw new SyncValidationError(unknown[0], `unknown field "${unknown[0].slice(0, 50)}"${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (this request takes no body)'}`);
+		throw new SyncValidationError(
+			unknown[0],
+			`unknown field "${unknown[0].slice(0, 50)}"${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (this request takes no body)'}`,
+		);
 	}
 }
 

@@ -26,7 +26,8 @@ export function answerForRuns(results: RunResult[]): HttpAnswer {
 	const kind = failureKindOfRuns(results);
 	if (kind === undefined) return { statusCode: 200, body: { results } };
 	const failed = results.filter((r) => r.status === 'failed');
-	const error = failed.length > 0 ? failed.map((r) => `${r.entityType}: ${r.message}`).join('; ') : 'a sync of the same entity type is running; try again shortly';
+	const error =
+		failed.length > 0 ? failed.map((r) => `${r.entityType}: ${r.message}`).join('; ') : 'a sync of the same entity type is running; try again shortly';
 	return { statusCode: httpStatusFor(kind), body: { error, ...kindFields(kind), results } };
 }
 

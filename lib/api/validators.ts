@@ -46,7 +46,11 @@ export function positiveIdOf(value: unknown, field: string, label = field): numb
 }
 
 /** A whole number within [min, max]; `unit` names what it counts ("seconds"). The message states the range only when `showRange`. */
-export function wholeNumberOf(value: unknown, field: string, options: { label?: string; min: number; max: number; unit?: string; showRange?: boolean }): number {
+export function wholeNumberOf(
+	value: unknown,
+	field: string,
+	options: { label?: string; min: number; max: number; unit?: string; showRange?: boolean },
+): number {
 	const n = digits(value, String(options.max).length);
 	if (n === undefined || n < options.min || n > options.max) {
 		const unit = options.unit ? ` of ${options.unit}` : '';
@@ -76,7 +80,11 @@ export function resolvedByOf(value: unknown, field: string, label = field): stri
 
 /** An ISO-8601 date-time (a date at least, e.g. 2024-12-10T10:00:00Z): not whatever Date.parse happens to accept ("1", "Dec 10"). */
 export function isIsoTime(value: unknown): value is string {
-	return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value));
+	return (
+		typeof value === 'string' &&
+		/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
+		!Number.isNaN(Date.parse(value))
+	);
 }
 
 /** An ISO-8601 time, returned in UTC (toISOString form). */

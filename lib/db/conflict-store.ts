@@ -92,7 +92,10 @@ export async function readConflict(q: Queryable, id: number): Promise<ConflictRe
 }
 
 /** Conflicts newest first; a null `entityType` means all types. */
-export async function listConflictRecords(q: Queryable, filter: { entityType: string | null; status: 'open' | 'resolved' | 'all'; limit: number }): Promise<ConflictRecord[]> {
+export async function listConflictRecords(
+	q: Queryable,
+	filter: { entityType: string | null; status: 'open' | 'resolved' | 'all'; limit: number },
+): Promise<ConflictRecord[]> {
 	return q.any<ConflictRecord>(
 		`SELECT * FROM sync_conflicts
 		 WHERE ($1::text IS NULL OR entity_type = $1) AND ($2 = 'all' OR status = $2)
@@ -116,10 +119,14 @@ export interface ConflictRefresh {
 }
 
 export async function refreshConflict(t: Task, id: number, refresh: ConflictRefresh, at: Date): Promise<void> {
-	await t.none(
-		'UPDATE sync_conflicts SET kind = $2, conflict_data = $3, st_modified_on_raw = $4, suggested_merge = $5, updated_at = $6 WHERE id = $1',
-		[id, refresh.kind, refresh.conflictData, refresh.stModifiedOnRaw, refresh.suggestedMerge, at],
-	);
+	await t.none('UPDATE sync_conflicts SET kind = $2, conflict_data = $3, st_modified_on_raw = $4, suggested_merge = $5, updated_at = $6 WHERE id = $1', [
+		id,
+		refresh.kind,
+		refresh.conflictData,
+		refresh.stModifiedOnRaw,
+		refresh.suggestedMerge,
+		at,
+	]);
 }
 
 /** Who decided what, and both sides before and the outcome after, for the audit trail. */

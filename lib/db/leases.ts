@@ -19,7 +19,12 @@ export async function readLeaseForUpdate(t: Task, entityType: string): Promise<L
 }
 
 export async function writeLease(t: Task, entityType: string, runId: number, mode: LeaseMode, expiresAt: Date): Promise<void> {
-	await t.none('UPDATE sync_state SET lease_run_id = $2, lease_expires_at = $3, lease_mode = $4 WHERE entity_type = $1', [entityType, runId, expiresAt, mode]);
+	await t.none('UPDATE sync_state SET lease_run_id = $2, lease_expires_at = $3, lease_mode = $4 WHERE entity_type = $1', [
+		entityType,
+		runId,
+		expiresAt,
+		mode,
+	]);
 }
 
 /** False when the run no longer holds the lease. */
@@ -29,5 +34,8 @@ export async function extendLease(t: Task, entityType: string, runId: number, ex
 }
 
 export async function clearLease(t: Task, entityType: string, runId: number): Promise<void> {
-	await t.none('UPDATE sync_state SET lease_run_id = NULL, lease_expires_at = NULL, lease_mode = NULL WHERE entity_type = $1 AND lease_run_id = $2', [entityType, runId]);
+	await t.none('UPDATE sync_state SET lease_run_id = NULL, lease_expires_at = NULL, lease_mode = NULL WHERE entity_type = $1 AND lease_run_id = $2', [
+		entityType,
+		runId,
+	]);
 }

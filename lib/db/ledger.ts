@@ -33,7 +33,10 @@ export async function recordBusyRun(t: Task, run: RunStart, now: Date): Promise<
 
 /** A run that started but found its entity type taken (by a multi-node n8n run's lease). */
 export async function markBusy(t: Task, runId: number, now: Date): Promise<void> {
-	await t.none(`UPDATE sync_runs SET status = 'busy', finished_at = $2, error = 'another run of this entity type is in progress' WHERE id = $1`, [runId, now]);
+	await t.none(`UPDATE sync_runs SET status = 'busy', finished_at = $2, error = 'another run of this entity type is in progress' WHERE id = $1`, [
+		runId,
+		now,
+	]);
 }
 
 export interface RunProgress {
@@ -80,7 +83,13 @@ export async function closeRun(t: Task, runId: number, outcome: RunClose, now: D
  * Adds one step's counts to its run (per-category counts merged key by key), and keeps the newest ServiceTitan
  * stamp the run has read. Both run drivers report progress this way, so the ledger row is the run's one tally.
  */
-export async function addRunProgress(t: Task, runId: number, delta: RunProgress, maxModifiedOn: string | null = null, listedTotal: number | null = null): Promise<void> {
+export async function addRunProgress(
+	t: Task,
+	runId: number,
+	delta: RunProgress,
+	maxModifiedOn: string | null = null,
+	listedTotal: number | null = null,
+): Promise<void> {
 	await t.none(
 		`UPDATE sync_runs SET pages_read = pages_read + $2, items_seen = items_seen + $3,
 		   counts = (SELECT COALESCE(jsonb_object_agg(k, COALESCE((counts ->> k)::int, 0) + COALESCE(($4::jsonb ->> k)::int, 0)), '{}'::jsonb)
@@ -147,7 +156,12 @@ export async function logChanges(t: Task, runId: number | null, entityType: stri
 				`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, changed_at)
 				 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, $4
 				 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb)`,
-				[runId, entityType, JSON.stringify(chunk.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))), now],
+				[
+					runId,
+					entityType,
+					JSON.stringify(chunk.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))),
+					now,
+				],
 			),
 		);
 	});

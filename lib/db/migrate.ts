@@ -74,11 +74,7 @@ export async function migrate(db: Db, options: { log?: (line: string) => void; d
 				if (known.has(m.version)) continue;
 				await t.tx(async (tx) => {
 					await tx.multi(m.sql);
-					await tx.none('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-						m.version,
-						m.name,
-						m.checksum,
-					]);
+					await tx.none('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
 				});
 				applied.push(`${m.version}_${m.name}`);
 				log(`applied migration ${m.version}_${m.name}`);

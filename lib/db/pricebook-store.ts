@@ -205,7 +205,11 @@ export async function rebaseOnly(t: Task, table: string, writes: readonly StWrit
  * Records the values about to be pushed, committed before the PATCH (compare-and-set). Returns each row's new
  * version; a row edited again since it was read is missing, and is not pushed in this run.
  */
-export async function markPushInFlight(t: Task, table: string, items: readonly { id: number; rowVersion: number; values: Record<string, unknown> }[]): Promise<Map<number, number>> {
+export async function markPushInFlight(
+	t: Task,
+	table: string,
+	items: readonly { id: number; rowVersion: number; values: Record<string, unknown> }[],
+): Promise<Map<number, number>> {
 	if (items.length === 0) return new Map();
 	const rows = await t.any<{ id: number; row_version: number }>(
 		`UPDATE $1:name AS t SET push_in_flight = x.values
@@ -314,17 +318,26 @@ export async function setConflictData(t: Task, table: string, id: number, confli
  * How a resolved conflict leaves its row: kept (ServiceTitan's version was written, or an edit made meanwhile
  * stays pending on top of it) or deleted (ServiceTitan's delete accepted: soft-deleted, vendor prices stay).
  */
-export type ResolvedRow =
-	| { deleted: false; syncStatus: 'synced' | 'pending_push'; syncDirection: 'from_st' | 'to_st' }
-	| { deleted: true };
+export type ResolvedRow = { deleted: false; syncStatus: 'synced' | 'pending_push'; syncDirection: 'from_st' | 'to_st' } | { deleted: true };
 
 /** Clears a row's conflict flag and records who decided what, and when. */
-export async function markConflictResolved(t: Task, table: string, id: number, decided: { resolution: string; resolvedBy: string }, outcome: ResolvedRow, at: Date): Promise<void> {
+export async function markConflictResolved(
+	t: Task,
+	table: string,
+	id: number,
+	decided: { resolution: string; resolvedBy: string },
+	outcome: ResolvedRow,
+	at: Date,
+): Promise<void> {
 	const common = 'has_conflict = FALSE, conflict_data = NULL, conflict_resolved_at = $3, conflict_resolution = $4, resolved_by = $5';
 	const values = [table, id, at, decided.resolution, decided.resolvedBy];
 	if (outcome.deleted) {
 		await t.none(`UPDATE $1:name SET ${common}, sync_status = 'synced', deleted_at = $3, deleted_in_st = TRUE, last_synced_at = $3 WHERE id = $2`, values);
 	} else {
-		await t.none(`UPDATE $1:name SET ${common}, sync_status = $6, sync_direction = $7 WHERE id = $2`, [...values, outcome.syncStatus, outcome.syncDirection]);
+		await t.none(`UPDATE $1:name SET ${common}, sync_status = $6, sync_direction = $7 WHERE id = $2`, [
+			...values,
+			outcome.syncStatus,
+			outcome.syncDirection,
+		]);
 	}
 }

@@ -29,7 +29,13 @@ export interface VendorPriceWriteCounts {
  * so `old` holds the prices from before the upsert. Optional fields the feed leaves empty keep their stored
  * value; a row whose values are all unchanged is not written (the import stays idempotent).
  */
-export async function writeVendorPrices(t: Task, vendor: string, rows: readonly VendorPriceWrite[], runId: number | null, now: Date): Promise<VendorPriceWriteCounts> {
+export async function writeVendorPrices(
+	t: Task,
+	vendor: string,
+	rows: readonly VendorPriceWrite[],
+	runId: number | null,
+	now: Date,
+): Promise<VendorPriceWriteCounts> {
 	return t.one<VendorPriceWriteCounts>(
 		`WITH input AS (
 		   SELECT x.vendor_sku, x.material_id, round(x.price, 4) AS price, x.description, x.unit, x.pack_size, x.effective_date

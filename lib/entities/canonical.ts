@@ -97,9 +97,7 @@ export function rowValuesFromCanonical(def: EntityDefinition, canonical: Canonic
 	for (const field of def.fields) {
 		const value = canonical[field.column];
 		out[field.column] =
-			field.kind === 'materialList'
-				? (value as MaterialLine[]).map((l) => ({ materialId: l.materialId, quantity: Number(l.quantity) }))
-				: value;
+			field.kind === 'materialList' ? (value as MaterialLine[]).map((l) => ({ materialId: l.materialId, quantity: Number(l.quantity) })) : value;
 	}
 	return out;
 }

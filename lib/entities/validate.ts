@@ -14,13 +14,12 @@ export function hasNul(value: unknown): boolean {
 export function withoutNul(value: unknown): unknown {
 	if (typeof value === 'string') return value.replaceAll('\u0000', '\ufffd');
 	if (Array.isArray(value)) return value.map(withoutNul);
-	if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\ufffd'), withoutNul(v)]));
+	if (typeof value === 'object' && value !== null)
+		return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\ufffd'), withoutNul(v)]));
 	return value;
 }
 
-export type StRecordCheck =
-	| { ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string }
-	| { ok: false; id: number | null; problems: string[] };
+export type StRecordCheck = { ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string } | { ok: false; id: number | null; problems: string[] };
 
 /**
  * Checks one ServiceTitan record before the sync trusts it. A bad record is skipped and logged by the caller;

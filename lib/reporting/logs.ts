@@ -77,7 +77,16 @@ export interface ChangeLogRow {
 
 export async function listChanges(db: Db, filter: LogFilter & { entityId?: number } = {}): Promise<ChangeLogRow[]> {
 	const rows = await listChangeRecords(db, { ...range(filter, 500), entityId: filter.entityId ?? null });
-	return rows.map((r) => ({ id: r.id, runId: r.run_id, entityType: r.entity_type, entityId: r.entity_id, action: r.action, before: r.before, after: r.after, changedAt: r.changed_at.toISOString() }));
+	return rows.map((r) => ({
+		id: r.id,
+		runId: r.run_id,
+		entityType: r.entity_type,
+		entityId: r.entity_id,
+		action: r.action,
+		before: r.before,
+		after: r.after,
+		changedAt: r.changed_at.toISOString(),
+	}));
 }
 
 /** RFC 4180 CSV: every field quoted when needed, objects as JSON, CRLF line ends (what Excel expects). */

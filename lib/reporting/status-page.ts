@@ -42,7 +42,12 @@ export function renderStatusPage(input: { status: SyncStatus; conflicts: Conflic
 				.map((c) => {
 					const diff = c.deletedInSt
 						? '<tr><td colspan="4">deleted in ServiceTitan, edited locally</td></tr>'
-						: c.diff.map((d) => `<tr><th>${esc(d.field)}</th><td>${esc(show(d.base))}</td><td class="st">${esc(show(d.st))}</td><td class="local">${esc(show(d.local))}</td></tr>`).join('');
+						: c.diff
+								.map(
+									(d) =>
+										`<tr><th>${esc(d.field)}</th><td>${esc(show(d.base))}</td><td class="st">${esc(show(d.st))}</td><td class="local">${esc(show(d.local))}</td></tr>`,
+								)
+								.join('');
 					return `<section class="conflict" data-conflict-id="${c.id}">
 <h3>Conflict ${c.id}: ${esc(c.entityType)} ${c.entityId}${c.label ? ` (${esc(c.label)})` : ''}</h3>
 <p class="meta">detected ${esc(ago(c.detectedAt, now))} · ${esc(c.kind)}</p>

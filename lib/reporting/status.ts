@@ -83,7 +83,12 @@ export function nextRuns(now: Date, options: StatusOptions = {}): { incremental:
  *   the last 24 hours;
  * - green: otherwise.
  */
-export function healthOf(entities: Record<EntityType, EntityStatus>, recentErrors24h: number, now: Date, staleAfterMinutes: number): { health: Health; reasons: string[] } {
+export function healthOf(
+	entities: Record<EntityType, EntityStatus>,
+	recentErrors24h: number,
+	now: Date,
+	staleAfterMinutes: number,
+): { health: Health; reasons: string[] } {
 	const red: string[] = [];
 	const yellow: string[] = [];
 	for (const [type, e] of Object.entries(entities)) {

@@ -113,16 +113,9 @@ export class ApiCaller {
 					.join('; ')
 			: '';
 		const summary = [problem.title, details].filter(Boolean).join(' - ');
-		const message = redactor.redact(
-			`ServiceTitan ${call.method} ${call.path} answered ${status}${summary ? `: ${summary}` : ''}`.slice(0, 2000),
-		);
+		const message = redactor.redact(`ServiceTitan ${call.method} ${call.path} answered ${status}${summary ? `: ${summary}` : ''}`.slice(0, 2000));
 		const errors = problem.errors
-			? Object.fromEntries(
-					Object.entries(problem.errors).map(([field, messages]) => [
-						redactor.redact(field),
-						messages.map((m) => redactor.redact(m)),
-					]),
-				)
+			? Object.fromEntries(Object.entries(problem.errors).map(([field, messages]) => [redactor.redact(field), messages.map((m) => redactor.redact(m))]))
 			: undefined;
 		// Only GET and PATCH come through here, and both are safe to repeat at ST.
 		const retryable = kind === 'rate_limit' || kind === 'server';

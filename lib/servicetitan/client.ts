@@ -9,18 +9,7 @@ import { RetryWaiter } from './retry';
 import { TokenCache } from './token';
 import { TokenEndpoint } from './token-endpoint';
 import { HttpTransport } from './transport';
-import type {
-	EntityType,
-	ExportParams,
-	IterateParams,
-	ListParams,
-	StClientOptions,
-	StClientStats,
-	StConfig,
-	StExportPage,
-	StPage,
-	StRecord,
-} from './types';
+import type { EntityType, ExportParams, IterateParams, ListParams, StClientOptions, StClientStats, StConfig, StExportPage, StPage, StRecord } from './types';
 
 // Callers import the limits from here, next to the client they apply to.
 export { MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE } from './pricebook-query';

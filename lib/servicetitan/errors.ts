@@ -1,12 +1,4 @@
-export type StErrorKind =
-	| 'network'
-	| 'timeout'
-	| 'rate_limit'
-	| 'auth'
-	| 'validation'
-	| 'not_found'
-	| 'server'
-	| 'malformed_response';
+export type StErrorKind = 'network' | 'timeout' | 'rate_limit' | 'auth' | 'validation' | 'not_found' | 'server' | 'malformed_response';
 
 export interface StApiErrorInit {
 	kind: StErrorKind;

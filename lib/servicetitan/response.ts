@@ -84,12 +84,7 @@ export function toPage(value: unknown, call: CallLabel): StPage {
 }
 
 export function toExportPage(value: unknown, call: CallLabel): StExportPage {
-	if (
-		!isObject(value) ||
-		!Array.isArray(value.data) ||
-		typeof value.hasMore !== 'boolean' ||
-		typeof value.continueFrom !== 'string'
-	) {
+	if (!isObject(value) || !Array.isArray(value.data) || typeof value.hasMore !== 'boolean' || typeof value.continueFrom !== 'string') {
 		throw malformed(call, 'expected {hasMore, continueFrom, data}');
 	}
 	return {

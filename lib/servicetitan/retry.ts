@@ -32,8 +32,7 @@ export class RetryWaiter {
 	async wait(call: CallLabel, failure: StApiError, retry: number, retryAfterMs: number | undefined): Promise<void> {
 		const { backoffBaseMs, backoffMaxMs, random } = this.settings;
 		this.counters.retries += 1;
-		const delayMs =
-			retryAfterMs !== undefined ? Math.min(retryAfterMs, backoffMaxMs) : backoffDelayMs(retry, backoffBaseMs, backoffMaxMs, random);
+		const delayMs = retryAfterMs !== undefined ? Math.min(retryAfterMs, backoffMaxMs) : backoffDelayMs(retry, backoffBaseMs, backoffMaxMs, random);
 		this.settings.log('warn', 'ServiceTitan call failed; retrying', {
 			method: call.method,
 			path: call.path,

@@ -80,8 +80,7 @@ export class TokenEndpoint {
 			});
 		}
 		this.options.redactor.add(parsed.access_token);
-		const lifetimeS =
-			typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+		const lifetimeS = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S;
 		this.options.log('debug', 'ServiceTitan access token obtained', { expiresInS: lifetimeS });
 		return { value: parsed.access_token, expiresAt: startedAt + lifetimeS * 1000 };
 	}
@@ -93,9 +92,7 @@ export class TokenEndpoint {
 		const status = response.status;
 		const kind = status === 400 || status === 401 || status === 403 ? 'auth' : kindForStatus(status);
 		return new StApiError(
-			this.options.redactor.redact(
-				`ServiceTitan token request answered ${status}${code}: check client id, client secret and environment`,
-			),
+			this.options.redactor.redact(`ServiceTitan token request answered ${status}${code}: check client id, client secret and environment`),
 			{ kind, status, retryable: kind === 'server' || kind === 'rate_limit', method: 'POST', path: TOKEN_CALL.path },
 		);
 	}

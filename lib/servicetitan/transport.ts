@@ -81,16 +81,13 @@ export class HttpTransport {
 		// The axios message ("connect ECONNREFUSED 127.0.0.1:4010", "socket hang up", "timeout of 100ms exceeded")
 		// names no secret, but it passes through the redactor anyway: a proxy or server could echo anything.
 		const detail = this.options.redactor.redact(error instanceof Error ? error.message : String(error));
-		return new StApiError(
-			`ServiceTitan ${request.method} ${request.label} ${timedOut ? 'timed out' : 'failed'}: ${detail}${code ? ` (${code})` : ''}`,
-			{
-				kind: timedOut ? 'timeout' : 'network',
-				retryable: true,
-				method: request.method,
-				path: request.label,
-				...(code ? { code } : {}),
-			},
-		);
+		return new StApiError(`ServiceTitan ${request.method} ${request.label} ${timedOut ? 'timed out' : 'failed'}: ${detail}${code ? ` (${code})` : ''}`, {
+			kind: timedOut ? 'timeout' : 'network',
+			retryable: true,
+			method: request.method,
+			path: request.label,
+			...(code ? { code } : {}),
+		});
 	}
 
 	/** Closes the keep-alive sockets of agents this transport created (not of agents passed in). */

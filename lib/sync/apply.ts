@@ -48,7 +48,11 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 	let plan = options.plan;
 	const pushes: Pending[] = [];
 	for (let attempt = 0; attempt < 3 && ids.length > 0; attempt++) {
-		const decided = await decideItems(scope, ids.map((id) => ({ id, st: stById.get(id) ?? null })), plan);
+		const decided = await decideItems(
+			scope,
+			ids.map((id) => ({ id, st: stById.get(id) ?? null })),
+			plan,
+		);
 		// A plan serves the first attempt only: a retry exists because the row moved.
 		plan = undefined;
 		const pending = decided.filter((p) => {
@@ -87,7 +91,10 @@ export async function processByIdLookup(scope: RunScope, ids: readonly number[])
 		const returned = new Set(records.map((r) => (r as { id?: unknown }).id));
 		found += chunk.filter((id) => returned.has(id)).length;
 		// Returned but invalid: skipped (and logged), never taken for a delete.
-		await processBatch(scope, chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })));
+		await processBatch(
+			scope,
+			chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })),
+		);
 	}
 	return found;
 }

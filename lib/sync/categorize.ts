@@ -39,17 +39,7 @@ export interface OpenConflict {
 }
 
 export type Action =
-	| 'insert'
-	| 'undelete'
-	| 'update_from_st'
-	| 'push'
-	| 'soft_delete'
-	| 'conflict'
-	| 'refresh_conflict'
-	| 'keep_conflict'
-	| 'rebase'
-	| 'refresh_meta'
-	| 'none';
+	'insert' | 'undelete' | 'update_from_st' | 'push' | 'soft_delete' | 'conflict' | 'refresh_conflict' | 'keep_conflict' | 'rebase' | 'refresh_meta' | 'none';
 
 export type ConflictKind = 'modified' | 'deleted_in_st' | 'unknown_base';
 
@@ -102,9 +92,16 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	const localMoved = !!conflict?.localCanonical && !sameContent(def, local.current, conflict.localCanonical);
 	if (!st) {
 		if (local.deletedAt) return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
-		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null && !localMoved) return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
+		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null && !localMoved)
+			return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
 		if (conflict || local.hasConflict) {
-			return { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan while in conflict' };
+			return {
+				id,
+				category: 'conflicts',
+				action: 'refresh_conflict',
+				conflictKind: 'deleted_in_st',
+				reason: 'deleted in ServiceTitan while in conflict',
+			};
 		}
 		if (localChanged(def, local)) {
 			return { id, category: 'conflicts', action: 'conflict', conflictKind: 'deleted_in_st', reason: 'deleted in ServiceTitan but edited locally' };
@@ -116,18 +113,29 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	const stVsLocal = differingFields(def, st.canonical, local.current);
 
 	if (conflict || local.hasConflict) {
-		const moved =
-			!conflict ||
-			conflict.stCanonical === null ||
-			!sameContent(def, st.canonical, conflict.stCanonical);
+		const moved = !conflict || conflict.stCanonical === null || !sameContent(def, st.canonical, conflict.stCanonical);
 		return moved || localMoved
-			? { id, category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified', fields: stVsLocal, reason: moved ? 'ServiceTitan changed again while in conflict' : 'edited in Retool again while in conflict' }
+			? {
+					id,
+					category: 'conflicts',
+					action: 'refresh_conflict',
+					conflictKind: 'modified',
+					fields: stVsLocal,
+					reason: moved ? 'ServiceTitan changed again while in conflict' : 'edited in Retool again while in conflict',
+				}
 			: { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict awaits a decision' };
 	}
 
 	if (local.deletedAt) {
 		if (isLocalChanged && stVsLocal.length > 0) {
-			return { id, category: 'conflicts', action: 'conflict', conflictKind: 'modified', fields: stVsLocal, reason: 'reappeared in ServiceTitan, edited locally' };
+			return {
+				id,
+				category: 'conflicts',
+				action: 'conflict',
+				conflictKind: 'modified',
+				fields: stVsLocal,
+				reason: 'reappeared in ServiceTitan, edited locally',
+			};
 		}
 		return { id, category: 'newInST', action: 'undelete', reason: 'reappeared in ServiceTitan' };
 	}
@@ -153,6 +161,7 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 		return { id, category: 'modifiedInSTOnly', action: 'update_from_st', fields: stVsLocal, reason: 'changed in ServiceTitan' };
 	}
 	if (local.syncStatus !== 'synced') return { id, category: 'noChange', action: 'rebase', reason: 'edit reverted to the synced value' };
-	if (local.stModifiedOn !== st.modifiedOn) return { id, category: 'noChange', action: 'refresh_meta', reason: 'ServiceTitan timestamp moved, content unchanged' };
+	if (local.stModifiedOn !== st.modifiedOn)
+		return { id, category: 'noChange', action: 'refresh_meta', reason: 'ServiceTitan timestamp moved, content unchanged' };
 	return { id, category: 'noChange', action: 'none', reason: 'identical' };
 }

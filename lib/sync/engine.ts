@@ -35,7 +35,11 @@ export class SyncEngine {
 	}
 
 	/** Runs one kind of sync over several entity types; categories go first when included. */
-	async runMany(kind: Exclude<SyncKind, 'entity'>, entityTypes: readonly EntityType[], options: Omit<RunRequest, 'entityType' | 'kind'> = {}): Promise<RunResult[]> {
+	async runMany(
+		kind: Exclude<SyncKind, 'entity'>,
+		entityTypes: readonly EntityType[],
+		options: Omit<RunRequest, 'entityType' | 'kind'> = {},
+	): Promise<RunResult[]> {
 		const ordered = SYNC_ORDER.filter((t) => entityTypes.includes(t));
 		const results: RunResult[] = [];
 		if (ordered[0] === 'categories') results.push(await this.run({ ...options, kind, entityType: 'categories' }));

@@ -20,10 +20,16 @@ export async function pushAll(scope: RunScope, candidates: readonly Pending[]): 
 	const { def } = scope;
 	const versions = await scope.t.tx('push-in-flight', async (tx) => {
 		await markEngineWrites(tx);
-		return markPushInFlight(tx, def.table, candidates.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion, values: pick(p.local!.current, p.decision.fields ?? []) })));
+		return markPushInFlight(
+			tx,
+			def.table,
+			candidates.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion, values: pick(p.local!.current, p.decision.fields ?? []) })),
+		);
 	});
 	// Edited again since the batch read it: left pending for the next run, which decides on the new edit.
-	const pushes = candidates.filter((p) => versions.has(p.decision.id)).map((p) => ({ ...p, local: { ...p.local!, rowVersion: versions.get(p.decision.id)! } }));
+	const pushes = candidates
+		.filter((p) => versions.has(p.decision.id))
+		.map((p) => ({ ...p, local: { ...p.local!, rowVersion: versions.get(p.decision.id)! } }));
 	const answered: { p: Pending; answer: StItem }[] = [];
 	const rejected: { id: number; message: string }[] = [];
 	const errors: ErrorLogEntry[] = [];
@@ -36,14 +42,21 @@ export async function pushAll(scope: RunScope, candidates: readonly Pending[]): 
 		try {
 			const response = await scope.st.patch(def.type, p.decision.id, body);
 			const check = checkStRecord(def, response);
-			if (!check.ok) throw new Error(`ServiceTitan answered the push of ${def.singular} ${p.decision.id} with an invalid record: ${check.problems.join('; ')}`);
+			if (!check.ok)
+				throw new Error(`ServiceTitan answered the push of ${def.singular} ${p.decision.id} with an invalid record: ${check.problems.join('; ')}`);
 			answered.push({ p, answer: { id: check.id, record: response, canonical: check.canonical, modifiedOn: check.modifiedOn } });
 		} catch (error) {
 			if (isStApiError(error) && (error.kind === 'validation' || error.kind === 'not_found')) {
 				const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
-				const message = error.kind === 'validation' ? `ServiceTitan rejected the push: ${error.message}${detail}` : 'ServiceTitan no longer has this item';
+				const message =
+					error.kind === 'validation' ? `ServiceTitan rejected the push: ${error.message}${detail}` : 'ServiceTitan no longer has this item';
 				rejected.push({ id: p.decision.id, message });
-				errors.push({ entityId: p.decision.id, kind: error.kind === 'validation' ? 'push_rejected' : 'push_target_missing', message, details: { fields, errors: error.errors } });
+				errors.push({
+					entityId: p.decision.id,
+					kind: error.kind === 'validation' ? 'push_rejected' : 'push_target_missing',
+					message,
+					details: { fields, errors: error.errors },
+				});
 			} else {
 				systemic ??= error;
 			}
@@ -57,14 +70,24 @@ export async function pushAll(scope: RunScope, candidates: readonly Pending[]): 
 	await scope.t.tx('push-results', async (tx) => {
 		await markEngineWrites(tx);
 		const clean = answered.filter(({ p, answer }) => {
-			const ignored = (p.decision.fields ?? []).filter((f) => differingFields(def, { [f]: answer.canonical[f] }, { [f]: p.local!.current[f] }).length > 0);
+			const ignored = (p.decision.fields ?? []).filter(
+				(f) => differingFields(def, { [f]: answer.canonical[f] }, { [f]: p.local!.current[f] }).length > 0,
+			);
 			if (ignored.length === 0) return true;
 			const message = `ServiceTitan did not apply ${ignored.join(', ')} (answered with other values)`;
 			notApplied.push({ id: p.decision.id, message });
 			errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields: ignored } });
 			return false;
 		});
-		const written = new Set(await updateFromSt(tx, def.table, columns, clean.map(({ p, answer }) => stWrite(def, answer, p.local!.rowVersion)), now));
+		const written = new Set(
+			await updateFromSt(
+				tx,
+				def.table,
+				columns,
+				clean.map(({ p, answer }) => stWrite(def, answer, p.local!.rowVersion)),
+				now,
+			),
+		);
 		// Edited again while the push was in flight, or partly ignored by ST: move the base only, keep the edit pending.
 		const rebaseOnlyItems = answered.filter(({ answer }) => !written.has(answer.id)).map(({ answer }) => stWrite(def, answer));
 		await rebaseOnly(tx, def.table, rebaseOnlyItems, now);

@@ -76,15 +76,26 @@ export type Decision =
 
 /** Checks the request's own fields, before anything is read. */
 export function validateRequest(request: ResolveRequest): void {
-	if (!Number.isSafeInteger(request.conflictId) || request.conflictId <= 0) throw new SyncValidationError('conflictId', 'conflictId must be a positive whole number');
+	if (!Number.isSafeInteger(request.conflictId) || request.conflictId <= 0)
+		throw new SyncValidationError('conflictId', 'conflictId must be a positive whole number');
 	if (!RESOLUTIONS.includes(request.resolution)) {
 		throw new SyncValidationError('resolution', `resolution must be one of ${RESOLUTIONS.join(', ')} (got ${JSON.stringify(request.resolution)})`);
 	}
-	if (typeof request.resolvedBy !== 'string' || request.resolvedBy.trim() === '' || request.resolvedBy.length > 200 || request.resolvedBy.includes('\u0000')) {
-		throw new SyncValidationError('resolvedBy', 'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters, no NUL characters)');
+	if (
+		typeof request.resolvedBy !== 'string' ||
+		request.resolvedBy.trim() === '' ||
+		request.resolvedBy.length > 200 ||
+		request.resolvedBy.includes('\u0000')
+	) {
+		throw new SyncValidationError(
+			'resolvedBy',
+			'resolvedBy is required: the name or e-mail of the person who decided (at most 200 characters, no NUL characters)',
+		);
 	}
-	if (request.resolution === 'merged' && request.mergedData === undefined) throw new SyncValidationError('mergedData', 'mergedData is required when resolution is merged');
-	if (request.resolution !== 'merged' && request.mergedData !== undefined) throw new SyncValidationError('mergedData', 'mergedData is only allowed when resolution is merged');
+	if (request.resolution === 'merged' && request.mergedData === undefined)
+		throw new SyncValidationError('mergedData', 'mergedData is required when resolution is merged');
+	if (request.resolution !== 'merged' && request.mergedData !== undefined)
+		throw new SyncValidationError('mergedData', 'mergedData is only allowed when resolution is merged');
 }
 
 export function alreadyResolved(c: ConflictRecord): ResolveResult {
@@ -109,7 +120,13 @@ function recordedSt(def: EntityDefinition, c: ConflictRecord): CanonicalRecord |
 }
 
 /** The values a merged resolution writes: the three-way suggestion, overridden by what the person chose. */
-function mergedValues(def: EntityDefinition, base: CanonicalRecord | null, st: CanonicalRecord, local: CanonicalRecord, input: unknown): CanonicalRecord | SyncValidationError {
+function mergedValues(
+	def: EntityDefinition,
+	base: CanonicalRecord | null,
+	st: CanonicalRecord,
+	local: CanonicalRecord,
+	input: unknown,
+): CanonicalRecord | SyncValidationError {
 	let chosen: CanonicalRecord;
 	try {
 		chosen = parseUserValues(def, input);
@@ -121,7 +138,10 @@ function mergedValues(def: EntityDefinition, base: CanonicalRecord | null, st: C
 	const suggestion = suggestMerge(def, base, st, local);
 	const missing = suggestion.unresolvedFields.filter((f) => !(f in chosen));
 	if (missing.length > 0) {
-		return new SyncValidationError(`mergedData.${missing[0]}`, `mergedData must choose a value for ${missing.join(', ')}: both sides changed ${missing.length > 1 ? 'them' : 'it'}`);
+		return new SyncValidationError(
+			`mergedData.${missing[0]}`,
+			`mergedData must choose a value for ${missing.join(', ')}: both sides changed ${missing.length > 1 ? 'them' : 'it'}`,
+		);
 	}
 	return { ...suggestion.values, ...chosen };
 }
@@ -139,7 +159,14 @@ export function mergedDataRefusal(def: EntityDefinition, conflict: ConflictRecor
 }
 
 /** The conflict as it stands now, for people to review again. */
-function refreshOf(def: EntityDefinition, conflict: ConflictRecord, row: StoredRow, base: CanonicalRecord | null, st: StVersion | null, at: Date): ConflictRefresh {
+function refreshOf(
+	def: EntityDefinition,
+	conflict: ConflictRecord,
+	row: StoredRow,
+	base: CanonicalRecord | null,
+	st: StVersion | null,
+	at: Date,
+): ConflictRefresh {
 	const local = canonicalFromRow(def, row);
 	const kind = st ? 'modified' : 'deleted_in_st';
 	const data = buildConflictData(def, {
@@ -203,7 +230,8 @@ export function decideResolution(input: DecisionInput): Decision {
 		);
 		return { kind: 'refuse', reason: 'gone_in_st', refresh: stMoved ? refreshOf(def, conflict, row, base, null, input.now) : null, error };
 	}
-	if (stMoved) return { kind: 'refuse', reason: 'stale', refresh: refreshOf(def, conflict, row, base, current, input.now), result: staleResult(conflict, def) };
+	if (stMoved)
+		return { kind: 'refuse', reason: 'stale', refresh: refreshOf(def, conflict, row, base, current, input.now), result: staleResult(conflict, def) };
 
 	const target = input.resolution === 'merged' ? mergedValues(def, base, current.canonical, local, input.mergedData) : local;
 	if (target instanceof SyncValidationError) return { kind: 'refuse', reason: 'validation', refresh: null, error: target };

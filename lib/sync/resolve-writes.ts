@@ -42,7 +42,13 @@ export function resolutionWrites(
 	const pulled = request.resolution === 'use_st';
 	return {
 		at,
-		run: { kind: 'resolution', entityType: def.type, trigger: request.trigger ?? 'cli', dryRun: false, details: { conflictId: conflict.id, resolution: request.resolution, resolvedBy } },
+		run: {
+			kind: 'resolution',
+			entityType: def.type,
+			trigger: request.trigger ?? 'cli',
+			dryRun: false,
+			details: { conflictId: conflict.id, resolution: request.resolution, resolvedBy },
+		},
 		row: st
 			? {
 					id: conflict.entity_id,

@@ -10,7 +10,15 @@ import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
 import type { StApi } from './ports';
-import { acceptPatchAnswer, alreadyResolved, decideResolution, mergedDataRefusal, validateRequest, type ResolveRequest, type ResolveResult } from './resolve-decision';
+import {
+	acceptPatchAnswer,
+	alreadyResolved,
+	decideResolution,
+	mergedDataRefusal,
+	validateRequest,
+	type ResolveRequest,
+	type ResolveResult,
+} from './resolve-decision';
 import { resolutionWrites, type ResolutionWrites } from './resolve-writes';
 
 // What is decided lives in resolve-decision.ts and resolve-writes.ts; this module reads, locks and writes.
@@ -57,7 +65,14 @@ export async function resolveConflict(deps: ResolveDeps, request: ResolveRequest
 	});
 }
 
-async function resolveLocked(deps: ResolveDeps, t: Task, def: EntityDefinition, conflict: ConflictRecord, request: ResolveRequest, now: () => Date): Promise<ResolveResult> {
+async function resolveLocked(
+	deps: ResolveDeps,
+	t: Task,
+	def: EntityDefinition,
+	conflict: ConflictRecord,
+	request: ResolveRequest,
+	now: () => Date,
+): Promise<ResolveResult> {
 	const row = await readRow(t, def.table, conflict.entity_id);
 	if (!row) throw new SyncNotFoundError(`${def.singular} ${conflict.entity_id} of conflict ${conflict.id} no longer exists locally`);
 	const st = await deps.st.get(def.type, conflict.entity_id);
@@ -107,10 +122,23 @@ async function writeResolution(t: Task, def: EntityDefinition, w: ResolutionWrit
 		const runId = await startRun(tx, w.run, at);
 		const { conflictId, entityId } = w.result;
 		if (w.row) {
-			const written = await updateFromSt(tx, def.table, def.fields.map((f) => f.column), [w.row], at);
+			const written = await updateFromSt(
+				tx,
+				def.table,
+				def.fields.map((f) => f.column),
+				[w.row],
+				at,
+			);
 			// Edited again in Retool while this was being resolved: that edit stays, pending, on top of the new base.
 			if (written.length === 0) await rebaseOnly(tx, def.table, [w.row], at);
-			await markConflictResolved(tx, def.table, entityId, w.decided, { deleted: false, syncStatus: written.length === 0 ? 'pending_push' : 'synced', syncDirection: w.syncDirection }, at);
+			await markConflictResolved(
+				tx,
+				def.table,
+				entityId,
+				w.decided,
+				{ deleted: false, syncStatus: written.length === 0 ? 'pending_push' : 'synced', syncDirection: w.syncDirection },
+				at,
+			);
 		} else {
 			await markConflictResolved(tx, def.table, entityId, w.decided, { deleted: true }, at);
 		}

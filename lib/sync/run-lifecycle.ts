@@ -1,6 +1,17 @@
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
-import { closeRun, markAbandoned, markBusy, readRun, readSyncState, recordBusyRun, recordRunFailure, recordRunSuccess, startRun, type RunRow } from '../db/ledger';
+import {
+	closeRun,
+	markAbandoned,
+	markBusy,
+	readRun,
+	readSyncState,
+	recordBusyRun,
+	recordRunFailure,
+	recordRunSuccess,
+	startRun,
+	type RunRow,
+} from '../db/ledger';
 import type { LeaseMode } from '../db/leases';
 import { forgetSeen, rowExists, type Task } from '../db/pricebook-store';
 import { dropStagedPages } from '../db/staged-pages';
@@ -61,7 +72,9 @@ async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task,
 export async function recordBusy(deps: RunDeps, t: Task, request: RunRequest): Promise<RunResult> {
 	const now = deps.now();
 	const dryRun = request.dryRun ?? false;
-	const runId = dryRun ? null : await recordBusyRun(t, { kind: request.kind, entityType: request.entityType, trigger: request.trigger ?? 'cli', dryRun }, now);
+	const runId = dryRun
+		? null
+		: await recordBusyRun(t, { kind: request.kind, entityType: request.entityType, trigger: request.trigger ?? 'cli', dryRun }, now);
 	return busyResult(request, runId, now);
 }
 
@@ -85,7 +98,11 @@ export async function beginRun(deps: RunDeps, t: Task, request: BeginRequest, mo
 
 	const now = deps.now();
 	const details = { mode, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
-	const runId = await startRun(t, { kind, entityType: def.type, trigger: request.trigger ?? (mode === 'staged' ? 'n8n' : 'cli'), dryRun, windowFrom, details }, now);
+	const runId = await startRun(
+		t,
+		{ kind, entityType: def.type, trigger: request.trigger ?? (mode === 'staged' ? 'n8n' : 'cli'), dryRun, windowFrom, details },
+		now,
+	);
 	const lease = await t.tx((tx) => acquireLease(tx, def.type, runId, mode, now, deps.settings.leaseTtlMs));
 	if (!lease.granted) {
 		await markBusy(t, runId, now);
@@ -107,7 +124,10 @@ export async function resumeRun(deps: RunDeps, t: Task, ref: { runId: number; en
 	if (!row || row.entity_type !== ref.entityType) throw new SyncFailure('not_found', `run ${ref.runId} of ${ref.entityType} does not exist`);
 	if (row.status !== 'running') throw new SyncFailure('stale', `run ${ref.runId} is no longer running (status ${row.status})`);
 	if (!(await renewLease(t, ref.entityType, row.id, deps.now(), deps.settings.leaseTtlMs))) {
-		throw new SyncFailure('busy', `run ${ref.runId} lost its lease (it stalled longer than ${Math.round(deps.settings.leaseTtlMs / 1000)} s and another run took over)`);
+		throw new SyncFailure(
+			'busy',
+			`run ${ref.runId} lost its lease (it stalled longer than ${Math.round(deps.settings.leaseTtlMs / 1000)} s and another run took over)`,
+		);
 	}
 	const details = row.details as { confirmMassDelete?: boolean; ranAsFullBecause?: string; pageSize?: number };
 	return {
@@ -131,7 +151,17 @@ export async function finishedRun(t: Task, runId: number): Promise<RunResult | n
 
 /** The scope one step works in, with a fresh tally for what the step counts. */
 export function stepScope(deps: RunDeps, t: Task, run: ActiveRun): RunScope {
-	return { def: run.def, t, st: deps.st, runId: run.runId, dryRun: run.dryRun, now: deps.now, tally: new Tally(run.dryRun), log: deps.log, pushConcurrency: deps.settings.pushConcurrency };
+	return {
+		def: run.def,
+		t,
+		st: deps.st,
+		runId: run.runId,
+		dryRun: run.dryRun,
+		now: deps.now,
+		tally: new Tally(run.dryRun),
+		log: deps.log,
+		pushConcurrency: deps.settings.pushConcurrency,
+	};
 }
 
 /** Listing parameters of the run's window. */
@@ -160,7 +190,13 @@ export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, pa
 	scope.tally.pagesRead = 1;
 	scope.tally.itemsSeen = page.data.length;
 	await run.record.addProgress(t, scope.tally, maxModifiedOn, page.totalCount ?? null);
-	return { items: inApplyOrder(run.def, valid.filter((i) => fresh.has(i.id))), maxModifiedOn };
+	return {
+		items: inApplyOrder(
+			run.def,
+			valid.filter((i) => fresh.has(i.id)),
+		),
+		maxModifiedOn,
+	};
 }
 
 /**
@@ -231,7 +267,7 @@ async function requireWholeListing(t: Task, run: ActiveRun, foundById: number): 
 }
 
 async function pushPendingEdits(scope: RunScope, run: ActiveRun): Promise<void> {
-	for (let after = 0; ; ) {
+	for (let after = 0; ;) {
 		const page = await run.record.pendingUnseen(scope.t, run.def.table, after, 500);
 		if (page.next === null) return;
 		after = page.next;
@@ -256,7 +292,7 @@ async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): P
 	if (wouldDelete === 0) return { found: 0 };
 	if (massDeleteBlocked(settings, wouldDelete, live) && !run.confirmMassDelete) return { blocked: { wouldDelete, live }, found: 0 };
 	let found = 0;
-	for (let after = 0; ; ) {
+	for (let after = 0; ;) {
 		const batch = await run.record.unseenAfter(t, run.def.table, after, 1000);
 		if (batch.length === 0) return { found };
 		after = batch[batch.length - 1];
@@ -273,11 +309,13 @@ export async function applyEntity(deps: RunDeps, t: Task, run: ActiveRun, id: nu
 		if (record) {
 			scope.tally.itemsSeen = 1;
 			const items = await prepareStItems(scope, [record]);
-			if (items.length === 0) throw new SyncFailure('st_unavailable', `ServiceTitan's record of ${run.def.singular} ${id} is invalid (see the error log)`);
+			if (items.length === 0)
+				throw new SyncFailure('st_unavailable', `ServiceTitan's record of ${run.def.singular} ${id} is invalid (see the error log)`);
 			await processBatch(scope, [{ id, st: items[0] }]);
 			return;
 		}
-		if (!(await rowExists(t, run.def.table, id))) throw new SyncFailure('not_found', `${run.def.singular} ${id} exists neither in ServiceTitan nor locally`);
+		if (!(await rowExists(t, run.def.table, id)))
+			throw new SyncFailure('not_found', `${run.def.singular} ${id} exists neither in ServiceTitan nor locally`);
 		await processBatch(scope, [{ id, st: null }]);
 	} finally {
 		await recordStep(t, run, scope.tally);

@@ -96,4 +96,3 @@ export class MemoryRecord implements RunRecord {
 		return { all, unseen: all.filter((id) => !this.seen.has(id)) };
 	}
 }
-

@@ -2,7 +2,18 @@ import { entityDefinition } from '../entities/definitions';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
 import type { Task } from '../db/pricebook-store';
 import { SyncFailure } from '../failures';
-import { applyEntity, applyPage, beginRun, completeListing, finishRun, listingParams, readListingPage, recordBusy, type ActiveRun, type RunEnd } from './run-lifecycle';
+import {
+	applyEntity,
+	applyPage,
+	beginRun,
+	completeListing,
+	finishRun,
+	listingParams,
+	readListingPage,
+	recordBusy,
+	type ActiveRun,
+	type RunEnd,
+} from './run-lifecycle';
 import type { RunDeps, RunRequest, RunResult } from './run-types';
 
 export * from './run-types';

@@ -132,7 +132,10 @@ async function stagedItems(t: Task, ref: StagedRunRef, stage: StageMeta, onlyIds
 async function pagePlan(deps: RunDeps, t: Task, run: ActiveRun, ref: StagedRunRef, items: readonly StItem[]): Promise<PlannedDecision[]> {
 	const saved = await readPlan<PlannedDecision>(t, ref.runId, ref.page);
 	if (saved) return saved;
-	const decided = await decideItems(stepScope(deps, t, run), items.map((i) => ({ id: i.id, st: i })));
+	const decided = await decideItems(
+		stepScope(deps, t, run),
+		items.map((i) => ({ id: i.id, st: i })),
+	);
 	const plan = decided.map(toPlanned);
 	await savePlan(t, ref.runId, ref.page, plan);
 	return (await readPlan<PlannedDecision>(t, ref.runId, ref.page)) ?? plan;
@@ -178,7 +181,8 @@ export async function applyStagedPage(
 		await applyItems(deps, t, run, mine, tally, { phase, plan, outOfPhase });
 		const counts = phaseCounts(tally);
 		await t.tx(async (tx) => {
-			if (await markPhaseDone(tx, ref.runId, ref.page, column, counts as unknown as Record<string, unknown>, phase === 'changes' ? outOfPhase : null)) await recordStep(tx, run, tally);
+			if (await markPhaseDone(tx, ref.runId, ref.page, column, counts as unknown as Record<string, unknown>, phase === 'changes' ? outOfPhase : null))
+				await recordStep(tx, run, tally);
 		});
 		return { ref, counts, alreadyDone: false };
 	});
@@ -209,8 +213,10 @@ export async function finishStagedRun(deps: RunDeps, ref: StagedRunRef): Promise
 async function completeStaged(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunEnd> {
 	try {
 		const stages = await readStageMetas(t, run.runId!);
-		const complete = stages.length > 0 && stages.every((s, i) => s.page === i + 1 && s.applied && s.conflicts_stored) && !stages[stages.length - 1].has_more;
-		if (!complete) throw new SyncFailure('internal', 'the run ended before every page was fetched and applied; nothing was deleted and the cursor did not move');
+		const complete =
+			stages.length > 0 && stages.every((s, i) => s.page === i + 1 && s.applied && s.conflicts_stored) && !stages[stages.length - 1].has_more;
+		if (!complete)
+			throw new SyncFailure('internal', 'the run ended before every page was fetched and applied; nothing was deleted and the cursor did not move');
 		return { massDeleteBlocked: await completeListing(deps, t, run) };
 	} catch (error) {
 		return { error };

@@ -36,7 +36,17 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 
 	// Each chunk's write payloads are built only when that chunk is written (see WRITE_CHUNK).
 	const inserts = by('insert');
-	const inserted = new Set(await inChunks(inserts, WRITE_CHUNK, (chunk) => insertFromSt(tx, def.table, columns, chunk.map((p) => stWrite(def, p.st!)), now)));
+	const inserted = new Set(
+		await inChunks(inserts, WRITE_CHUNK, (chunk) =>
+			insertFromSt(
+				tx,
+				def.table,
+				columns,
+				chunk.map((p) => stWrite(def, p.st!)),
+				now,
+			),
+		),
+	);
 	for (const p of inserts) {
 		if (inserted.has(p.decision.id)) changes.push({ entityId: p.decision.id, action: 'created', before: null, after: p.st!.canonical });
 		else missed.push(p.decision.id);
@@ -44,7 +54,15 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 
 	const updates = pending.filter((p) => ['update_from_st', 'undelete', 'rebase'].includes(p.decision.action));
 	const updated = new Set(
-		await inChunks(updates, WRITE_CHUNK, (chunk) => updateFromSt(tx, def.table, columns, chunk.map((p) => stWrite(def, p.st!, p.local!.rowVersion)), now)),
+		await inChunks(updates, WRITE_CHUNK, (chunk) =>
+			updateFromSt(
+				tx,
+				def.table,
+				columns,
+				chunk.map((p) => stWrite(def, p.st!, p.local!.rowVersion)),
+				now,
+			),
+		),
 	);
 	for (const p of updates) {
 		if (!updated.has(p.decision.id)) {
@@ -60,10 +78,23 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 		});
 	}
 
-	await inChunks(by('refresh_meta'), WRITE_CHUNK, (chunk) => refreshStMeta(tx, def.table, chunk.map((p) => stWrite(def, p.st!))));
+	await inChunks(by('refresh_meta'), WRITE_CHUNK, (chunk) =>
+		refreshStMeta(
+			tx,
+			def.table,
+			chunk.map((p) => stWrite(def, p.st!)),
+		),
+	);
 
 	const deletes = by('soft_delete');
-	const deleted = new Set(await softDelete(tx, def.table, deletes.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion })), now));
+	const deleted = new Set(
+		await softDelete(
+			tx,
+			def.table,
+			deletes.map((p) => ({ id: p.decision.id, rowVersion: p.local!.rowVersion })),
+			now,
+		),
+	);
 	for (const p of deletes) {
 		if (deleted.has(p.decision.id)) changes.push({ entityId: p.decision.id, action: 'soft_deleted', before: p.local!.current, after: null });
 		else missed.push(p.decision.id);
@@ -105,4 +136,3 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 	await logChanges(tx, scope.runId, def.type, changes, now);
 	return missed;
 }
-

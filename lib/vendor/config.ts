@@ -87,7 +87,8 @@ function names(value: unknown, where: string): string[] {
 export function loadVendorConfig(overrides?: unknown): Record<string, VendorConfig> {
 	const vendors: Record<string, VendorConfig> = { ...DEFAULT_VENDORS };
 	if (overrides === undefined || overrides === null) return vendors;
-	if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new VendorConfigError('the vendor configuration must be a JSON object keyed by vendor');
+	if (typeof overrides !== 'object' || Array.isArray(overrides))
+		throw new VendorConfigError('the vendor configuration must be a JSON object keyed by vendor');
 	for (const [key, raw] of Object.entries(overrides as Record<string, unknown>)) {
 		if (!/^[a-z0-9_-]+$/.test(key)) throw new VendorConfigError(`vendor key "${key}" must be lower-case letters, digits, _ or -`);
 		const o = (raw ?? {}) as Record<string, unknown>;

@@ -73,7 +73,14 @@ function progress(r: VendorImportResult): RunProgress {
 	return {
 		pagesRead: 0,
 		itemsSeen: r.rowsRead,
-		counts: { inserted: r.inserted, updated: r.updated, priceChanges: r.priceChanges, unchanged: r.unchanged, unmatched: r.unmatched.length, badRows: r.badRows.length },
+		counts: {
+			inserted: r.inserted,
+			updated: r.updated,
+			priceChanges: r.priceChanges,
+			unchanged: r.unchanged,
+			unmatched: r.unmatched.length,
+			badRows: r.badRows.length,
+		},
 		itemsSynced: r.inserted + r.updated,
 		itemsPushed: 0,
 		conflictsDetected: 0,
@@ -83,8 +90,18 @@ function progress(r: VendorImportResult): RunProgress {
 
 function errorEntries(vendor: string, unmatched: readonly Unmatched[], bad: readonly BadRow[]): ErrorLogEntry[] {
 	return [
-		...bad.map((b) => ({ entityId: null, kind: 'vendor_row_invalid', message: `${vendor} line ${b.line}: ${b.reason}`, details: { vendor, line: b.line, sku: b.sku } })),
-		...unmatched.map((u) => ({ entityId: null, kind: 'vendor_sku_unmatched', message: `${vendor} line ${u.line}: SKU ${u.sku} ${u.reason}`, details: { vendor, line: u.line, sku: u.sku } })),
+		...bad.map((b) => ({
+			entityId: null,
+			kind: 'vendor_row_invalid',
+			message: `${vendor} line ${b.line}: ${b.reason}`,
+			details: { vendor, line: b.line, sku: b.sku },
+		})),
+		...unmatched.map((u) => ({
+			entityId: null,
+			kind: 'vendor_sku_unmatched',
+			message: `${vendor} line ${u.line}: SKU ${u.sku} ${u.reason}`,
+			details: { vendor, line: u.line, sku: u.sku },
+		})),
 	];
 }
 
@@ -96,7 +113,15 @@ async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRo
 		const m = matched.get(r.sku);
 		if (!m) continue;
 		result.matchedBy[m.route]++;
-		writes.push({ vendor_sku: r.sku, material_id: m.materialId, price: r.price, description: r.description, unit: r.unit, pack_size: r.packSize, effective_date: r.effectiveDate });
+		writes.push({
+			vendor_sku: r.sku,
+			material_id: m.materialId,
+			price: r.price,
+			description: r.description,
+			unit: r.unit,
+			pack_size: r.packSize,
+			effective_date: r.effectiveDate,
+		});
 	}
 	await inChunks(writes, WRITE_CHUNK, async (chunk) => {
 		const c = await writeVendorPrices(t, config.vendor, chunk, result.runId, now);
@@ -113,7 +138,13 @@ export async function importVendorPrices(db: Db, options: VendorImportOptions): 
 	const now = options.now ?? new Date();
 	const dryRun = options.dryRun ?? false;
 	const result = emptyResult(config.vendor, dryRun, now);
-	const run = { kind: 'vendor_import' as const, entityType: null, trigger: options.trigger ?? 'cli', dryRun, details: { vendor: config.vendor, source: options.source ?? null } };
+	const run = {
+		kind: 'vendor_import' as const,
+		entityType: null,
+		trigger: options.trigger ?? 'cli',
+		dryRun,
+		details: { vendor: config.vendor, source: options.source ?? null },
+	};
 	return db.task(async (t) => {
 		if (!(await acquireLockWithin(t, LockIds.vendorImport, options.lockWaitMs ?? 60_000))) {
 			if (!dryRun) result.runId = await recordBusyRun(t, run, now);

@@ -37,8 +37,18 @@ export async function matchSkus(t: Task, config: VendorConfig, rows: readonly Fe
 		const stIds = (f?.st_ids ?? []).map(Number).sort((a, b) => a - b);
 		if (f?.existing_id != null) matched.set(r.sku, { materialId: f.existing_id, route: 'existing' });
 		else if (stIds.length === 1) matched.set(r.sku, { materialId: stIds[0], route: 'stVendorData' });
-		else if (stIds.length > 1) unmatched.push({ line: r.line, sku: r.sku, reason: `is the vendor part of several materials (${stIds.join(', ')}); link it in vendor_prices by hand` });
-		else unmatched.push({ line: r.line, sku: r.sku, reason: `matches no material (no vendor_prices row and no material with this ${config.stVendorNames[0]} vendor part)` });
+		else if (stIds.length > 1)
+			unmatched.push({
+				line: r.line,
+				sku: r.sku,
+				reason: `is the vendor part of several materials (${stIds.join(', ')}); link it in vendor_prices by hand`,
+			});
+		else
+			unmatched.push({
+				line: r.line,
+				sku: r.sku,
+				reason: `matches no material (no vendor_prices row and no material with this ${config.stVendorNames[0]} vendor part)`,
+			});
 	}
 	return { matched, unmatched };
 }

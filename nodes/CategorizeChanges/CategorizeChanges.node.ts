@@ -14,7 +14,8 @@ export class CategorizeChanges implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Compare ServiceTitan, local and base',
-		description: 'Decide each item of a staged page once (newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts, noChange) and keep the plan for Apply Changes and Store Conflicts',
+		description:
+			'Decide each item of a staged page once (newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts, noChange) and keep the plan for Apply Changes and Store Conflicts',
 		defaults: { name: 'Categorize Changes' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -25,7 +26,8 @@ export class CategorizeChanges implements INodeType {
 		],
 		properties: [
 			{
-				displayName: 'Reports the categories of the page; Apply Changes and Store Conflicts decide again at write time, so an edit made in between is never overwritten',
+				displayName:
+					'Reports the categories of the page; Apply Changes and Store Conflicts decide again at write time, so an edit made in between is never overwritten',
 				name: 'notice',
 				type: 'notice',
 				default: '',

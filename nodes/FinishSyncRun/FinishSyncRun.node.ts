@@ -14,7 +14,8 @@ export class FinishSyncRun implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: 'Finish and record the run',
-		description: 'Finish a sync run: full runs soft-delete what ServiceTitan no longer lists; incremental runs push local edits of items no page listed; then cursor, ledger, lease',
+		description:
+			'Finish a sync run: full runs soft-delete what ServiceTitan no longer lists; incremental runs push local edits of items no page listed; then cursor, ledger, lease',
 		defaults: { name: 'Finish Sync Run' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -1,4 +1,11 @@
-import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import { answerForRuns, parseEntityRequest, parseSyncRequest, SyncEngine } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
@@ -83,7 +90,15 @@ export class PricebookSync implements INodeType {
 					const request = fromWebhook
 						? parseEntityRequest(item.json.params, item.json.body)
 						: parseEntityRequest({ type: param('entityType', ''), id: param('entityId', '') }, { dryRun: param('dryRun', false) });
-					results = [await engine.run({ kind: 'entity', entityType: request.entityType, entityId: request.entityId, dryRun: request.dryRun, trigger: fromWebhook ? 'webhook' : 'n8n' })];
+					results = [
+						await engine.run({
+							kind: 'entity',
+							entityType: request.entityType,
+							entityId: request.entityId,
+							dryRun: request.dryRun,
+							trigger: fromWebhook ? 'webhook' : 'n8n',
+						}),
+					];
 				} else {
 					const body = fromWebhook ? item.json.body : { entityType: param('entityType', 'all'), dryRun: param('dryRun', false) };
 					const request = parseSyncRequest(operation, body);

@@ -1,4 +1,11 @@
-import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import { answerForResolution, parseResolveRequest, RESOLUTIONS, resolveConflict } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';

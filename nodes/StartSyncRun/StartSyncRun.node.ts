@@ -50,7 +50,13 @@ export class StartSyncRun implements INodeType {
 				default: 5000,
 				description: 'Items per ServiceTitan page (at most 5000); each page is one pass through the loop',
 			},
-			{ displayName: 'Trigger Label', name: 'trigger', type: 'string', default: 'schedule', description: 'Recorded in the run ledger (e.g. schedule, webhook)' },
+			{
+				displayName: 'Trigger Label',
+				name: 'trigger',
+				type: 'string',
+				default: 'schedule',
+				description: 'Recorded in the run ledger (e.g. schedule, webhook)',
+			},
 			{
 				displayName: 'Confirm Mass Delete',
 				name: 'confirmMassDelete',

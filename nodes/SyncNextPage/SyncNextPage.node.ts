@@ -34,9 +34,11 @@ export class SyncNextPage implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return perItem(this, 2, async (_i, item) => {
 			const ref = readRunRef(item.json);
-			if (typeof item.json.hasMore !== 'boolean') throw new SyncValidationError('hasMore', 'the item has no hasMore flag: connect this node after ST Fetch Page');
+			if (typeof item.json.hasMore !== 'boolean')
+				throw new SyncValidationError('hasMore', 'the item has no hasMore flag: connect this node after ST Fetch Page');
 			if (!item.json.hasMore) return [{ output: 1, json: { ...ref } }];
-			if (ref.page >= MAX_PAGES) throw new SyncValidationError('page', `run ${ref.runId} reached ${MAX_PAGES} pages; ServiceTitan keeps answering hasMore, stopping`);
+			if (ref.page >= MAX_PAGES)
+				throw new SyncValidationError('page', `run ${ref.runId} reached ${MAX_PAGES} pages; ServiceTitan keeps answering hasMore, stopping`);
 			return [{ output: 0, json: { ...ref, page: ref.page + 1 } }];
 		});
 	}

@@ -1,4 +1,12 @@
-import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import { fetchFeed, importVendorPrices, loadVendorConfig } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { database } from '../shared/context';

@@ -33,16 +33,24 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 	const kind = failureKindOf(error);
 	const description = whatToDo(kind, error);
 	if (isStApiError(error)) {
-		return new NodeApiError(node, error.toJSON() as JsonObject, {
-			message: `ServiceTitan: ${error.message}`,
-			description,
-			httpCode: error.status !== undefined ? String(error.status) : null,
-			itemIndex,
-		} as ConstructorParameters<typeof NodeApiError>[2]);
+		return new NodeApiError(
+			node,
+			error.toJSON() as JsonObject,
+			{
+				message: `ServiceTitan: ${error.message}`,
+				description,
+				httpCode: error.status !== undefined ? String(error.status) : null,
+				itemIndex,
+			} as ConstructorParameters<typeof NodeApiError>[2],
+		);
 	}
 	if (kind === 'st_unavailable') {
 		const message = error instanceof Error ? error.message : String(error);
-		return new NodeApiError(node, { message } as JsonObject, { message: `ServiceTitan: ${message}`, description, itemIndex } as ConstructorParameters<typeof NodeApiError>[2]);
+		return new NodeApiError(
+			node,
+			{ message } as JsonObject,
+			{ message: `ServiceTitan: ${message}`, description, itemIndex } as ConstructorParameters<typeof NodeApiError>[2],
+		);
 	}
 	return new NodeOperationError(node, error as Error, { itemIndex, description });
 }

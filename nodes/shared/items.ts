@@ -12,7 +12,11 @@ export interface Routed {
  * pairedItem on every result, errors as NodeApiError/NodeOperationError with the item index, and
  * "Continue On Fail" turning a failure into an item carrying `error` (on the first output).
  */
-export async function perItem(ctx: IExecuteFunctions, outputs: number, handle: (itemIndex: number, item: INodeExecutionData) => Promise<Routed[]>): Promise<INodeExecutionData[][]> {
+export async function perItem(
+	ctx: IExecuteFunctions,
+	outputs: number,
+	handle: (itemIndex: number, item: INodeExecutionData) => Promise<Routed[]>,
+): Promise<INodeExecutionData[][]> {
 	const result: INodeExecutionData[][] = Array.from({ length: outputs }, () => []);
 	const items = ctx.getInputData();
 	for (let i = 0; i < items.length; i++) {
@@ -21,7 +25,10 @@ export async function perItem(ctx: IExecuteFunctions, outputs: number, handle: (
 		} catch (error) {
 			const nodeError = toNodeError(ctx.getNode(), error, i);
 			if (!ctx.continueOnFail()) throw nodeError;
-			result[0].push({ json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: { item: i } });
+			result[0].push({
+				json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) },
+				pairedItem: { item: i },
+			});
 		}
 	}
 	return result;

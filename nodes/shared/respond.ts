@@ -23,7 +23,7 @@ export const inputFromProperty: INodeProperties = {
 	type: 'options',
 	options: [
 		{ name: 'Node Parameters', value: 'parameters' },
-		{ name: 'Webhook Request', value: 'webhook', description: 'Read path parameters and JSON body from a Webhook node\'s item (params, body)' },
+		{ name: 'Webhook Request', value: 'webhook', description: "Read path parameters and JSON body from a Webhook node's item (params, body)" },
 	],
 	default: 'parameters',
 };

@@ -71,7 +71,10 @@ describe('pages larger than one write statement', () => {
 		}
 		for (const id of retoolEdited) {
 			expect(h.sim.control.getItem('materials', id)!.displayName).toBe(`edited in Retool ${id}`);
-			expect(await h.t.db.one('SELECT sync_status, display_name FROM pricebook_materials WHERE id = $1', [id])).toEqual({ sync_status: 'synced', display_name: `edited in Retool ${id}` });
+			expect(await h.t.db.one('SELECT sync_status, display_name FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+				sync_status: 'synced',
+				display_name: `edited in Retool ${id}`,
+			});
 		}
 		expect(await count(`SELECT 1 FROM sync_change_log WHERE run_id = $1 AND action = 'updated_from_st'`, [r.runId])).toBe(stEdited.length);
 

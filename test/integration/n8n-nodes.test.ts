@@ -42,7 +42,8 @@ function oneNode(type: string, parameters: IDataObject, extra: Partial<INode> = 
 	} as unknown as IWorkflowBase;
 }
 
-const feed = (definition: IWorkflowBase, items: IDataObject[]) => runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Trigger', items } });
+const feed = (definition: IWorkflowBase, items: IDataObject[]) =>
+	runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Trigger', items } });
 
 describe('our nodes under n8n conventions', () => {
 	it.each([
@@ -90,9 +91,15 @@ describe('our nodes under n8n conventions', () => {
 			expect(error.httpCode).toBe('403');
 			expect(error.message).toMatch(/ServiceTitan/);
 			expect(error.context?.itemIndex).toBe(0);
-			const answer = await feed(oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'http' }), [{}]);
+			const answer = await feed(
+				oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'http' }),
+				[{}],
+			);
 			expect(answer.last('Node')[0]).toMatchObject({ statusCode: 502 });
-			const asItems = await feed(oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'items' }), [{}]);
+			const asItems = await feed(
+				oneNode('pricebookSync', { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: '1', respondAs: 'items' }),
+				[{}],
+			);
 			expect((asItems.last('Node')[0].results as IDataObject[])[0]).toMatchObject({ success: false, status: 'failed' });
 		} finally {
 			h.sim.control.clearFaults();

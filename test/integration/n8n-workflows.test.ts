@@ -47,10 +47,12 @@ const run = (name: string | IWorkflowBase, trigger: { node: string; items: IData
 const schedule = { node: 'Schedule', items: [{ timestamp: '2026-11-25T02:00:00.000Z' }] };
 
 function finished(result: WorkflowRun): IDataObject[] {
-	return [...result.outputs('Finish Sync Run (categories)'), ...result.outputs('Finish Sync Run (services, materials, equipment)')].flatMap((o) => o[0].map((i) => i.json));
+	return [...result.outputs('Finish Sync Run (categories)'), ...result.outputs('Finish Sync Run (services, materials, equipment)')].flatMap((o) =>
+		o[0].map((i) => i.json),
+	);
 }
 
-describe('scheduled workflows in n8n\'s engine', () => {
+describe("scheduled workflows in n8n's engine", () => {
 	it('incremental: categories first, then the other three types page by page, and the same end state as the library', async () => {
 		// Both simulators on one fixed clock, so they serve identical data.
 		const sim = { now: () => Date.parse('2026-11-25T08:00:00Z') };
@@ -117,19 +119,28 @@ describe('scheduled workflows in n8n\'s engine', () => {
 		expect(held.status).toBe('started');
 		const result = await run('pricebook-incremental-sync.json', schedule);
 		expect(result.last('Start Sync Run (categories)', 1)).toEqual([expect.objectContaining({ entityType: 'categories', status: 'busy' })]);
-		expect(finished(result).map((r) => r.entityType).sort()).toEqual(['equipment', 'materials', 'services']);
+		expect(
+			finished(result)
+				.map((r) => r.entityType)
+				.sort(),
+		).toEqual(['equipment', 'materials', 'services']);
 	});
 });
 
 /** What Retool gets back: the Respond to Webhook node's status code and body. */
 async function call(file: string, request: { params?: IDataObject; body?: unknown; query?: IDataObject }) {
-	const result = await run(file, { node: 'Webhook', items: [{ headers: { 'x-pricebook-key': 'set-in-n8n' }, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? {} } as IDataObject] });
+	const result = await run(file, {
+		node: 'Webhook',
+		items: [
+			{ headers: { 'x-pricebook-key': 'set-in-n8n' }, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? {} } as IDataObject,
+		],
+	});
 	expect(result.error).toBeUndefined();
 	const [answer] = result.last('Respond to Retool');
 	return answer.response as { statusCode: number; body: IDataObject };
 }
 
-describe('webhook workflows in n8n\'s engine', () => {
+describe("webhook workflows in n8n's engine", () => {
 	beforeEach(async () => {
 		h = await startHarness();
 	});
@@ -175,7 +186,7 @@ describe('webhook workflows in n8n\'s engine', () => {
 		for (const [params, field] of [
 			[{ type: 'gizmos', id: '1' }, 'type'],
 			[{ type: 'materials', id: '-5' }, 'id'],
-			[{ type: 'materials', id: "1; DROP TABLE pricebook_materials" }, 'id'],
+			[{ type: 'materials', id: '1; DROP TABLE pricebook_materials' }, 'id'],
 		] as const) {
 			const bad = await call('pricebook-webhook-entity.json', { params });
 			expect({ params, statusCode: bad.statusCode, field: bad.body.field }).toEqual({ params, statusCode: 400, field });
@@ -193,24 +204,36 @@ describe('webhook workflows in n8n\'s engine', () => {
 			await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
 		}
 		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
-		const conflictOf = async (id: number) => (await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).id as number;
+		const conflictOf = async (id: number) =>
+			(await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).id as number;
 		const cx = await conflictOf(x);
 
 		const bad = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_local' } });
 		expect(bad).toMatchObject({ statusCode: 400, body: { field: 'resolvedBy' } });
-		const invalidMerge = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'merged', resolvedBy: 'ann', mergedData: '{"price": "lots"}' } });
+		const invalidMerge = await call('pricebook-webhook-resolve-conflict.json', {
+			params: { id: String(cx) },
+			body: { resolution: 'merged', resolvedBy: 'ann', mergedData: '{"price": "lots"}' },
+		});
 		expect(invalidMerge).toMatchObject({ statusCode: 400, body: { field: 'mergedData.price' } });
-		const ok = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_local', resolvedBy: 'ann@perfectcatch' } });
+		const ok = await call('pricebook-webhook-resolve-conflict.json', {
+			params: { id: String(cx) },
+			body: { resolution: 'use_local', resolvedBy: 'ann@perfectcatch' },
+		});
 		expect(ok).toMatchObject({ statusCode: 200, body: { result: { status: 'resolved', resolution: 'use_local', resolvedBy: 'ann@perfectcatch' } } });
 		expect(h.sim.control.getItem('materials', x)!.price).toBe(12.5);
 		const again = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cx) }, body: { resolution: 'use_st', resolvedBy: 'bob' } });
 		expect(again).toMatchObject({ statusCode: 200, body: { result: { status: 'already_resolved' } } });
-		expect(await call('pricebook-webhook-resolve-conflict.json', { params: { id: '999999' }, body: { resolution: 'use_st', resolvedBy: 'ann' } })).toMatchObject({ statusCode: 404 });
+		expect(
+			await call('pricebook-webhook-resolve-conflict.json', { params: { id: '999999' }, body: { resolution: 'use_st', resolvedBy: 'ann' } }),
+		).toMatchObject({ statusCode: 404 });
 
 		const cy = await conflictOf(y);
 		h.sim.control.advanceClock(60_000);
 		h.sim.control.updateItem('materials', y, { price: 14 });
-		const stale = await call('pricebook-webhook-resolve-conflict.json', { params: { id: String(cy) }, body: { resolution: 'use_local', resolvedBy: 'ann' } });
+		const stale = await call('pricebook-webhook-resolve-conflict.json', {
+			params: { id: String(cy) },
+			body: { resolution: 'use_local', resolvedBy: 'ann' },
+		});
 		expect(stale).toMatchObject({ statusCode: 409, body: { reason: 'stale' } });
 		expect(h.sim.control.getItem('materials', y)!.price).toBe(14);
 	});

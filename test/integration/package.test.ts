@@ -22,7 +22,13 @@ describe('the packed package', () => {
 		const out = mkdtempSync(path.join(tmpdir(), 'pricebook-pack-'));
 		// What `npm pack` does (prepack builds), with the build's log kept out of pack's JSON.
 		execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-		const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string }[];
+		const [info] = JSON.parse(
+			execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], {
+				cwd: ROOT,
+				encoding: 'utf8',
+				stdio: ['ignore', 'pipe', 'pipe'],
+			}),
+		) as { filename: string }[];
 		execFileSync('tar', ['-xzf', path.join(out, info.filename), '-C', out]);
 		dir = path.join(out, 'package');
 		// Resolve the runtime dependencies as an installed package would (n8n installs them next to it).
@@ -30,7 +36,7 @@ describe('the packed package', () => {
 		pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
 	});
 
-	it('is a community node package by n8n\'s conventions', () => {
+	it("is a community node package by n8n's conventions", () => {
 		expect(pkg.name).toMatch(/^n8n-nodes-/);
 		expect(pkg.keywords).toContain('n8n-community-node-package');
 		expect(pkg.files).toEqual(['dist']);

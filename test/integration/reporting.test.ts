@@ -132,7 +132,14 @@ describe('CLI: conflicts, status and resolve', () => {
 		const run = await runCliCaptured(['conflicts', '--json'], h.env);
 		expect(run.code).toBe(0);
 		const { conflicts } = JSON.parse(run.stdout);
-		expect(conflicts[0]).toMatchObject({ id: conflictId, entityType: 'materials', entityId: conflictItem, detectedAt: expect.any(String), diff: expect.any(Array), suggestedMerge: expect.any(Object) });
+		expect(conflicts[0]).toMatchObject({
+			id: conflictId,
+			entityType: 'materials',
+			entityId: conflictItem,
+			detectedAt: expect.any(String),
+			diff: expect.any(Array),
+			suggestedMerge: expect.any(Object),
+		});
 		const text = await runCliCaptured(['conflicts'], h.env);
 		expect(text.stdout).toMatch(new RegExp(`conflict ${conflictId}: materials ${conflictItem}`));
 		expect(text.stdout).toMatch(/price: last synced .* \| ServiceTitan "11" \| local "12.5"/);
@@ -158,7 +165,10 @@ describe('CLI: conflicts, status and resolve', () => {
 			expect({ argv, code: run.code }).toEqual({ argv, code: 2 });
 		}
 		expect((await runCliCaptured(['resolve', '99999', '--resolution', 'use_st', '--by', 'ann'], h.env)).stderr).toMatch(/does not exist/);
-		const ok = await runCliCaptured(['resolve', String(conflictId), '--resolution', 'merged', '--merged-data', '{"price": 12}', '--by', 'ann', '--json'], h.env);
+		const ok = await runCliCaptured(
+			['resolve', String(conflictId), '--resolution', 'merged', '--merged-data', '{"price": 12}', '--by', 'ann', '--json'],
+			h.env,
+		);
 		expect(ok.code).toBe(0);
 		expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'resolved', resolution: 'merged', resolvedBy: 'ann' });
 		expect(h.sim.control.getItem('materials', conflictItem)!.price).toBe(12);

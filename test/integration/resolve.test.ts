@@ -25,7 +25,12 @@ beforeEach(async () => {
 });
 
 const resolve = (request: Partial<ResolveRequest>) =>
-	resolveConflict({ db: h.t.db, st: h.client, lockWaitMs: 2000 }, { conflictId, resolution: 'use_st', resolvedBy: 'ann@perfectcatch', ...request } as ResolveRequest);
+	resolveConflict({ db: h.t.db, st: h.client, lockWaitMs: 2000 }, {
+		conflictId,
+		resolution: 'use_st',
+		resolvedBy: 'ann@perfectcatch',
+		...request,
+	} as ResolveRequest);
 const row = () => h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [id]);
 const conflict = () => h.t.db.one('SELECT * FROM sync_conflicts WHERE id = $1', [conflictId]);
 const patches = () => h.sim.control.requests.filter((q) => q.method === 'PATCH');
@@ -41,7 +46,15 @@ describe('resolution', () => {
 		const result = await resolve({ resolution: 'use_st' });
 		expect(result).toMatchObject({ status: 'resolved', resolution: 'use_st', resolvedBy: 'ann@perfectcatch', entityId: id });
 		const r = await row();
-		expect(r).toMatchObject({ price: '11', description: 'ST description', sync_status: 'synced', has_conflict: false, conflict_resolution: 'use_st', resolved_by: 'ann@perfectcatch', conflict_data: null });
+		expect(r).toMatchObject({
+			price: '11',
+			description: 'ST description',
+			sync_status: 'synced',
+			has_conflict: false,
+			conflict_resolution: 'use_st',
+			resolved_by: 'ann@perfectcatch',
+			conflict_data: null,
+		});
 		expect(r.conflict_resolved_at).toBeInstanceOf(Date);
 		expect(r.sync_base.price).toBe('11');
 		const c = await conflict();
@@ -62,7 +75,13 @@ describe('resolution', () => {
 		const st = h.sim.control.getItem('materials', id)!;
 		expect(st).toMatchObject({ price: 12.5, cost: 3.25 });
 		const r = await row();
-		expect(r).toMatchObject({ price: '12.5', sync_status: 'synced', has_conflict: false, conflict_resolution: 'use_local', st_modified_on_raw: st.modifiedOn });
+		expect(r).toMatchObject({
+			price: '12.5',
+			sync_status: 'synced',
+			has_conflict: false,
+			conflict_resolution: 'use_local',
+			st_modified_on_raw: st.modifiedOn,
+		});
 		const next = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 		expect(next.summary.conflicts + next.summary.modifiedLocalOnly + next.summary.modifiedInSTOnly).toBe(0);
 	});
@@ -90,7 +109,13 @@ describe('resolution', () => {
 		const st = h.sim.control.getItem('materials', id)!;
 		// price chosen; description changed only in ST; cost changed only locally.
 		expect(st).toMatchObject({ price: 11.75, description: 'ST description', cost: 3.25 });
-		expect(await row()).toMatchObject({ price: '11.75', description: 'ST description', cost: '3.25', sync_status: 'synced', conflict_resolution: 'merged' });
+		expect(await row()).toMatchObject({
+			price: '11.75',
+			description: 'ST description',
+			cost: '3.25',
+			sync_status: 'synced',
+			conflict_resolution: 'merged',
+		});
 	});
 
 	it.each([

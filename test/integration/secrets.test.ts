@@ -37,7 +37,11 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv) {
 
 it('no error path leaks a secret into any output or record', async () => {
 	const logLines: string[] = [];
-	const engine = new SyncEngine({ db: h.t.db, st: h.client, log: (level, message, fields) => logLines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) });
+	const engine = new SyncEngine({
+		db: h.t.db,
+		st: h.client,
+		log: (level, message, fields) => logLines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`),
+	});
 	await engine.runMany('full', ['categories', 'materials']);
 
 	// ServiceTitan 500s on every call, during a run and a push.

@@ -161,7 +161,7 @@ describe('ServiceTitanClient against the simulator', () => {
 			expect(after.modifiedOn).not.toBe(before?.modifiedOn);
 		});
 
-		it('turns a 400 into a validation error carrying ST\'s errors map, without retrying', async () => {
+		it("turns a 400 into a validation error carrying ST's errors map, without retrying", async () => {
 			const client = s.client();
 			const id = s.sim.control.listIds('materials')[3];
 			const error = await caught(client.patch('materials', id, { primaryVendor: { vendorId: 424242, cost: 1, active: true } }));
@@ -334,7 +334,15 @@ describe('ServiceTitanClient against the simulator', () => {
 
 		it('reports wrong credentials as an auth error without retrying the POST', async () => {
 			const client = new ServiceTitanClient(
-				{ clientId: s.sim.clientId, clientSecret: 'wrong-secret-123', appKey: s.sim.appKey, tenantId: s.sim.tenantId, environment: 'integration', authUrl: s.sim.tokenUrl, apiBaseUrl: s.sim.apiBaseUrl },
+				{
+					clientId: s.sim.clientId,
+					clientSecret: 'wrong-secret-123',
+					appKey: s.sim.appKey,
+					tenantId: s.sim.tenantId,
+					environment: 'integration',
+					authUrl: s.sim.tokenUrl,
+					apiBaseUrl: s.sim.apiBaseUrl,
+				},
 				{ userAgent: CLIENT_USER_AGENT },
 			);
 			try {
@@ -382,7 +390,15 @@ describe('ServiceTitanClient against the simulator', () => {
 				});
 			});
 			const offline = new ServiceTitanClient(
-				{ clientId: s.sim.clientId, clientSecret: s.sim.clientSecret, appKey: s.sim.appKey, tenantId: s.sim.tenantId, environment: 'integration', authUrl: `http://127.0.0.1:${closed}/connect/token`, apiBaseUrl: `http://127.0.0.1:${closed}` },
+				{
+					clientId: s.sim.clientId,
+					clientSecret: s.sim.clientSecret,
+					appKey: s.sim.appKey,
+					tenantId: s.sim.tenantId,
+					environment: 'integration',
+					authUrl: `http://127.0.0.1:${closed}/connect/token`,
+					apiBaseUrl: `http://127.0.0.1:${closed}`,
+				},
 				{ log, maxRetries: 1, backoffBaseMs: 1 },
 			);
 			await grab(offline.testConnection());
@@ -390,7 +406,15 @@ describe('ServiceTitanClient against the simulator', () => {
 
 			expect(failures).toHaveLength(7);
 			expect(failures.every((f) => f instanceof StApiError)).toBe(true);
-			expect(failures.map((f) => (f as StApiError).kind)).toEqual(['network', 'timeout', 'malformed_response', 'server', 'auth', 'validation', 'network']);
+			expect(failures.map((f) => (f as StApiError).kind)).toEqual([
+				'network',
+				'timeout',
+				'malformed_response',
+				'server',
+				'auth',
+				'validation',
+				'network',
+			]);
 			const secrets = [s.sim.clientSecret, s.sim.appKey, ...s.sim.control.issuedTokens()];
 			expect(secrets.length).toBeGreaterThan(3);
 			const outputs = [

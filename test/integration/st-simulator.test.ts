@@ -82,7 +82,11 @@ describe('ServiceTitan simulator', () => {
 		it('issues 900 s bearer tokens for client credentials and refuses wrong ones', async () => {
 			const form = (secret: string) =>
 				new URLSearchParams({ grant_type: 'client_credentials', client_id: s.sim.clientId, client_secret: secret }).toString();
-			const ok = await call(s.sim.tokenUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form(s.sim.clientSecret) });
+			const ok = await call(s.sim.tokenUrl, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+				body: form(s.sim.clientSecret),
+			});
 			expect(ok.json).toMatchObject({ expires_in: 900, token_type: 'Bearer' });
 			const bad = await call(s.sim.tokenUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form('wrong') });
 			expect(bad.status).toBe(400);
@@ -247,7 +251,11 @@ describe('ServiceTitan simulator', () => {
 		});
 
 		it('is deterministic for a seed', async () => {
-			const other = await startCheckedSimulator({ seed: 7, counts: { materials: 300, services: 80, equipment: 40, categories: 45 }, now: () => Date.parse('2026-02-01T12:00:00Z') });
+			const other = await startCheckedSimulator({
+				seed: 7,
+				counts: { materials: 300, services: 80, equipment: 40, categories: 45 },
+				now: () => Date.parse('2026-02-01T12:00:00Z'),
+			});
 			try {
 				expect(other.sim.clientSecret).toBe(s.sim.clientSecret);
 				const id = other.sim.control.listIds('materials')[10];
@@ -261,7 +269,10 @@ describe('ServiceTitan simulator', () => {
 
 	describe('writes', () => {
 		it('PATCH returns the full entity, bumps modifiedOn, replaces arrays and ignores unknown and read-only fields', async () => {
-			const svc = s.sim.control.listIds('services').map((id) => s.sim.control.getItem('services', id)).find((x) => (x?.serviceMaterials as unknown[]).length >= 2);
+			const svc = s.sim.control
+				.listIds('services')
+				.map((id) => s.sim.control.getItem('services', id))
+				.find((x) => (x?.serviceMaterials as unknown[]).length >= 2);
 			expect(svc).toBeDefined();
 			const id = svc?.id as number;
 			const before = page(await api('GET', `/services?ids=${id}&active=Any`)).data[0];
@@ -346,7 +357,11 @@ describe('ServiceTitan simulator', () => {
 				let pages = 0;
 				for (;;) {
 					const q: string = from ? `&from=${encodeURIComponent(from)}` : '';
-					const p = (await api('GET', `/export/materials?includeRecentChanges=true${q}`)).json as { hasMore: boolean; continueFrom: string; data: Obj[] };
+					const p = (await api('GET', `/export/materials?includeRecentChanges=true${q}`)).json as {
+						hasMore: boolean;
+						continueFrom: string;
+						data: Obj[];
+					};
 					for (const r of p.data) {
 						expect(seen.has(r.id as number)).toBe(false);
 						seen.set(r.id as number, r.modifiedOn as string);
@@ -362,7 +377,9 @@ describe('ServiceTitan simulator', () => {
 				s.sim.control.updateItem('materials', id, { price: 42 });
 				const held = (await api('GET', `/export/materials?from=${encodeURIComponent(from as string)}`)).json as { data: Obj[] };
 				expect(held.data.map((r) => r.id)).not.toContain(id);
-				const recent = (await api('GET', `/export/materials?includeRecentChanges=true&from=${encodeURIComponent(from as string)}`)).json as { data: Obj[] };
+				const recent = (await api('GET', `/export/materials?includeRecentChanges=true&from=${encodeURIComponent(from as string)}`)).json as {
+					data: Obj[];
+				};
 				expect(recent.data.map((r) => r.id)).toContain(id);
 				await advance(16 * 60_000);
 				const later = (await api('GET', `/export/materials?from=${encodeURIComponent(from as string)}`)).json as { data: Obj[] };
@@ -489,7 +506,12 @@ describe('ServiceTitan simulator', () => {
 		await api('GET', '/materials?pageSize=5000&active=Any');
 		await fetchToken(s);
 		const [patch, list, token] = s.sim.control.requests;
-		expect(patch).toMatchObject({ method: 'PATCH', path: expect.stringMatching(/^\/pricebook\/v2\/tenant\/\d+\/materials\/\d+$/), body: { price: 12 }, status: 200 });
+		expect(patch).toMatchObject({
+			method: 'PATCH',
+			path: expect.stringMatching(/^\/pricebook\/v2\/tenant\/\d+\/materials\/\d+$/),
+			body: { price: 12 },
+			status: 200,
+		});
 		expect(list).toMatchObject({ method: 'GET', query: { pageSize: '5000', active: 'Any' }, status: 200 });
 		expect(token).toMatchObject({ method: 'POST', target: 'token', status: 200 });
 		expect(JSON.stringify(s.sim.control.requests)).not.toContain(s.sim.clientSecret);

@@ -25,7 +25,16 @@ beforeAll(async () => {
 	await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		args: [
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+		],
 	});
 });
 afterAll(async () => {
@@ -58,9 +67,9 @@ it('shows a person the status card, the conflict with its side-by-side diff, and
 
 	const conflict = page.locator('.conflict');
 	expect(await conflict.count()).toBe(1);
-	const diffRows = await conflict.locator('table.diff tbody tr').evaluateAll((rows) =>
-		rows.map((r) => [r.querySelector('th')?.textContent, ...Array.from(r.querySelectorAll('td')).map((td) => td.textContent)]),
-	);
+	const diffRows = await conflict
+		.locator('table.diff tbody tr')
+		.evaluateAll((rows) => rows.map((r) => [r.querySelector('th')?.textContent, ...Array.from(r.querySelectorAll('td')).map((td) => td.textContent)]));
 	const price = diffRows.find((r) => r[0] === 'price')!;
 	expect(price.slice(2)).toEqual(['11', '12.5']);
 	// Text from ServiceTitan is shown as text, never as markup.

@@ -62,7 +62,7 @@ describe('initial full sync', () => {
 		}
 		expect(cats.some((c) => c.parent_id !== null)).toBe(true);
 		// Services: materials_included mirrors serviceMaterials and points at real materials.
-		const svc = await h.t.db.one("SELECT id, materials_included FROM pricebook_services WHERE jsonb_array_length(materials_included) > 0 LIMIT 1");
+		const svc = await h.t.db.one('SELECT id, materials_included FROM pricebook_services WHERE jsonb_array_length(materials_included) > 0 LIMIT 1');
 		const simLines = (h.sim.control.getItem('services', svc.id)!.serviceMaterials as { skuId: number; quantity: number }[])
 			.map((l) => ({ materialId: l.skuId, quantity: l.quantity }))
 			.sort((a, b) => a.materialId - b.materialId);
@@ -173,7 +173,10 @@ describe('changes flowing both ways', () => {
 		expect(r.conflictsDetected).toBe(1);
 		const conflict = await h.t.db.one("SELECT id, suggested_merge FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id]);
 		expect(conflict.suggested_merge.unresolvedFields).toEqual([]);
-		const resolved = await resolveConflict({ db: h.t.db, st: h.client }, { conflictId: conflict.id, resolution: 'merged', mergedData: {}, resolvedBy: 'ann' });
+		const resolved = await resolveConflict(
+			{ db: h.t.db, st: h.client },
+			{ conflictId: conflict.id, resolution: 'merged', mergedData: {}, resolvedBy: 'ann' },
+		);
 		expect(resolved.status).toBe('resolved');
 		expect(h.sim.control.getItem('materials', id)).toMatchObject({ price: 12.5, description: 'Changed in ST' });
 	});
@@ -219,7 +222,7 @@ describe('changes flowing both ways', () => {
 		h.sim.control.updateItem('materials', id, { price: 13 });
 		const r = await h.engine.run({ kind: 'full', entityType: 'materials' });
 		expect(r.conflictsDetected).toBe(1);
-		const conflicts = await h.t.db.any("SELECT * FROM sync_conflicts WHERE entity_id = $1", [id]);
+		const conflicts = await h.t.db.any('SELECT * FROM sync_conflicts WHERE entity_id = $1', [id]);
 		expect(conflicts).toHaveLength(1);
 		expect(conflicts[0].conflict_data.diff.stValues.price).toBe('13');
 		expect((await material(id)).price).toBe('12.5');
@@ -395,7 +398,10 @@ describe('runs', () => {
 		const failed = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 		expect(failed.status).toBe('failed');
 		expect(failed.message).toMatch(/503|server/i);
-		expect(await h.t.db.one("SELECT cursor_raw, consecutive_failures FROM sync_state WHERE entity_type = 'materials'")).toEqual({ ...before, consecutive_failures: 1 });
+		expect(await h.t.db.one("SELECT cursor_raw, consecutive_failures FROM sync_state WHERE entity_type = 'materials'")).toEqual({
+			...before,
+			consecutive_failures: 1,
+		});
 		h.sim.control.clearFaults();
 		const ok = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 		expect(ok.summary.modifiedInSTOnly).toBe(1);
@@ -520,7 +526,13 @@ describe('the command line', () => {
 		expect(JSON.parse(one.stdout).results[0].kind).toBe('entity');
 		const readable = await runCliCaptured(['full', '--entity', 'equipment'], h.env);
 		expect(readable.stdout).toMatch(/equipment\s+full: succeeded/);
-		for (const argv of [['entity', 'widgets', '1'], ['entity', 'materials', '-4'], ['entity', 'materials', 'abc'], ['full', '--entity', 'x'], ['incremental', '--since', 'yesterday']]) {
+		for (const argv of [
+			['entity', 'widgets', '1'],
+			['entity', 'materials', '-4'],
+			['entity', 'materials', 'abc'],
+			['full', '--entity', 'x'],
+			['incremental', '--since', 'yesterday'],
+		]) {
 			const bad = await runCliCaptured(argv, h.env);
 			expect({ argv, code: bad.code }).toEqual({ argv, code: 2 });
 			expect(bad.stderr.length).toBeGreaterThan(0);

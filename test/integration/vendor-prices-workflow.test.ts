@@ -30,7 +30,11 @@ function filledIn(urls: Record<string, string>, withFeedCredential = false): IWo
 			n.type.endsWith('.vendorPriceImport')
 				? {
 						...n,
-						parameters: { ...n.parameters, feedUrl: urls[n.parameters.vendor as string], ...(withFeedCredential ? { authentication: 'headerAuth' } : {}) },
+						parameters: {
+							...n.parameters,
+							feedUrl: urls[n.parameters.vendor as string],
+							...(withFeedCredential ? { authentication: 'headerAuth' } : {}),
+						},
 						credentials: { ...n.credentials, ...(withFeedCredential ? feedCredential : {}) },
 					}
 				: n,
@@ -62,7 +66,7 @@ afterAll(async () => {
 	await t.drop();
 });
 
-describe('the 03:00 vendor price workflow in n8n\'s engine', () => {
+describe("the 03:00 vendor price workflow in n8n's engine", () => {
 	it('ships with a 03:00 schedule, one import per vendor, and no URL or secret filled in', () => {
 		const schedule = workflow.nodes.find((n) => n.name === 'Schedule');
 		expect(schedule?.parameters).toMatchObject({ rule: { interval: [{ field: 'days', triggerAtHour: 3, triggerAtMinute: 0 }] } });
@@ -72,9 +76,12 @@ describe('the 03:00 vendor price workflow in n8n\'s engine', () => {
 		expect(JSON.stringify(workflow)).not.toMatch(/https?:\/\/|headerValue|vendorFeedApi/);
 	});
 
-	it('imports every vendor\'s feed, and one failing feed does not stop the others', async () => {
+	it("imports every vendor's feed, and one failing feed does not stop the others", async () => {
 		const urls = { ced: `${base}/ced.csv`, pool360: `${base}/missing.csv`, homedepot: `${base}/homedepot.json` };
-		const first = await runWorkflow(filledIn(urls), { credentials: credentials(), trigger: { node: 'Schedule', items: [{ timestamp: '2026-11-25T03:00:00.000Z' }] } });
+		const first = await runWorkflow(filledIn(urls), {
+			credentials: credentials(),
+			trigger: { node: 'Schedule', items: [{ timestamp: '2026-11-25T03:00:00.000Z' }] },
+		});
 		expect(first.error).toBeUndefined();
 		expect(first.last('Import CED Prices')[0]).toMatchObject({ vendor: 'ced', status: 'succeeded', inserted: 1, unmatched: [{ line: 3, sku: 'CED-404' }] });
 		expect(first.last('Import Pool360 Prices')[0].error).toMatch(/HTTP 404/);

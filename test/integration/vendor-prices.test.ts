@@ -46,18 +46,27 @@ afterAll(async () => t.drop());
 
 describe('vendor price import', () => {
 	it('imports a CED CSV (BOM, quoted commas) matching by ST vendor data, skipping bad rows with line numbers', async () => {
-		const csv = `${BOM}Catalog Number,Description,Net Price,UOM,Std Pack,Effective Date\r\n`
-			+ 'CED-111,"Wire, THHN 12 AWG ""black""",12.50,FT,500,2024-12-01\r\n'
-			+ 'CED-333,"Breaker, 20A",$1,234.5,EA,1,12/01/2024\r\n'.replace('$1,234.5', '"$1,234.5"')
-			+ ',No SKU,3.00,EA,,\r\n'
-			+ 'CED-BAD,Bad price,call us,EA,,\r\n'
-			+ 'CED-NEG,Negative,-1,EA,,\r\n'
-			+ 'CED-999,Unknown part,4.00,EA,,\r\n'
-			+ 'CED-DUP,Ambiguous part,5.00,EA,,\r\n'
-			+ 'CED-777,twice,1.00,EA,,\r\n'
-			+ 'CED-777,twice,1.10,EA,,\r\n';
+		const csv =
+			`${BOM}Catalog Number,Description,Net Price,UOM,Std Pack,Effective Date\r\n` +
+			'CED-111,"Wire, THHN 12 AWG ""black""",12.50,FT,500,2024-12-01\r\n' +
+			'CED-333,"Breaker, 20A",$1,234.5,EA,1,12/01/2024\r\n'.replace('$1,234.5', '"$1,234.5"') +
+			',No SKU,3.00,EA,,\r\n' +
+			'CED-BAD,Bad price,call us,EA,,\r\n' +
+			'CED-NEG,Negative,-1,EA,,\r\n' +
+			'CED-999,Unknown part,4.00,EA,,\r\n' +
+			'CED-DUP,Ambiguous part,5.00,EA,,\r\n' +
+			'CED-777,twice,1.00,EA,,\r\n' +
+			'CED-777,twice,1.10,EA,,\r\n';
 		const r = await importVendorPrices(t.db, { vendor: 'ced', content: csv, now: new Date('2024-12-10T03:00:00Z') });
-		expect(r).toMatchObject({ status: 'succeeded', format: 'csv', rowsRead: 9, inserted: 2, updated: 0, priceChanges: 0, matchedBy: { existing: 0, stVendorData: 2 } });
+		expect(r).toMatchObject({
+			status: 'succeeded',
+			format: 'csv',
+			rowsRead: 9,
+			inserted: 2,
+			updated: 0,
+			priceChanges: 0,
+			matchedBy: { existing: 0, stVendorData: 2 },
+		});
 		expect(r.badRows.map((b) => [b.line, b.sku])).toEqual([
 			[4, null],
 			[5, 'CED-BAD'],
@@ -70,7 +79,13 @@ describe('vendor price import', () => {
 			[8, 'CED-DUP'],
 		]);
 		expect(r.unmatched[1].reason).toMatch(/several materials \(1005, 1006\)/);
-		expect(await priceOf('ced', 'CED-111')).toMatchObject({ material_id: 1001, price: '12.5000', description: 'Wire, THHN 12 AWG "black"', unit: 'FT', pack_size: '500' });
+		expect(await priceOf('ced', 'CED-111')).toMatchObject({
+			material_id: 1001,
+			price: '12.5000',
+			description: 'Wire, THHN 12 AWG "black"',
+			unit: 'FT',
+			pack_size: '500',
+		});
 		expect(await priceOf('ced', 'CED-333')).toMatchObject({ material_id: 1003, price: '1234.5000' });
 		expect(await priceOf('ced', 'CED-999')).toBeNull();
 
@@ -78,7 +93,10 @@ describe('vendor price import', () => {
 		expect(run).toMatchObject({ kind: 'vendor_import', status: 'succeeded', errors_count: 7, items_synced: 2 });
 		expect(run.details).toMatchObject({ vendor: 'ced' });
 		const errors = await t.db.any('SELECT kind, message FROM sync_error_log WHERE run_id = $1 ORDER BY id', [r.runId]);
-		expect(errors.filter((e) => e.kind === 'vendor_sku_unmatched').map((e) => e.message)).toEqual([expect.stringMatching(/line 7: SKU CED-999/), expect.stringMatching(/line 8: SKU CED-DUP/)]);
+		expect(errors.filter((e) => e.kind === 'vendor_sku_unmatched').map((e) => e.message)).toEqual([
+			expect.stringMatching(/line 7: SKU CED-999/),
+			expect.stringMatching(/line 8: SKU CED-DUP/),
+		]);
 		expect(errors.filter((e) => e.kind === 'vendor_row_invalid')).toHaveLength(5);
 	});
 
@@ -134,7 +152,9 @@ describe('vendor price import', () => {
 		const r = await importVendorPrices(t.db, { vendor: 'ced', content: 'Part;Cost\nCED-111;1\n' });
 		expect(r).toMatchObject({ status: 'failed', success: false, inserted: 0 });
 		expect(r.error).toMatch(/not the expected feed format: the header row has no vendor SKU column/);
-		expect(await t.db.one('SELECT count(*)::int AS prices, (SELECT count(*)::int FROM vendor_price_history) AS history FROM vendor_prices')).toEqual(before);
+		expect(await t.db.one('SELECT count(*)::int AS prices, (SELECT count(*)::int FROM vendor_price_history) AS history FROM vendor_prices')).toEqual(
+			before,
+		);
 		expect(await t.db.one('SELECT status, error FROM sync_runs WHERE id = $1', [r.runId])).toEqual({ status: 'failed', error: r.error });
 	});
 
@@ -187,7 +207,9 @@ describe('pricebook-sync vendor-prices import', () => {
 		expect(fromFile.code).toBe(0);
 		expect(JSON.parse(fromFile.stdout)).toMatchObject({ vendor: 'ced', status: 'succeeded', unchanged: 1, unmatched: [{ line: 3, sku: 'CED-404' }] });
 
-		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], { DATABASE_URL: t.url });
+		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], {
+			DATABASE_URL: t.url,
+		});
 		expect(fromUrl.code).toBe(0);
 		expect(fromUrl.stdout).toMatch(/vendor homedepot \(run \d+\): imported 1 rows: 1 new/);
 		expect(await priceOf('homedepot', 'HD-444')).toMatchObject({ material_id: 1004, price: '7.2500' });
@@ -206,7 +228,9 @@ describe('pricebook-sync vendor-prices import', () => {
 		expect(unknown.stderr).toMatch(/unknown vendor "acme"/);
 		const both = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'ced'], { DATABASE_URL: t.url });
 		expect(both.code).toBe(2);
-		const wrong = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'ced', '--file', feedFile('wrong.json', '{"a": 1}')], { DATABASE_URL: t.url });
+		const wrong = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'ced', '--file', feedFile('wrong.json', '{"a": 1}')], {
+			DATABASE_URL: t.url,
+		});
 		expect(wrong.code).toBe(1);
 		expect(wrong.stdout).toMatch(/import failed \(nothing written\): not the expected feed format/);
 	});
@@ -230,7 +254,9 @@ describe('sync runs and vendor prices', () => {
 			await h.engine.runMany('full', ['categories', 'materials']);
 			await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 			expect(await h.t.db.any('SELECT * FROM vendor_prices ORDER BY id')).toEqual(before);
-			expect(await h.t.db.one('SELECT deleted_at IS NOT NULL AS deleted FROM pricebook_materials WHERE id = $1', [parts[0].id])).toEqual({ deleted: true });
+			expect(await h.t.db.one('SELECT deleted_at IS NOT NULL AS deleted FROM pricebook_materials WHERE id = $1', [parts[0].id])).toEqual({
+				deleted: true,
+			});
 		} finally {
 			await h.close();
 		}

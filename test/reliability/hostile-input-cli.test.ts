@@ -13,7 +13,6 @@ hostileInputFile('cli');
 describe('hostile input is refused, naming the problem, and changes nothing', () => {
 	const world = useRefusalWorld();
 
-
 	describe('command line', () => {
 		it('full and incremental: bad --entity, --since, options and arguments → exit 2 naming the problem', async () => {
 			await check(runCommandCases('full'), RUNS.cli, (c) => expectCliRefuses(world.h, 'cli full', c));

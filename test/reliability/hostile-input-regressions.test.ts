@@ -34,7 +34,13 @@ describe('hostile input is refused, naming the problem, and changes nothing', ()
 		});
 
 		it('every command refuses arguments it does not take (as full and incremental do)', async () => {
-			const cases: string[][] = [['migrate', 'now'], ['status', 'materials'], ['logs', 'materials'], ['conflicts', String(world.conflictId)], ['status', "'; DROP TABLE sync_runs; --"]];
+			const cases: string[][] = [
+				['migrate', 'now'],
+				['status', 'materials'],
+				['logs', 'materials'],
+				['conflicts', String(world.conflictId)],
+				['status', "'; DROP TABLE sync_runs; --"],
+			];
 			const seen = [];
 			for (const argv of cases) seen.push(await observeCli(world.h, 'cli extra arguments', argv, `unexpected argument ${argv[1]}`));
 			expect(seen).toEqual(cases.map(refusedCli));
@@ -49,7 +55,13 @@ describe('hostile input is refused, naming the problem, and changes nothing', ()
 				[['logs', `--until=${v}`], '--until must be an ISO-8601 time'],
 			]);
 			for (const since of values) {
-				const c: WebhookCase = { defect: 'not ISO-8601', body: { entityType: 'materials', since }, status: 400, field: 'since', mentions: 'since must be an ISO-8601 time' };
+				const c: WebhookCase = {
+					defect: 'not ISO-8601',
+					body: { entityType: 'materials', since },
+					status: 400,
+					field: 'since',
+					mentions: 'since must be an ISO-8601 time',
+				};
 				await expectWebhookRefuses(world.h, 'webhook incremental', workflow.incremental, c);
 			}
 			const seen = [];
@@ -82,7 +94,13 @@ describe('hostile input is refused, naming the problem, and changes nothing', ()
 				});
 			}
 			// On the command line JSON can carry the NUL as \u0000 (argv itself cannot).
-			const argv = ['resolve', conflicts[webhookCases.length], '--resolution=merged', '--by=ann', '--merged-data={"price": 322, "display_name": "\\u0000"}'];
+			const argv = [
+				'resolve',
+				conflicts[webhookCases.length],
+				'--resolution=merged',
+				'--by=ann',
+				'--merged-data={"price": 322, "display_name": "\\u0000"}',
+			];
 			seen.push(await observeCli(world.h, 'cli resolve (NUL)', argv, 'display_name'));
 			expect(seen).toEqual([
 				...webhookCases.map(([body]) => ({ body, refusedAs4xx: true, namesField: true, stChanged: false, dbChanged: false })),

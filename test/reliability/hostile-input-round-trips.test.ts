@@ -33,7 +33,7 @@ const NAMED_TEXTS = [
 	'𝕞𝕒𝕥𝕖𝕣𝕚𝕒𝕝 👩‍👩‍👧‍👦 family',
 	"Robert'); DROP TABLE sync_runs;--",
 	"1' OR '1'='1'; --",
-	'"; COPY pricebook_materials TO PROGRAM \'rm -rf /\'; --',
+	"\"; COPY pricebook_materials TO PROGRAM 'rm -rf /'; --",
 	'Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǵ̹ͧo̯̺̔',
 	LONG_DESCRIPTION,
 ];
@@ -142,8 +142,14 @@ describe('ServiceTitan text with SQL, quotes, emoji and long descriptions travel
 			body: { resolution: 'merged', resolvedBy, mergedData: JSON.stringify({ price: 320, display_name: displayName }) },
 		});
 		expect(answer).toMatchObject({ statusCode: 200, body: { result: { status: 'resolved', resolution: 'merged', resolvedBy } } });
-		expect(await h.t.db.one('SELECT status, resolved_by FROM sync_conflicts WHERE id = $1', [conflictId])).toEqual({ status: 'resolved', resolved_by: resolvedBy });
-		expect(await h.t.db.one('SELECT display_name, price FROM pricebook_materials WHERE id = $1', [id])).toEqual({ display_name: displayName, price: '320' });
+		expect(await h.t.db.one('SELECT status, resolved_by FROM sync_conflicts WHERE id = $1', [conflictId])).toEqual({
+			status: 'resolved',
+			resolved_by: resolvedBy,
+		});
+		expect(await h.t.db.one('SELECT display_name, price FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+			display_name: displayName,
+			price: '320',
+		});
 		expect(h.sim.control.getItem('materials', id)).toMatchObject({ displayName, price: 320 });
 		figures.roundTrips += 2;
 	});

@@ -22,7 +22,6 @@ hostileInputFile('webhooks');
 describe('hostile input is refused, naming the problem, and changes nothing', () => {
 	const world = useRefusalWorld();
 
-
 	describe('webhooks', () => {
 		it('POST full: bad bodies, unknown fields, bad entityType and flags → 400 naming the field', async () => {
 			await check(syncCases('full'), RUNS.webhook, (c) => expectWebhookRefuses(world.h, 'webhook full', workflow.full, c));
@@ -37,19 +36,32 @@ describe('hostile input is refused, naming the problem, and changes nothing', ()
 		});
 
 		it('POST resolve-conflict/:id: bad ids, resolutions, resolvedBy and mergedData → 400 naming the field (404 for an unknown conflict)', async () => {
-			await check(resolveCases(world.conflictId), RUNS.resolveWebhook, (c) => expectWebhookRefuses(world.h, 'webhook resolve-conflict', workflow.resolve, c));
+			await check(resolveCases(world.conflictId), RUNS.resolveWebhook, (c) =>
+				expectWebhookRefuses(world.h, 'webhook resolve-conflict', workflow.resolve, c),
+			);
 			expect(await world.h.t.db.one('SELECT status FROM sync_conflicts WHERE id = $1', [world.conflictId])).toEqual({ status: 'open' });
 		});
 
 		it('GET status takes no input: hostile query strings and bodies leave it answering 200, reading only', async () => {
 			const request = fc.record({
-				query: fc.dictionary(hostileText.filter((k) => k !== '__proto__'), fc.oneof(hostileText, fc.array(hostileText, { maxLength: 2 })), { maxKeys: 3 }),
-				body: fc.oneof(notAnObjectBody, hugeText.map((huge) => ({ entityType: huge })), smallJson),
+				query: fc.dictionary(
+					hostileText.filter((k) => k !== '__proto__'),
+					fc.oneof(hostileText, fc.array(hostileText, { maxLength: 2 })),
+					{ maxKeys: 3 },
+				),
+				body: fc.oneof(
+					notAnObjectBody,
+					hugeText.map((huge) => ({ entityType: huge })),
+					smallJson,
+				),
 			});
 			await check(request, RUNS.statusWebhook, async (r) => {
 				tried('webhook status');
 				const answer = await untouched(world.h, () => callWebhook(world.h, workflow.status, r));
-				expect(answer).toMatchObject({ statusCode: 200, body: { health: expect.stringMatching(/^(green|yellow|red)$/), materials: { total: world.materialIds.length } } });
+				expect(answer).toMatchObject({
+					statusCode: 200,
+					body: { health: expect.stringMatching(/^(green|yellow|red)$/), materials: { total: world.materialIds.length } },
+				});
 				figures.readOnlyUnaffected += 1;
 			});
 		});

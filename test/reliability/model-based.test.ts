@@ -39,7 +39,11 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 		count: fc.integer({ min: 2, max: 8 }),
 		pageSize: fc.constantFrom(2, 3, 50),
 		simSeed: fc.nat(),
-		commands: fc.commands(commandArbitraries(EDITABLE[entity]), { maxCommands: 40, size: 'max', ...(REPLAY_COMMANDS ? { replayPath: REPLAY_COMMANDS } : {}) }),
+		commands: fc.commands(commandArbitraries(EDITABLE[entity]), {
+			maxCommands: 40,
+			size: 'max',
+			...(REPLAY_COMMANDS ? { replayPath: REPLAY_COMMANDS } : {}),
+		}),
 		decisions: fc.array(fc.constantFrom(...RESOLUTIONS), { minLength: 1, maxLength: 4 }),
 		/** The driver of the closing full syncs. */
 		convergeDriver: fc.constantFrom(...DRIVERS),

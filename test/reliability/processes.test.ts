@@ -67,7 +67,10 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
 
 /** The newest run still marked running (a killed run stays so until the next run takes over and marks it failed). */
 const runningRun = (afterId = 0) =>
-	db.oneOrNone<{ id: number; pages_read: number }>("SELECT id, pages_read FROM sync_runs WHERE status = 'running' AND entity_type = 'materials' AND id > $1 ORDER BY id DESC LIMIT 1", [afterId]);
+	db.oneOrNone<{ id: number; pages_read: number }>(
+		"SELECT id, pages_read FROM sync_runs WHERE status = 'running' AND entity_type = 'materials' AND id > $1 ORDER BY id DESC LIMIT 1",
+		[afterId],
+	);
 const lastRunId = async () => (await db.one<{ id: number }>('SELECT coalesce(max(id), 0)::int AS id FROM sync_runs')).id;
 
 async function stMaterials(): Promise<StRecord[]> {
@@ -105,7 +108,9 @@ describe('real processes', () => {
 		expect(statuses.filter((s) => s === 'busy')).toHaveLength(9);
 		// Busy is its own exit code (3), with a message that says to try again.
 		for (const e of exits.filter((x) => x.stdout.includes('"busy"'))) expect(e.code).toBe(3);
-		const created = await db.one<{ n: number; distinct: number }>("SELECT count(*)::int AS n, count(DISTINCT entity_id)::int AS distinct FROM sync_change_log WHERE action = 'created'");
+		const created = await db.one<{ n: number; distinct: number }>(
+			"SELECT count(*)::int AS n, count(DISTINCT entity_id)::int AS distinct FROM sync_change_log WHERE action = 'created'",
+		);
 		expect(created).toEqual({ n: 300, distinct: 300 });
 		expect(await db.one("SELECT count(*)::int AS n FROM sync_runs WHERE status = 'busy'")).toEqual({ n: 9 });
 		figures.concurrentRuns += 10;
@@ -135,7 +140,11 @@ describe('real processes', () => {
 		// Each edit is either already in ServiceTitan or still pending; the next run pushes the rest.
 		for (const [i, id] of targets.entries()) {
 			const row = await db.one('SELECT price, description, sync_status FROM pricebook_materials WHERE id = $1', [id]);
-			expect({ id, price: row.price, description: row.description }).toEqual({ id, price: String(1000 + i), description: `Edited in Retool during the run #${i} 🐟` });
+			expect({ id, price: row.price, description: row.description }).toEqual({
+				id,
+				price: String(1000 + i),
+				description: `Edited in Retool during the run #${i} 🐟`,
+			});
 		}
 		expect((await cli(['incremental', '--entity', 'materials', '--json']).done).code).toBe(0);
 		for (const [i, id] of targets.entries()) expect({ id, price: h.sim.control.getItem('materials', id)!.price }).toEqual({ id, price: 1000 + i });
@@ -174,11 +183,19 @@ describe('real processes', () => {
 			if (wasRunning && exit.signal === 'SIGKILL') figures.killedMidRun += 1;
 			figures.sigkills += 1;
 			// After every kill: no open conflict twice, nothing lost so far.
-			expect(await db.one("SELECT count(*)::int AS n FROM (SELECT entity_id FROM sync_conflicts WHERE status = 'open' GROUP BY entity_id HAVING count(*) > 1) d")).toEqual({ n: 0 });
+			expect(
+				await db.one(
+					"SELECT count(*)::int AS n FROM (SELECT entity_id FROM sync_conflicts WHERE status = 'open' GROUP BY entity_id HAVING count(*) > 1) d",
+				),
+			).toEqual({ n: 0 });
 			for (const id of localOnly) {
 				const row = await db.one('SELECT price, sync_status FROM pricebook_materials WHERE id = $1', [id]);
 				const pushed = h.sim.control.getItem('materials', id)!.price === 444;
-				expect({ id, price: row.price, pendingOrPushed: row.sync_status === 'pending_push' || pushed }).toEqual({ id, price: '444', pendingOrPushed: true });
+				expect({ id, price: row.price, pendingOrPushed: row.sync_status === 'pending_push' || pushed }).toEqual({
+					id,
+					price: '444',
+					pendingOrPushed: true,
+				});
 			}
 		}
 		expect(figures.killedMidRun).toBeGreaterThanOrEqual(10);
@@ -187,7 +204,9 @@ describe('real processes', () => {
 		expect(final.code).toBe(0);
 		expect(await disagreements()).toEqual([]);
 		// Exactly one conflict per both-sides item, ever (a killed run's conflict is the one the next run keeps).
-		const conflicts = await db.any<{ entity_id: number; n: number }>('SELECT entity_id, count(*)::int AS n FROM sync_conflicts GROUP BY entity_id ORDER BY entity_id');
+		const conflicts = await db.any<{ entity_id: number; n: number }>(
+			'SELECT entity_id, count(*)::int AS n FROM sync_conflicts GROUP BY entity_id ORDER BY entity_id',
+		);
 		expect(conflicts).toEqual([...both].sort((a, b) => a - b).map((id) => ({ entity_id: id, n: 1 })));
 		for (const id of localOnly) expect(h.sim.control.getItem('materials', id)!.price).toBe(444);
 		for (const id of deleted) expect(await db.one('SELECT deleted_in_st FROM pricebook_materials WHERE id = $1', [id])).toEqual({ deleted_in_st: true });
@@ -198,7 +217,10 @@ describe('real processes', () => {
 		const echo = JSON.parse((await cli(['incremental', '--entity', 'materials', '--json']).done).stdout).results[0];
 		expect(echo).toMatchObject({ status: 'succeeded', itemsSynced: 0, itemsPushed: 0, conflictsDetected: 0 });
 		const { cursor_raw: cursor } = await db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'");
-		const newest = (await stMaterials()).map((r) => String(r.modifiedOn)).sort(compareStTimestamps).pop()!;
+		const newest = (await stMaterials())
+			.map((r) => String(r.modifiedOn))
+			.sort(compareStTimestamps)
+			.pop()!;
 		expect(compareStTimestamps(cursor, newest)).toBe(0);
 	});
 

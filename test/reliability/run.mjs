@@ -26,7 +26,9 @@ for (let i = 0; i < args.length; i++) {
 	else if (a === '--seed') env.RELIABILITY_SEED = wholeNumber(a, args[++i]);
 	else if (a === '--report') report = true;
 	else if (a === '--help') {
-		console.log('usage: npm run test:reliability [-- --soak | --scenarios N | --seed S] [--report]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given\n  --report: also save the figures to reports/reliability.json (then: npm run docs:figures)');
+		console.log(
+			'usage: npm run test:reliability [-- --soak | --scenarios N | --seed S] [--report]\n  default: 1,000 model-based scenarios (CI), seed 20261125; --soak: 20,000 scenarios, seed as given\n  --report: also save the figures to reports/reliability.json (then: npm run docs:figures)',
+		);
 		process.exit(0);
 	} else {
 		console.error(`unknown option ${a} (see --help)`);
@@ -46,13 +48,20 @@ const figures = Object.fromEntries(readdirSync(dir).map((f) => [path.basename(f,
 rmSync(dir, { recursive: true, force: true });
 
 const sum = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-const list = (o) => Object.entries(o ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+const list = (o) =>
+	Object.entries(o ?? {})
+		.sort((a, b) => b[1] - a[1])
+		.map(([k, v]) => `${k} ${v}`)
+		.join(', ') || 'none';
 const m = figures['model-based'];
 const p = figures.processes;
 // The hostile-input suite is one file per entry-point family, each publishing `hostile-input.<part>`: one line, their sum.
 const addFigures = (a, b) =>
 	Object.fromEntries(
-		[...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, typeof (a[k] ?? b[k]) === 'number' ? (a[k] ?? 0) + (b[k] ?? 0) : addFigures(a[k] ?? {}, b[k] ?? {})]),
+		[...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
+			k,
+			typeof (a[k] ?? b[k]) === 'number' ? (a[k] ?? 0) + (b[k] ?? 0) : addFigures(a[k] ?? {}, b[k] ?? {}),
+		]),
 	);
 const hostileParts = Object.entries(figures).filter(([suite]) => suite === 'hostile-input' || suite.startsWith('hostile-input.'));
 const h = hostileParts.length > 0 ? hostileParts.map(([, part]) => part).reduce(addFigures) : undefined;
@@ -75,7 +84,10 @@ if (p) {
 		`    ${p.sigkills} SIGKILLs (${p.killedMidRun} mid-run), ${p.connectionDrops} PostgreSQL connection drop(s)`,
 	);
 }
-if (h) lines.push(`  hostile input: ${h.inputsTried} inputs tried (${list(h.byEntryPoint)}), ${h.refusedCorrectly} refused correctly; ${h.roundTrips} round trips`);
+if (h)
+	lines.push(
+		`  hostile input: ${h.inputsTried} inputs tried (${list(h.byEntryPoint)}), ${h.refusedCorrectly} refused correctly; ${h.roundTrips} round trips`,
+	);
 lines.push(`  violations: ${jest.status === 0 ? 0 : 'see the failures above'}`);
 console.log(lines.join('\n'));
 if (report) {

@@ -1,5 +1,16 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeProperties, INodeExecutionData, INodeType, INodeTypeDescription, IWebhookFunctions, IWebhookResponseData, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeProperties,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+	ITriggerFunctions,
+	ITriggerResponse,
+} from 'n8n-workflow';
 
 /**
  * Stand-ins for the three n8n-nodes-base nodes the workflows use (Schedule Trigger, Webhook, Respond to
@@ -21,9 +32,7 @@ const base = (name: string, displayName: string, group: INodeTypeDescription['gr
 
 /** A trigger: in trigger mode n8n passes the trigger's items through without running it. */
 class ScheduleTrigger implements INodeType {
-	description = base('scheduleTrigger', 'Schedule Trigger', ['trigger', 'schedule'], [
-		{ displayName: 'Rule', name: 'rule', type: 'json', default: {} },
-	]);
+	description = base('scheduleTrigger', 'Schedule Trigger', ['trigger', 'schedule'], [{ displayName: 'Rule', name: 'rule', type: 'json', default: {} }]);
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
 		return {};
@@ -33,13 +42,18 @@ class ScheduleTrigger implements INodeType {
 /** A webhook: n8n's webhook server produced the item ({ headers, params, query, body }); the engine passes it on. */
 class Webhook implements INodeType {
 	description = {
-		...base('webhook', 'Webhook', ['trigger'], [
-			{ displayName: 'HTTP Method', name: 'httpMethod', type: 'string', default: 'GET' },
-			{ displayName: 'Path', name: 'path', type: 'string', default: '' },
-			{ displayName: 'Authentication', name: 'authentication', type: 'string', default: 'none' },
-			{ displayName: 'Respond', name: 'responseMode', type: 'string', default: 'onReceived' },
-			{ displayName: 'Options', name: 'options', type: 'json', default: {} },
-		]),
+		...base(
+			'webhook',
+			'Webhook',
+			['trigger'],
+			[
+				{ displayName: 'HTTP Method', name: 'httpMethod', type: 'string', default: 'GET' },
+				{ displayName: 'Path', name: 'path', type: 'string', default: '' },
+				{ displayName: 'Authentication', name: 'authentication', type: 'string', default: 'none' },
+				{ displayName: 'Respond', name: 'responseMode', type: 'string', default: 'onReceived' },
+				{ displayName: 'Options', name: 'options', type: 'json', default: {} },
+			],
+		),
 		webhooks: [],
 	};
 
@@ -50,17 +64,22 @@ class Webhook implements INodeType {
 
 /** Respond to Webhook, `respondWith: json`: evaluates responseBody and options.responseCode per n8n's rules. */
 class RespondToWebhook implements INodeType {
-	description = base('respondToWebhook', 'Respond to Webhook', ['transform'], [
-		{ displayName: 'Respond With', name: 'respondWith', type: 'string', default: 'firstIncomingItem' },
-		{ displayName: 'Response Body', name: 'responseBody', type: 'json', default: '' },
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			default: {},
-			options: [{ displayName: 'Response Code', name: 'responseCode', type: 'number', default: 200 }],
-		},
-	]);
+	description = base(
+		'respondToWebhook',
+		'Respond to Webhook',
+		['transform'],
+		[
+			{ displayName: 'Respond With', name: 'respondWith', type: 'string', default: 'firstIncomingItem' },
+			{ displayName: 'Response Body', name: 'responseBody', type: 'json', default: '' },
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				default: {},
+				options: [{ displayName: 'Response Code', name: 'responseCode', type: 'number', default: 200 }],
+			},
+		],
+	);
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const respondWith = this.getNodeParameter('respondWith', 0) as string;

@@ -42,9 +42,7 @@ export async function startCheckedSimulator(options: SimulatorOptions = {}): Pro
 				if (x.target !== 'api') continue;
 				if (x.userAgent === CLIENT_USER_AGENT) {
 					requests += 1;
-					problems.push(
-						...spec.validateRequest({ method: x.method, path: x.path, query: x.query, body: x.requestBody }),
-					);
+					problems.push(...spec.validateRequest({ method: x.method, path: x.path, query: x.query, body: x.requestBody }));
 				}
 				// A deliberately broken answer (fault) is not expected to follow the document.
 				if (x.fault || x.status === 0) continue;

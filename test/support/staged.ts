@@ -3,7 +3,12 @@ import type { RunDeps, RunResult } from '../../lib/sync/run-types';
 import { applyStagedPage, categorizeStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns } from '../../lib/sync/staged-run';
 
 /** Drives a staged run the way the n8n flow does: start, then fetch/categorize/apply/store per page, then finish. */
-export async function runStaged(deps: RunDeps, kind: 'full' | 'incremental', entityTypes: EntityType[], options: { confirmMassDelete?: boolean } = {}): Promise<RunResult[]> {
+export async function runStaged(
+	deps: RunDeps,
+	kind: 'full' | 'incremental',
+	entityTypes: EntityType[],
+	options: { confirmMassDelete?: boolean } = {},
+): Promise<RunResult[]> {
 	const results: RunResult[] = [];
 	for (const start of await startStagedRuns(deps, { kind, entityTypes, trigger: 'test', ...options })) {
 		if (start.status === 'busy') {

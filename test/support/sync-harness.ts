@@ -19,9 +19,7 @@ export interface SyncHarness {
 }
 
 /** A fresh database, a running simulator, a client and an engine wired together. */
-export async function startHarness(
-	options: { sim?: SimulatorOptions; settings?: Partial<SyncSettings> } = {},
-): Promise<SyncHarness> {
+export async function startHarness(options: { sim?: SimulatorOptions; settings?: Partial<SyncSettings> } = {}): Promise<SyncHarness> {
 	const t = await createTestDatabase();
 	const checked = await startCheckedSimulator({ seed: 7, counts: { categories: 12, materials: 60, equipment: 20, services: 30 }, ...options.sim });
 	const sim = checked.sim;

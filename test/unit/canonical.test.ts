@@ -39,7 +39,10 @@ describe('services materials_included ⇄ serviceMaterials', () => {
 		id: 1,
 		code: 'SVC',
 		active: true,
-		categories: [{ id: 9, name: 'Pumps', active: true }, { id: 2, name: 'Filters', active: true }],
+		categories: [
+			{ id: 9, name: 'Pumps', active: true },
+			{ id: 2, name: 'Filters', active: true },
+		],
 		serviceMaterials: [
 			{ skuId: 9404, quantity: 2 },
 			{ skuId: 8203, quantity: 1.5 },
@@ -76,7 +79,13 @@ describe('services materials_included ⇄ serviceMaterials', () => {
 
 	it('sees a changed quantity as a change of the one field materials_included', () => {
 		const a = canonicalFromSt(services, st);
-		const b = canonicalFromSt(services, { ...st, serviceMaterials: [{ skuId: 9404, quantity: 3 }, { skuId: 8203, quantity: 1.5 }] });
+		const b = canonicalFromSt(services, {
+			...st,
+			serviceMaterials: [
+				{ skuId: 9404, quantity: 3 },
+				{ skuId: 8203, quantity: 1.5 },
+			],
+		});
 		expect(differingFields(services, a, b)).toEqual(['materials_included']);
 	});
 });
@@ -164,13 +173,21 @@ describe('text PostgreSQL cannot store', () => {
 	it('a NUL character in a ServiceTitan record makes it invalid (skipped and logged), not a failed run', () => {
 		const check = checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, description: 'pump\u0000seal' });
 		expect(check).toMatchObject({ ok: false, problems: [expect.stringMatching(/NUL/)] });
-		const hidden = checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, primaryVendor: { vendorName: 'x\u0000' } });
+		const hidden = checkStRecord(materials, {
+			id: 7,
+			modifiedOn: '2024-12-10T10:00:00Z',
+			code: 'A',
+			active: true,
+			primaryVendor: { vendorName: 'x\u0000' },
+		});
 		expect(hidden).toMatchObject({ ok: false, problems: [expect.stringMatching(/NUL/)] });
 		// The six characters \u0000 written out are ordinary text.
-		expect(checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, description: 'literal \\u0000 text' })).toMatchObject({ ok: true });
+		expect(
+			checkStRecord(materials, { id: 7, modifiedOn: '2024-12-10T10:00:00Z', code: 'A', active: true, description: 'literal \\u0000 text' }),
+		).toMatchObject({ ok: true });
 	});
 
-	it('a NUL character in a person\'s merged values is refused, naming the field', () => {
+	it("a NUL character in a person's merged values is refused, naming the field", () => {
 		expect(() => parseUserValues(materials, { description: 'a\u0000b' })).toThrow(/description: must not contain NUL/);
 	});
 });

@@ -41,8 +41,16 @@ type Row = [string, Omit<ItemSides, 'id'>, Pick<Decision, 'category' | 'action'>
 const rows: Row[] = [
 	['new in ST', { st: st(), local: null, conflict: null }, { category: 'newInST', action: 'insert' }],
 	['unchanged, same timestamp', { st: st({}, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
-	['ST changed only', { st: st({ price: 11 }), local: local(), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['price'] }],
-	['local changed only', { st: st({}, T.synced), local: local(edited({ price: 12.5 })), conflict: null }, { category: 'modifiedLocalOnly', action: 'push', fields: ['price'] }],
+	[
+		'ST changed only',
+		{ st: st({ price: 11 }), local: local(), conflict: null },
+		{ category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['price'] },
+	],
+	[
+		'local changed only',
+		{ st: st({}, T.synced), local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'modifiedLocalOnly', action: 'push', fields: ['price'] },
+	],
 	[
 		'spec conflict example: ST 14:30, local 15:00, last sync 10:00',
 		{ st: st({ price: 11 }), local: local(edited({ price: 12.5 })), conflict: null },
@@ -53,7 +61,11 @@ const rows: Row[] = [
 		{ st: st({ description: 'Pipe, sch 40' }), local: local(edited({ price: 12.5 })), conflict: null },
 		{ category: 'conflicts', action: 'conflict', fields: ['description', 'price'] },
 	],
-	['same change on both sides', { st: st({ price: 12.5 }), local: local(edited({ price: 12.5 })), conflict: null }, { category: 'noChange', action: 'rebase' }],
+	[
+		'same change on both sides',
+		{ st: st({ price: 12.5 }), local: local(edited({ price: 12.5 })), conflict: null },
+		{ category: 'noChange', action: 'rebase' },
+	],
 	[
 		'echo of our own PATCH: newer modifiedOn, same content as the base',
 		{ st: st({}, '2024-12-10T16:00:00.1234567Z'), local: local(), conflict: null },
@@ -70,12 +82,20 @@ const rows: Row[] = [
 		{ st: st({ active: false }), local: local(edited({ price: 12.5 })), conflict: null },
 		{ category: 'conflicts', action: 'conflict', fields: ['price', 'active'] },
 	],
-	['deactivated in ST, not edited locally', { st: st({ active: false }), local: local(), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['active'] }],
+	[
+		'deactivated in ST, not edited locally',
+		{ st: st({ active: false }), local: local(), conflict: null },
+		{ category: 'modifiedInSTOnly', action: 'update_from_st', fields: ['active'] },
+	],
 	['already soft-deleted and still absent', { st: null, local: local({ deletedAt: T.lastSync }), conflict: null }, { category: 'noChange', action: 'none' }],
 	['reappears in ST', { st: st(), local: local({ deletedAt: T.lastSync }), conflict: null }, { category: 'newInST', action: 'undelete' }],
 	[
 		'spec unit example: no st_modified_on, no base, local edit after last sync, newer ST version',
-		{ st: st({ price: 11 }), local: local({ base: null, stModifiedOn: null, localModifiedAt: T.localEdit, syncStatus: 'synced', current: canon({ price: 12.5 }) }), conflict: null },
+		{
+			st: st({ price: 11 }),
+			local: local({ base: null, stModifiedOn: null, localModifiedAt: T.localEdit, syncStatus: 'synced', current: canon({ price: 12.5 }) }),
+			conflict: null,
+		},
 		{ category: 'conflicts', action: 'conflict', conflictKind: 'unknown_base' },
 	],
 	[
@@ -85,38 +105,70 @@ const rows: Row[] = [
 	],
 	[
 		'open conflict, ST unchanged since it was recorded',
-		{ st: st({ price: 11 }), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{
+			st: st({ price: 11 }),
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit },
+		},
 		{ category: 'conflicts', action: 'keep_conflict' },
 	],
 	[
 		'open conflict, ST changed again: the conflict is refreshed, nothing overwritten',
-		{ st: st({ price: 13 }, '2024-12-11T00:00:00Z'), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{
+			st: st({ price: 13 }, '2024-12-11T00:00:00Z'),
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit },
+		},
 		{ category: 'conflicts', action: 'refresh_conflict' },
 	],
 	[
 		'open conflict, then deleted in ST',
-		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit } },
+		{
+			st: null,
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit },
+		},
 		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'deleted_in_st' },
 	],
 	[
 		// Found by the model-based suite: the suggested merge then missed the newer edit, and resolve refused it.
 		'open conflict, edited in Retool again since: the conflict is refreshed with the local version as it is now',
-		{ st: st({ price: 11 }), local: local({ ...edited({ price: 14 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) } },
+		{
+			st: st({ price: 11 }),
+			local: local({ ...edited({ price: 14 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) },
+		},
 		{ category: 'conflicts', action: 'refresh_conflict', conflictKind: 'modified' },
 	],
 	[
 		'open conflict, local version unchanged since it was recorded: kept',
-		{ st: st({ price: 11 }), local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) } },
+		{
+			st: st({ price: 11 }),
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) },
+		},
 		{ category: 'conflicts', action: 'keep_conflict' },
 	],
 	[
 		// Found by the model-based suite: every full sync re-counted this conflict as newly detected.
 		'open conflict that already records the delete: kept as it is, not detected again',
-		{ st: null, local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }), conflict: { id: 1, stCanonical: null, stModifiedOn: null } },
+		{
+			st: null,
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: null, stModifiedOn: null },
+		},
 		{ category: 'conflicts', action: 'keep_conflict' },
 	],
-	['pending edit reverted to the synced value', { st: st({}, T.synced), local: local({ syncStatus: 'pending_push', localModifiedAt: T.localEdit }), conflict: null }, { category: 'noChange', action: 'rebase' }],
-	['local drifted without being marked: ST is the record', { st: st({}, T.synced), local: local({ current: canon({ price: 99 }) }), conflict: null }, { category: 'modifiedInSTOnly', action: 'update_from_st' }],
+	[
+		'pending edit reverted to the synced value',
+		{ st: st({}, T.synced), local: local({ syncStatus: 'pending_push', localModifiedAt: T.localEdit }), conflict: null },
+		{ category: 'noChange', action: 'rebase' },
+	],
+	[
+		'local drifted without being marked: ST is the record',
+		{ st: st({}, T.synced), local: local({ current: canon({ price: 99 }) }), conflict: null },
+		{ category: 'modifiedInSTOnly', action: 'update_from_st' },
+	],
 	['category order does not matter', { st: st({ categories: [1, 3] }, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
 	['price 10 and 10.00 are the same', { st: st({ price: '10.00' }, T.synced), local: local(), conflict: null }, { category: 'noChange', action: 'none' }],
 ];

@@ -46,7 +46,22 @@ const node: INode = { id: 'n1', name: 'Node', type: 'test', typeVersion: 1, posi
 
 function failedRun(entityType: RunResult['entityType'], status: RunResult['status'], failureKind?: FailureKind, message = 'it failed'): RunResult {
 	const summary = { newInST: 0, deletedInST: 0, modifiedInSTOnly: 0, modifiedLocalOnly: 0, conflicts: 0, noChange: 0 } as unknown as RunResult['summary'];
-	return { entityType, runId: 1, kind: 'entity', dryRun: false, success: status === 'succeeded', status, summary, itemsSynced: 0, itemsPushed: 0, conflictsDetected: 0, errors: 0, syncedAt: '2024-01-01T00:00:00.000Z', message, ...(failureKind ? { failureKind } : {}) };
+	return {
+		entityType,
+		runId: 1,
+		kind: 'entity',
+		dryRun: false,
+		success: status === 'succeeded',
+		status,
+		summary,
+		itemsSynced: 0,
+		itemsPushed: 0,
+		conflictsDetected: 0,
+		errors: 0,
+		syncedAt: '2024-01-01T00:00:00.000Z',
+		message,
+		...(failureKind ? { failureKind } : {}),
+	};
 }
 
 describe('HTTP status per failure kind (lib/api/http-status.ts)', () => {
@@ -69,11 +84,20 @@ describe('HTTP status per failure kind (lib/api/http-status.ts)', () => {
 	});
 
 	it('keeps the bodies callers read: field for 400, reason for 409, ServiceTitan kind for 502, a what-to-do line for configuration', () => {
-		expect(answerForError(new SyncValidationError('resolvedBy', 'resolvedBy is required'))).toMatchObject({ statusCode: 400, body: { field: 'resolvedBy' } });
+		expect(answerForError(new SyncValidationError('resolvedBy', 'resolvedBy is required'))).toMatchObject({
+			statusCode: 400,
+			body: { field: 'resolvedBy' },
+		});
 		expect(answerForError(new SyncNotFoundError('conflict 9 does not exist')).statusCode).toBe(404);
 		expect(answerForError(new SyncStateError('stale', 'changed'))).toMatchObject({ statusCode: 409, body: { reason: 'stale' } });
-		expect(answerForError(new StApiError('boom', { kind: 'server', status: 503, retryable: true }))).toMatchObject({ statusCode: 502, body: { error: 'ServiceTitan: boom', kind: 'server' } });
-		expect(answerForError(new ConfigError('ST_CLIENT_ID is missing', ['ST_CLIENT_ID']))).toMatchObject({ statusCode: 500, body: { error: expect.stringMatching(/ask an administrator/) } });
+		expect(answerForError(new StApiError('boom', { kind: 'server', status: 503, retryable: true }))).toMatchObject({
+			statusCode: 502,
+			body: { error: 'ServiceTitan: boom', kind: 'server' },
+		});
+		expect(answerForError(new ConfigError('ST_CLIENT_ID is missing', ['ST_CLIENT_ID']))).toMatchObject({
+			statusCode: 500,
+			body: { error: expect.stringMatching(/ask an administrator/) },
+		});
 		expect(answerForError(new Error('a bug'))).toMatchObject({ statusCode: 500, body: { error: 'a bug', failureKind: 'internal' } });
 	});
 });
@@ -87,7 +111,11 @@ describe('n8n error per failure kind (nodes/shared/errors.ts)', () => {
 	});
 
 	it('ServiceTitan failures stay NodeApiError with their status; validation names the field', () => {
-		const st = toNodeError(node, new StApiError('forbidden', { kind: 'auth', status: 403, retryable: false }), 2) as { name: string; httpCode: string | null; description?: string | null };
+		const st = toNodeError(node, new StApiError('forbidden', { kind: 'auth', status: 403, retryable: false }), 2) as {
+			name: string;
+			httpCode: string | null;
+			description?: string | null;
+		};
 		expect(st).toMatchObject({ name: 'NodeApiError', httpCode: '403', description: expect.stringMatching(/credential/) });
 		const refused = toNodeError(node, new StApiError('bad price', { kind: 'validation', status: 400, retryable: false }), 0);
 		expect(refused.name).toBe('NodeApiError');
@@ -101,10 +129,13 @@ describe('CLI exit code per failure kind (cli/errors.ts)', () => {
 		expect(explainError(new SyncFailure(kind, 'why'))).toMatchObject({ exitCode: EXIT[kind], showUsage: kind === 'validation' });
 	});
 
-	it("treats its own usage errors and PostgreSQL it cannot reach as usage/configuration, naming what to fix", () => {
+	it('treats its own usage errors and PostgreSQL it cannot reach as usage/configuration, naming what to fix', () => {
 		expect(explainError(new UsageError('unknown option --x'))).toEqual({ exitCode: 2, message: 'unknown option --x', showUsage: true });
 		expect(explainError(new ConfigurationError('DATABASE_URL is not set'))).toMatchObject({ exitCode: 2, showUsage: false });
-		expect(explainError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({ exitCode: 2, message: expect.stringMatching(/cannot connect to PostgreSQL/) });
+		expect(explainError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({
+			exitCode: 2,
+			message: expect.stringMatching(/cannot connect to PostgreSQL/),
+		});
 		expect(explainError(Object.assign(new Error('password authentication failed'), { code: '28P01', severity: 'FATAL' })).exitCode).toBe(2);
 		expect(explainError(Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' })).exitCode).toBe(1);
 		expect(explainError(new SyncValidationError('resolvedBy', '--by is required')).message).toBe('--by is required (field resolvedBy)');

@@ -48,13 +48,24 @@ function conflict(shown: Record<string, unknown> | null = stNow): ConflictRecord
 	};
 }
 
-const input = (over: Partial<DecisionInput> = {}): DecisionInput => ({ def: materials, conflict: conflict(), st: stNow, row: row(), resolution: 'use_st', now, ...over });
+const input = (over: Partial<DecisionInput> = {}): DecisionInput => ({
+	def: materials,
+	conflict: conflict(),
+	st: stNow,
+	row: row(),
+	resolution: 'use_st',
+	now,
+	...over,
+});
 
 describe('decideResolution', () => {
-	it('use_st writes ServiceTitan\'s current version locally and pushes nothing', () => {
+	it("use_st writes ServiceTitan's current version locally and pushes nothing", () => {
 		const d = decideResolution(input());
 		expect(d).toMatchObject({ kind: 'write', st: { record: stNow, canonical: canon({ price: 11, description: 'ST description' }) } });
-		expect(d.kind === 'write' && d.before).toEqual({ st: canon({ price: 11, description: 'ST description' }), local: canon({ price: '12.5', cost: '3.25' }) });
+		expect(d.kind === 'write' && d.before).toEqual({
+			st: canon({ price: 11, description: 'ST description' }),
+			local: canon({ price: '12.5', cost: '3.25' }),
+		});
 	});
 
 	it('use_st over a delete in ServiceTitan accepts the delete', () => {
@@ -66,7 +77,7 @@ describe('decideResolution', () => {
 		expect(d).toMatchObject({ kind: 'push', fields: ['description', 'cost', 'price'], body: { description: 'Pipe', cost: 3.25, price: 12.5 } });
 	});
 
-	it('use_local with nothing to send writes ServiceTitan\'s version without a PATCH', () => {
+	it("use_local with nothing to send writes ServiceTitan's version without a PATCH", () => {
 		const same = stRecord({ price: 12.5, cost: 3.25 });
 		expect(decideResolution(input({ resolution: 'use_local', conflict: conflict(same), st: same }))).toMatchObject({ kind: 'write', st: { record: same } });
 	});
@@ -110,7 +121,11 @@ describe('decideResolution', () => {
 		const gone = decideResolution(input({ resolution: 'use_local', st: null }));
 		expect(gone).toMatchObject({ kind: 'refuse', reason: 'gone_in_st', refresh: { kind: 'deleted_in_st', stModifiedOnRaw: null, suggestedMerge: null } });
 		expect(gone.kind === 'refuse' && gone.reason !== 'stale' && gone.error).toBeInstanceOf(SyncStateError);
-		expect(decideResolution(input({ resolution: 'use_local', conflict: conflict(null), st: null }))).toMatchObject({ kind: 'refuse', reason: 'gone_in_st', refresh: null });
+		expect(decideResolution(input({ resolution: 'use_local', conflict: conflict(null), st: null }))).toMatchObject({
+			kind: 'refuse',
+			reason: 'gone_in_st',
+			refresh: null,
+		});
 	});
 
 	it('refuses to decide on an invalid ServiceTitan record, whatever the choice', () => {
@@ -152,7 +167,13 @@ describe('resolutionWrites', () => {
 
 	it('accepting a delete writes no ServiceTitan version and records the delete as the outcome', () => {
 		const w = resolutionWrites(materials, conflict(null), { ...request, resolution: 'use_st' }, row(), { st: null, local: before.local }, null, at);
-		expect(w).toMatchObject({ row: null, syncDirection: 'from_st', closing: { after: { deleted: true } }, progress: { itemsSynced: 1, itemsPushed: 0 }, result: { after: null } });
+		expect(w).toMatchObject({
+			row: null,
+			syncDirection: 'from_st',
+			closing: { after: { deleted: true } },
+			progress: { itemsSynced: 1, itemsPushed: 0 },
+			result: { after: null },
+		});
 		expect(w.result.message).toMatch(/stays deleted/);
 	});
 });

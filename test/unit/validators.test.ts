@@ -23,11 +23,16 @@ describe('shared input validators', () => {
 	});
 
 	it('accept plain digits only, within the range', () => {
-		for (const bad of ['-1', '1.5', '1e3', ' 5', '0x10', '١٢', '', 10.5, 1e21]) expect(() => wholeNumberOf(bad, 'limit', { min: 0, max: 999_999 })).toThrow(SyncValidationError);
+		for (const bad of ['-1', '1.5', '1e3', ' 5', '0x10', '١٢', '', 10.5, 1e21])
+			expect(() => wholeNumberOf(bad, 'limit', { min: 0, max: 999_999 })).toThrow(SyncValidationError);
 		expect(wholeNumberOf('42', 'limit', { min: 0, max: 999_999 })).toBe(42);
 		expect(wholeNumberOf(5000, 'pageSize', { min: 1, max: 5000 })).toBe(5000);
-		expect(refusal(() => wholeNumberOf('9', 'items', { label: '--items', min: 10, max: 200_000, showRange: true })).message).toBe('--items must be a whole number from 10 to 200000');
-		expect(refusal(() => wholeNumberOf('x', 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' })).message).toBe('--timeout must be a whole number of seconds');
+		expect(refusal(() => wholeNumberOf('9', 'items', { label: '--items', min: 10, max: 200_000, showRange: true })).message).toBe(
+			'--items must be a whole number from 10 to 200000',
+		);
+		expect(refusal(() => wholeNumberOf('x', 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' })).message).toBe(
+			'--timeout must be a whole number of seconds',
+		);
 	});
 
 	it('list choices and times in the words the callers know', () => {

@@ -55,7 +55,21 @@ export const badIdText: fc.Arbitrary<string> = fc.oneof(
 	fc
 		.integer({ min: 1, max: 1_000_000 })
 		.chain((n) =>
-			fc.constantFrom(` ${n}`, `${n} `, `${n}\n`, `+${n}`, `0x${n.toString(16)}`, `${n}e2`, `１${n}`, `${n}١`, `${n}; DROP TABLE pricebook_materials`, `${n} OR 1=1`, `${n}'`, `${n}\u200B`, `${n},5`),
+			fc.constantFrom(
+				` ${n}`,
+				`${n} `,
+				`${n}\n`,
+				`+${n}`,
+				`0x${n.toString(16)}`,
+				`${n}e2`,
+				`１${n}`,
+				`${n}١`,
+				`${n}; DROP TABLE pricebook_materials`,
+				`${n} OR 1=1`,
+				`${n}'`,
+				`${n}\u200B`,
+				`${n},5`,
+			),
 		),
 	argText.filter((s) => !/^\d+$/.test(s)),
 );
@@ -89,7 +103,18 @@ export const notAnObjectBody: fc.Arbitrary<unknown> = fc
 		fc.integer(),
 		fc.double({ noNaN: true, noDefaultInfinity: true }),
 		fc.boolean(),
-		fc.constantFrom('{not json', "{'entityType': 'all'}", '{"entityType": "all"', '{"dryRun": true,}', '[1, 2]', '42', 'true', 'entityType=all', '<xml/>', '\uFEFF{}'),
+		fc.constantFrom(
+			'{not json',
+			"{'entityType': 'all'}",
+			'{"entityType": "all"',
+			'{"dryRun": true,}',
+			'[1, 2]',
+			'42',
+			'true',
+			'entityType=all',
+			'<xml/>',
+			'\uFEFF{}',
+		),
 		hostileText,
 	)
 	.filter((b) => !readsAsObject(b));
@@ -98,7 +123,10 @@ export const notAnObjectBody: fc.Arbitrary<unknown> = fc
 export function unknownKey(allowed: readonly string[]): fc.Arbitrary<string> {
 	const nearMisses = allowed.flatMap((k) => [k.toUpperCase(), k.toLowerCase(), k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), `${k} `, `${k}\u200B`]);
 	return fc
-		.oneof(fc.constantFrom(...nearMisses, 'entity_type', 'type', 'id', 'force', 'confirmMassDelete', 'since', 'dryRun', 'resolution', '$where', 'constructor'), hostileText)
+		.oneof(
+			fc.constantFrom(...nearMisses, 'entity_type', 'type', 'id', 'force', 'confirmMassDelete', 'since', 'dryRun', 'resolution', '$where', 'constructor'),
+			hostileText,
+		)
 		.filter((k) => !allowed.includes(k) && k !== '__proto__');
 }
 

@@ -75,7 +75,8 @@ export async function openConflicts(h: SyncHarness, materialIds: number[]): Prom
 		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 333 });
 	}
 	await h.engine.run({ kind: 'incremental', entityType: 'materials' });
-	const conflictOf = async (id: number) => (await h.t.db.one<{ id: number }>("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).id;
+	const conflictOf = async (id: number) =>
+		(await h.t.db.one<{ id: number }>("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).id;
 	const conflictIds = [];
 	for (const id of materialIds) conflictIds.push(await conflictOf(id));
 	return conflictIds;

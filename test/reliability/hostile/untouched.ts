@@ -10,8 +10,10 @@ const fingerprintSql = new WeakMap<SyncHarness, string>();
 export async function fingerprintOf(h: SyncHarness): Promise<Record<string, string>> {
 	let sql = fingerprintSql.get(h);
 	if (!sql) {
-		const tables = await h.t.db.map("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1", [], (r: { table_name: string }) =>
-			pgp().as.name(r.table_name),
+		const tables = await h.t.db.map(
+			"SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+			[],
+			(r: { table_name: string }) => pgp().as.name(r.table_name),
 		);
 		sql = `SELECT ${tables.map((t) => `(SELECT md5(coalesce(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text), '')) FROM ${t} x) AS ${t}`).join(', ')}`;
 		fingerprintSql.set(h, sql);

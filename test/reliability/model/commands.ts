@@ -55,7 +55,11 @@ async function localEdit(m: Reference, r: Real, pick: number, field: EditableFie
 }
 
 class StEdit implements Cmd {
-	constructor(readonly pick: number, readonly field: EditableField, readonly value: unknown) {}
+	constructor(
+		readonly pick: number,
+		readonly field: EditableField,
+		readonly value: unknown,
+	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		const id = at(stIds(r, m), this.pick);
@@ -93,7 +97,11 @@ class StCreate implements Cmd {
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		r.world.sim.control.advanceClock(1000);
-		r.world.sim.control.createItem(m.def.type, { code: `NEW-${this.n}-${r.world.sim.control.now()}`, description: `Re-created item ${this.n}`, price: 10 + this.n });
+		r.world.sim.control.createItem(m.def.type, {
+			code: `NEW-${this.n}-${r.world.sim.control.now()}`,
+			description: `Re-created item ${this.n}`,
+			price: 10 + this.n,
+		});
 		r.figures.stCreates += 1;
 		await expectInvariants(m, r, this.toString());
 	}
@@ -101,7 +109,11 @@ class StCreate implements Cmd {
 }
 
 class LocalEdit implements Cmd {
-	constructor(readonly pick: number, readonly field: EditableField, readonly value: unknown) {}
+	constructor(
+		readonly pick: number,
+		readonly field: EditableField,
+		readonly value: unknown,
+	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		await localEdit(m, r, this.pick, this.field, this.value);
@@ -111,7 +123,10 @@ class LocalEdit implements Cmd {
 }
 
 class VendorPriceEdit implements Cmd {
-	constructor(readonly pick: number, readonly price: number) {}
+	constructor(
+		readonly pick: number,
+		readonly price: number,
+	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		const db = r.world.lane.t.db;
@@ -221,7 +236,12 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	let end: Awaited<ReturnType<typeof runWithDriver>>;
 	let touched: Set<number>;
 	try {
-		const request = { entityType: type, kind: plan.kind, confirmMassDelete: plan.confirmMassDelete ?? false, ...(entityId !== undefined ? { entityId } : {}) };
+		const request = {
+			entityType: type,
+			kind: plan.kind,
+			confirmMassDelete: plan.confirmMassDelete ?? false,
+			...(entityId !== undefined ? { entityId } : {}),
+		};
 		end = await runWithDriver(plan.driver, world, request, plan.rerun, figures, label);
 	} finally {
 		if (world.st.crashed) figures.crashes += 1;
@@ -236,8 +256,13 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	const byDriver = (figures.runsByDriver[plan.driver] ??= {});
 	byDriver[ending] = (byDriver[ending] ?? 0) + 1;
 	if ((result?.status === 'busy') !== mustBeBusy) {
-		const lease = m.stagedLeaseUntil === null ? 'no n8n execution died holding the lease' : `the dead n8n execution's lease lasts until ${new Date(m.stagedLeaseUntil).toISOString()}`;
-		throw new InvariantViolation(`after ${label}: the run ${mustBeBusy ? `ran (${ending})` : 'answered busy'} at ${new Date(startedAt).toISOString()}, but ${lease}: ${result?.message ?? ''}`);
+		const lease =
+			m.stagedLeaseUntil === null
+				? 'no n8n execution died holding the lease'
+				: `the dead n8n execution's lease lasts until ${new Date(m.stagedLeaseUntil).toISOString()}`;
+		throw new InvariantViolation(
+			`after ${label}: the run ${mustBeBusy ? `ran (${ending})` : 'answered busy'} at ${new Date(startedAt).toISOString()}, but ${lease}: ${result?.message ?? ''}`,
+		);
 	}
 	if (!mustBeBusy) {
 		if (m.stagedLeaseUntil !== null) figures.leaseTakeovers += 1;
@@ -249,7 +274,9 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 		// listing repeated it (each item is in exactly one category of the summary).
 		const counted = Object.values(result.summary).reduce((a, b) => a + b, 0);
 		if (counted !== touched.size) {
-			throw new InvariantViolation(`after ${label}: the run's summary counts ${counted} items, but it decided on ${touched.size} distinct items: ${JSON.stringify(result.summary)}`);
+			throw new InvariantViolation(
+				`after ${label}: the run's summary counts ${counted} items, but it decided on ${touched.size} distinct items: ${JSON.stringify(result.summary)}`,
+			);
 		}
 	}
 	if (result?.status === 'succeeded') {
@@ -275,7 +302,10 @@ class SyncRun implements Cmd {
 		if (p.listingOrder) parts.push(`listing by ${p.listingOrder} with page drift`);
 		if (p.rerun) parts.push(`n8n runs ${p.rerun.step}${p.rerun.step === 'finish' ? '' : ` of page ${p.rerun.page}`} twice`);
 		if (p.crash) parts.push(`crash ${p.crash.afterCall ? 'after' : 'before'} ST call ${p.crash.atCall}`);
-		if (p.editDuringRun) parts.push(`Retool edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`);
+		if (p.editDuringRun)
+			parts.push(
+				`Retool edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`,
+			);
 		return `Sync(${parts.join(', ')})`;
 	};
 }
@@ -320,7 +350,8 @@ export async function resolveStep(m: Reference, r: Real, pick: number, resolutio
 		if (!(error instanceof SyncStateError || error instanceof SyncValidationError)) throw error;
 		// The values were drawn for exactly the fields the conflict's own suggestion left open: they must be accepted,
 		// unless a Retool edit came after the last run (the suggestion shown is then older than the row).
-		if (error instanceof SyncValidationError && resolution === 'merged' && !m.editedSinceRun.has(id)) throw new InvariantViolation(`after ${label}: a merge of the suggested fields was refused: ${error.message}`);
+		if (error instanceof SyncValidationError && resolution === 'merged' && !m.editedSinceRun.has(id))
+			throw new InvariantViolation(`after ${label}: a merge of the suggested fields was refused: ${error.message}`);
 		outcome = error instanceof SyncStateError ? `refused (${error.reason})` : `refused (invalid ${error.field}: ${error.message.slice(0, 120)})`;
 	}
 	figures.resolutions[`${resolution} → ${outcome}`] = (figures.resolutions[`${resolution} → ${outcome}`] ?? 0) + 1;
@@ -330,11 +361,19 @@ export async function resolveStep(m: Reference, r: Real, pick: number, resolutio
 }
 
 /** Right after a resolution: both sides hold what the person chose. */
-async function expectResolvedState(m: Reference, r: Real, id: number, resolution: Resolution, mergedData: Record<string, unknown> | undefined, label: string): Promise<void> {
+async function expectResolvedState(
+	m: Reference,
+	r: Real,
+	id: number,
+	resolution: Resolution,
+	mergedData: Record<string, unknown> | undefined,
+	label: string,
+): Promise<void> {
 	const row = await r.world.lane.t.db.one('SELECT * FROM $1:name WHERE id = $2', [m.def.table, id]);
 	const record = await r.world.observer.get(m.def.type, id);
 	if (!record) {
-		if (resolution !== 'use_st' || !row.deleted_at) throw new InvariantViolation(`after ${label}: ST deleted ${id}, but the resolution left the local row live`);
+		if (resolution !== 'use_st' || !row.deleted_at)
+			throw new InvariantViolation(`after ${label}: ST deleted ${id}, but the resolution left the local row live`);
 		return;
 	}
 	const local = canonicalFromRow(m.def, row);
@@ -344,12 +383,17 @@ async function expectResolvedState(m: Reference, r: Real, id: number, resolution
 	for (const [field, value] of Object.entries(mergedData ?? {})) {
 		const editable = m.fields.find((f) => f.column === field);
 		const expected = editable ? canonicalOf(editable, value) : value;
-		if (JSON.stringify(local[field]) !== JSON.stringify(expected)) throw new InvariantViolation(`after ${label}: merged ${field} should be ${JSON.stringify(expected)}, is ${JSON.stringify(local[field])}`);
+		if (JSON.stringify(local[field]) !== JSON.stringify(expected))
+			throw new InvariantViolation(`after ${label}: merged ${field} should be ${JSON.stringify(expected)}, is ${JSON.stringify(local[field])}`);
 	}
 }
 
 class Resolve implements Cmd {
-	constructor(readonly pick: number, readonly resolution: Resolution, readonly choices: number) {}
+	constructor(
+		readonly pick: number,
+		readonly resolution: Resolution,
+		readonly choices: number,
+	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		await resolveStep(m, r, this.pick, this.resolution, this.choices, this.toString());
@@ -384,7 +428,9 @@ export async function expectRerunChangesNothing(m: Reference, r: Real, kind: 'fu
 	const after = await take();
 	const changed = after.filter((x, i) => x !== before[i]);
 	if (changed.length > 0 || after.length !== before.length) {
-		throw new InvariantViolation(`after ${label}: the re-run without new edits changed the database:\n    before ${before.find((x, i) => x !== after[i])}\n    after  ${changed[0]}`);
+		throw new InvariantViolation(
+			`after ${label}: the re-run without new edits changed the database:\n    before ${before.find((x, i) => x !== after[i])}\n    after  ${changed[0]}`,
+		);
 	}
 	r.figures.idempotentReruns += 1;
 }
@@ -404,8 +450,17 @@ class Rerun implements Cmd {
 
 const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
 	{ weight: 4, arbitrary: fc.constant({ kind: 'none' as const }) },
-	fc.record({ kind: fc.constant('status5xx' as const), status: fc.constantFrom(500 as const, 502 as const, 503 as const), rate: fc.constantFrom(0.2, 0.5, 1), seed: fc.nat() }),
-	fc.record({ kind: fc.constant('rate429' as const), retryAfter: fc.constantFrom<SimQuirks['retryAfter']>('seconds', 'date', 'none'), times: fc.integer({ min: 1, max: 4 }) }),
+	fc.record({
+		kind: fc.constant('status5xx' as const),
+		status: fc.constantFrom(500 as const, 502 as const, 503 as const),
+		rate: fc.constantFrom(0.2, 0.5, 1),
+		seed: fc.nat(),
+	}),
+	fc.record({
+		kind: fc.constant('rate429' as const),
+		retryAfter: fc.constantFrom<SimQuirks['retryAfter']>('seconds', 'date', 'none'),
+		times: fc.integer({ min: 1, max: 4 }),
+	}),
 	fc.record({ kind: fc.constant('timeout' as const), times: fc.integer({ min: 1, max: 3 }) }),
 	fc.record({ kind: fc.constant('reset' as const), times: fc.integer({ min: 1, max: 4 }) }),
 	fc.record({ kind: fc.constant('malformed' as const), rate: fc.constantFrom(0.2, 0.5), seed: fc.nat() }),

@@ -58,9 +58,14 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		if (row.sync_status !== 'synced') problems.push(`item ${record.id} is ${row.sync_status} after converging`);
 	}
 	const stIds = new Set(stRecords.map((x) => x.id));
-	for (const row of rows) if (!stIds.has(Number(row.id)) && (!row.deleted_at || !row.deleted_in_st)) problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
+	for (const row of rows)
+		if (!stIds.has(Number(row.id)) && (!row.deleted_at || !row.deleted_in_st))
+			problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
 	const { cursor_raw: cursor } = await db.one('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [m.def.type]);
-	const newest = stRecords.map((x) => String(x.modifiedOn)).sort(compareStTimestamps).pop();
+	const newest = stRecords
+		.map((x) => String(x.modifiedOn))
+		.sort(compareStTimestamps)
+		.pop();
 	if (newest && (!cursor || compareStTimestamps(cursor, newest) < 0)) problems.push(`cursor ${cursor} is behind ST's newest change ${newest}`);
 	const owed = m.edits.map((e) => `${e.side} edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)}`);
 	if (owed.length > 0) problems.push(`edits neither applied nor settled after converging: ${owed.join('; ')}`);

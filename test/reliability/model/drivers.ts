@@ -2,7 +2,15 @@ import { entityDefinition } from '../../../lib/entities/definitions';
 import { isStApiError } from '../../../lib/servicetitan/errors';
 import type { EntityType } from '../../../lib/servicetitan/types';
 import type { RunResult, SyncKind } from '../../../lib/sync/run-types';
-import { applyStagedPage, categorizeStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns, type FetchedPage, type StagedRunRef } from '../../../lib/sync/staged-run';
+import {
+	applyStagedPage,
+	categorizeStagedPage,
+	fetchStagedPage,
+	finishStagedRun,
+	startStagedRuns,
+	type FetchedPage,
+	type StagedRunRef,
+} from '../../../lib/sync/staged-run';
 import type { Figures } from './figures';
 import { InvariantViolation } from './invariant';
 import type { ScenarioWorld } from './world';
@@ -37,7 +45,14 @@ export interface RunRequest {
  */
 export type RunEnd = { result: RunResult; died?: undefined } | { result?: undefined; died: 'crash' | 'step failed'; error: unknown };
 
-export async function runWithDriver(driver: Driver, world: ScenarioWorld, request: RunRequest, rerun: StepRerun | undefined, figures: Figures, label: string): Promise<RunEnd> {
+export async function runWithDriver(
+	driver: Driver,
+	world: ScenarioWorld,
+	request: RunRequest,
+	rerun: StepRerun | undefined,
+	figures: Figures,
+	label: string,
+): Promise<RunEnd> {
 	try {
 		if (driver === 'library') return { result: await world.engine.run({ ...request, trigger: 'model' }) };
 		if (request.kind === 'entity') throw new Error('entity runs exist only on the library path');
@@ -53,34 +68,67 @@ export async function runWithDriver(driver: Driver, world: ScenarioWorld, reques
 }
 
 /** Exactly what the scheduled workflow does (test/support/staged.ts), one step function per n8n node. */
-async function runStaged(world: ScenarioWorld, request: RunRequest & { kind: 'full' | 'incremental' }, rerun: StepRerun | undefined, figures: Figures, label: string): Promise<RunResult> {
+async function runStaged(
+	world: ScenarioWorld,
+	request: RunRequest & { kind: 'full' | 'incremental' },
+	rerun: StepRerun | undefined,
+	figures: Figures,
+	label: string,
+): Promise<RunResult> {
 	const deps = world.n8nDeps;
-	const [start] = await startStagedRuns(deps, { entityTypes: [request.entityType], kind: request.kind, trigger: 'model', confirmMassDelete: request.confirmMassDelete });
+	const [start] = await startStagedRuns(deps, {
+		entityTypes: [request.entityType],
+		kind: request.kind,
+		trigger: 'model',
+		confirmMassDelete: request.confirmMassDelete,
+	});
 	if (start.status === 'busy') return start.result;
 	let ref = start.ref;
 	// A node n8n runs again gets the same input: the same run reference (and page).
-	const step = async <T>(name: StagedStep, call: () => Promise<T>, same: (first: T, again: T) => string | undefined, lastPage: (first: T) => boolean): Promise<T> => {
+	const step = async <T>(
+		name: StagedStep,
+		call: () => Promise<T>,
+		same: (first: T, again: T) => string | undefined,
+		lastPage: (first: T) => boolean,
+	): Promise<T> => {
 		const first = await call();
 		const twice = rerun?.step === name && (name === 'finish' || rerun.page === ref.page || (lastPage(first) && rerun.page > ref.page));
 		if (twice) await expectStepRerunChangesNothing(world, ref, name, first, call, same, figures, label);
 		return first;
 	};
 	for (;;) {
-		const fetched = await step('fetch', () => fetchStagedPage(deps, ref), (a, b) => differs(fetchFacts(a), fetchFacts(b)), (f) => !f.hasMore);
+		const fetched = await step(
+			'fetch',
+			() => fetchStagedPage(deps, ref),
+			(a, b) => differs(fetchFacts(a), fetchFacts(b)),
+			(f) => !f.hasMore,
+		);
 		const last = () => !fetched.hasMore;
 		await step('categorize', () => categorizeStagedPage(deps, ref), differs, last);
 		for (const phase of ['changes', 'conflicts'] as const) {
-			await step(phase, () => applyStagedPage(deps, ref, phase), (a, b) => (b.alreadyDone ? differs(a.counts, b.counts) : 'it did its work again (alreadyDone false)'), last);
+			await step(
+				phase,
+				() => applyStagedPage(deps, ref, phase),
+				(a, b) => (b.alreadyDone ? differs(a.counts, b.counts) : 'it did its work again (alreadyDone false)'),
+				last,
+			);
 		}
 		if (!fetched.hasMore) break;
 		ref = { ...ref, page: ref.page + 1 };
 	}
-	return step('finish', () => finishStagedRun(deps, ref), (a, b) => differs(resultFacts(a), resultFacts(b)), () => true);
+	return step(
+		'finish',
+		() => finishStagedRun(deps, ref),
+		(a, b) => differs(resultFacts(a), resultFacts(b)),
+		() => true,
+	);
 }
 
 /** JSON with keys sorted: a counter read back from PostgreSQL's jsonb has its keys in another order. */
 function sortedJson(value: unknown): string {
-	return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1))) : v));
+	return JSON.stringify(value, (_key, v: unknown) =>
+		v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1))) : v,
+	);
 }
 
 function differs(first: unknown, again: unknown): string | undefined {
@@ -106,7 +154,10 @@ async function stagedState(world: ScenarioWorld, ref: StagedRunRef): Promise<str
 	const parts = await Promise.all([
 		db.any('SELECT to_jsonb(t) AS row FROM $1:name t ORDER BY id', [entityDefinition(ref.entityType).table]),
 		db.any('SELECT to_jsonb(c) AS row FROM sync_conflicts c ORDER BY id'),
-		db.any('SELECT (SELECT count(*) FROM sync_change_log) AS changes, (SELECT count(*) FROM sync_error_log) AS errors, (SELECT count(*) FROM sync_run_seen WHERE run_id = $1) AS seen', [ref.runId]),
+		db.any(
+			'SELECT (SELECT count(*) FROM sync_change_log) AS changes, (SELECT count(*) FROM sync_error_log) AS errors, (SELECT count(*) FROM sync_run_seen WHERE run_id = $1) AS seen',
+			[ref.runId],
+		),
 		db.any('SELECT to_jsonb(r) AS row FROM sync_runs r WHERE id = $1', [ref.runId]),
 		db.any('SELECT to_jsonb(s) AS row FROM sync_page_stage s WHERE run_id = $1 ORDER BY page', [ref.runId]),
 		db.any('SELECT to_jsonb(s) AS row FROM sync_state s WHERE entity_type = $1', [ref.entityType]),

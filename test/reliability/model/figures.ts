@@ -30,7 +30,26 @@ export interface Figures {
 }
 
 export function emptyFigures(): Figures {
-	return { scenarios: 0, steps: {}, stEdits: 0, stDeletes: 0, stCreates: 0, localEdits: 0, vendorEdits: 0, runs: {}, runsByDriver: {}, crashes: 0, stepReruns: {}, leaseTakeovers: 0, faults: {}, faultPlans: {}, resolutions: {}, invariantChecks: 0, idempotentReruns: 0, converged: 0 };
+	return {
+		scenarios: 0,
+		steps: {},
+		stEdits: 0,
+		stDeletes: 0,
+		stCreates: 0,
+		localEdits: 0,
+		vendorEdits: 0,
+		runs: {},
+		runsByDriver: {},
+		crashes: 0,
+		stepReruns: {},
+		leaseTakeovers: 0,
+		faults: {},
+		faultPlans: {},
+		resolutions: {},
+		invariantChecks: 0,
+		idempotentReruns: 0,
+		converged: 0,
+	};
 }
 
 export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
@@ -39,7 +58,20 @@ export function addCounts(into: Record<string, number>, from: Record<string, num
 
 /** Adds one lane's figures to the total. */
 export function addFigures(into: Figures, from: Figures): void {
-	for (const key of ['scenarios', 'stEdits', 'stDeletes', 'stCreates', 'localEdits', 'vendorEdits', 'crashes', 'leaseTakeovers', 'invariantChecks', 'idempotentReruns', 'converged'] as const) into[key] += from[key];
+	for (const key of [
+		'scenarios',
+		'stEdits',
+		'stDeletes',
+		'stCreates',
+		'localEdits',
+		'vendorEdits',
+		'crashes',
+		'leaseTakeovers',
+		'invariantChecks',
+		'idempotentReruns',
+		'converged',
+	] as const)
+		into[key] += from[key];
 	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns'] as const) addCounts(into[key], from[key]);
 	for (const [driver, runs] of Object.entries(from.runsByDriver)) addCounts((into.runsByDriver[driver] ??= {}), runs);
 }

@@ -156,7 +156,10 @@ export class Reference {
 		const st = new Map(stRecords.map((r) => [r.id, r]));
 		const rows = await db.any<LocalRow>('SELECT * FROM $1:name', [def.table]);
 		const local = new Map(rows.map((r) => [Number(r.id), r]));
-		const conflicts = await db.any<OpenConflict>("SELECT id, entity_id, kind, st_modified_on_raw, conflict_data FROM sync_conflicts WHERE status = 'open' AND entity_type = $1", [def.type]);
+		const conflicts = await db.any<OpenConflict>(
+			"SELECT id, entity_id, kind, st_modified_on_raw, conflict_data FROM sync_conflicts WHERE status = 'open' AND entity_type = $1",
+			[def.type],
+		);
 		const conflictOf = new Map(conflicts.map((c) => [Number(c.entity_id), c]));
 		const problems: string[] = [];
 
@@ -171,7 +174,8 @@ export class Reference {
 		for (const row of rows) {
 			const record = st.get(Number(row.id));
 			if (row.sync_status !== 'synced' || row.deleted_at || !record || row.st_modified_on_raw !== String(record.modifiedOn)) continue;
-			if (!sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record))) problems.push(`row ${row.id} is marked synced with ST's ${record.modifiedOn} but differs from it`);
+			if (!sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record)))
+				problems.push(`row ${row.id} is marked synced with ST's ${record.modifiedOn} but differs from it`);
 		}
 
 		// The cursor never passes a change that was not applied.
@@ -185,7 +189,8 @@ export class Reference {
 				const recorded = conflictOf.get(record.id)?.conflict_data.stVersion?.data;
 				const inConflict = recorded && sameContent(def, canonicalFromSt(def, recorded), canonicalFromSt(def, record));
 				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
-				if (!applied && !inConflict && !sameAsLocal) problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
+				if (!applied && !inConflict && !sameAsLocal)
+					problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
 		}
 
@@ -195,9 +200,13 @@ export class Reference {
 			[def.type],
 		);
 		if (this.stagedLeaseUntil !== null && (lease.lease_mode !== 'staged' || lease.lease_expires_at?.getTime() !== this.stagedLeaseUntil)) {
-			problems.push(`the dead n8n execution's lease should last until ${new Date(this.stagedLeaseUntil).toISOString()}, but sync_state holds ${JSON.stringify(lease)}`);
+			problems.push(
+				`the dead n8n execution's lease should last until ${new Date(this.stagedLeaseUntil).toISOString()}, but sync_state holds ${JSON.stringify(lease)}`,
+			);
 		} else if (this.stagedLeaseUntil === null && lease.lease_mode === 'staged') {
-			problems.push(`n8n run ${lease.lease_run_id} holds the lease (until ${lease.lease_expires_at?.toISOString()}) though no n8n execution is running or died holding it`);
+			problems.push(
+				`n8n run ${lease.lease_run_id} holds the lease (until ${lease.lease_expires_at?.toISOString()}) though no n8n execution is running or died holding it`,
+			);
 		}
 
 		// No edit lost: each is applied on both sides, still pending, or inside an open conflict.
@@ -219,17 +228,23 @@ export class Reference {
 				} else if (conflict && conflict.conflict_data.localVersion.data[e.field.column] === e.value) {
 					// inside the open conflict
 				} else {
-					problems.push(`local edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} lost (local ${JSON.stringify(localValue)}, status ${row?.sync_status}, ST ${JSON.stringify(stValue)})`);
+					problems.push(
+						`local edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} lost (local ${JSON.stringify(localValue)}, status ${row?.sync_status}, ST ${JSON.stringify(stValue)})`,
+					);
 				}
 				continue;
 			}
 			if (!record) continue; // deleted since: the delete is what is owed now
 			if (!held(stValue)) {
-				problems.push(`ST edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} was overwritten in ServiceTitan without a decision (now ${JSON.stringify(stValue)})`);
+				problems.push(
+					`ST edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} was overwritten in ServiceTitan without a decision (now ${JSON.stringify(stValue)})`,
+				);
 			} else if (held(localValue)) {
 				delivered.add(e);
 			} else if (e.due && !held(localValue) && !conflict) {
-				problems.push(`ST edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} not applied after a successful sync (local ${JSON.stringify(localValue)}, status ${row?.sync_status})`);
+				problems.push(
+					`ST edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)} not applied after a successful sync (local ${JSON.stringify(localValue)}, status ${row?.sync_status})`,
+				);
 			}
 		}
 		this.edits = this.edits.filter((e) => !delivered.has(e));

@@ -33,7 +33,16 @@ export async function openLane(): Promise<Lane> {
 }
 
 const PRICEBOOK_TABLES = ['pricebook_categories', 'pricebook_materials', 'pricebook_equipment', 'pricebook_services'];
-const LEDGER_TABLES = ['vendor_price_history', 'vendor_prices', 'sync_conflicts', 'sync_change_log', 'sync_error_log', 'sync_run_seen', 'sync_page_stage', 'sync_runs'];
+const LEDGER_TABLES = [
+	'vendor_price_history',
+	'vendor_prices',
+	'sync_conflicts',
+	'sync_change_log',
+	'sync_error_log',
+	'sync_run_seen',
+	'sync_page_stage',
+	'sync_runs',
+];
 
 /** Back to a freshly migrated database. TRUNCATE fires no row trigger, so the hard-delete guard is not in the way. */
 export async function emptyDatabase(db: Db): Promise<void> {
@@ -193,7 +202,9 @@ export async function openWorld(lane: Lane, options: { seed: number; entity: Ent
 	const st = new InterferingSt(client, async () => {
 		// With a timeout, each call returns once that session is gone, so its advisory locks are free: the model
 		// knows exactly when the next run must answer busy, and a crashed run's lock is never the reason.
-		await lane.t.db.any('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [ENGINE_APP]);
+		await lane.t.db.any('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [
+			ENGINE_APP,
+		]);
 	});
 	const engine = new SyncEngine({ db: lane.engineDb, st, now: () => new Date(clock()), settings: { pageSize: options.pageSize } });
 	const n8nDeps: RunDeps = {

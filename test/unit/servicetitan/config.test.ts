@@ -58,8 +58,8 @@ describe('stConfigFromEnv', () => {
 
 describe('validateStConfig', () => {
 	it('refuses an incomplete config object', () => {
-		expect(() =>
-			validateStConfig({ clientId: '', clientSecret: 'x', appKey: 'y', tenantId: '12a', environment: 'prod' as never }),
-		).toThrow(/clientId is missing; tenantId must be the numeric ServiceTitan tenant id; environment must be/);
+		expect(() => validateStConfig({ clientId: '', clientSecret: 'x', appKey: 'y', tenantId: '12a', environment: 'prod' as never })).toThrow(
+			/clientId is missing; tenantId must be the numeric ServiceTitan tenant id; environment must be/,
+		);
 	});
 });

@@ -62,7 +62,13 @@ describe('parseFeed', () => {
 	});
 
 	it('reads JSON arrays with the same mapping, case-insensitively', () => {
-		const feed = parseFeed(JSON.stringify([{ 'catalog number': 'A', 'NET PRICE': 2.5, UOM: 'EA' }, { 'Catalog Number': 'B', 'Net Price': null }]), ced);
+		const feed = parseFeed(
+			JSON.stringify([
+				{ 'catalog number': 'A', 'NET PRICE': 2.5, UOM: 'EA' },
+				{ 'Catalog Number': 'B', 'Net Price': null },
+			]),
+			ced,
+		);
 		expect(feed.format).toBe('json');
 		expect(feed.rows).toEqual([{ line: 1, sku: 'A', price: '2.5', description: null, unit: 'EA', packSize: null, effectiveDate: null }]);
 		expect(feed.bad).toEqual([{ line: 2, sku: 'B', reason: 'missing price' }]);
@@ -71,7 +77,10 @@ describe('parseFeed', () => {
 
 describe('vendor configuration', () => {
 	it('overrides a default vendor column by column and refuses a vendor without sku/price', () => {
-		const vendors = loadVendorConfig({ ced: { columns: { price: 'Contract Price' } }, ferguson: { stVendorNames: 'Ferguson', columns: { sku: 'Part', price: 'Cost' } } });
+		const vendors = loadVendorConfig({
+			ced: { columns: { price: 'Contract Price' } },
+			ferguson: { stVendorNames: 'Ferguson', columns: { sku: 'Part', price: 'Cost' } },
+		});
 		expect(vendors.ced.columns.price).toEqual(['Contract Price']);
 		expect(vendors.ced.columns.sku).toEqual(DEFAULT_VENDORS.ced.columns.sku);
 		expect(vendors.ferguson.stVendorNames).toEqual(['Ferguson']);
