@@ -69,12 +69,15 @@ export async function finishRun(t: Task, runId: number, outcome: RunClose, progr
 	await closeRun(t, runId, outcome, now);
 }
 
-/** Ends a run whose progress was added page by page; its error count is what it logged. */
-export async function closeRun(t: Task, runId: number, outcome: RunClose, now: Date): Promise<void> {
-	await t.none(
-		`UPDATE sync_runs SET status = $2, error = $3, window_to = $4, finished_at = $5, details = details || $6::jsonb,
+/**
+ * Ends a run whose progress was added page by page; its error count is what it logged, and its window ends at the
+ * newest ServiceTitan stamp it read unless one is given. Returns the closed row.
+ */
+export async function closeRun(t: Task, runId: number, outcome: RunClose, now: Date): Promise<RunRow> {
+	return t.one<RunRow>(
+		`UPDATE sync_runs SET status = $2, error = $3, window_to = COALESCE($4, max_modified_on), finished_at = $5, details = details || $6::jsonb,
 		   errors_count = (SELECT count(*) FROM sync_error_log WHERE run_id = $1)
-		 WHERE id = $1`,
+		 WHERE id = $1 RETURNING *`,
 		[runId, outcome.status, outcome.error ?? null, outcome.windowTo ?? null, now, outcome.details ?? {}],
 	);
 }

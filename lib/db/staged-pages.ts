@@ -35,7 +35,7 @@ export interface NewStage {
 export async function stagePage(t: Task, stage: NewStage): Promise<string | null> {
 	const row = await t.oneOrNone<{ token: string }>(
 		bound(
-			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on) VALUES ($1, $2, $3::json, $4, $5, $6)
+			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on) VALUES ($1, $2, $3, $4, $5, $6)
 			 ON CONFLICT (run_id, page) DO NOTHING RETURNING token`,
 			[stage.runId, stage.page, JSON.stringify(stage.items), stage.itemCount, stage.hasMore, stage.maxModifiedOn],
 		),
@@ -63,12 +63,12 @@ export async function readStageMetas(t: Task, runId: number): Promise<StageMeta[
 /** The staged items of a page, or only those of `onlyIds` (filtered in PostgreSQL, so a few conflicts read little). */
 export async function readStagedItems<T>(t: Task, runId: number, page: number, onlyIds?: readonly number[]): Promise<T[]> {
 	if (onlyIds === undefined) {
-		const row = await t.oneOrNone<{ items: T[] }>('SELECT items FROM sync_page_stage WHERE run_id = $1 AND page = $2', [runId, page]);
-		return row?.items ?? [];
+		const row = await t.oneOrNone<{ items: string }>('SELECT items FROM sync_page_stage WHERE run_id = $1 AND page = $2', [runId, page]);
+		return row ? (JSON.parse(row.items) as T[]) : [];
 	}
 	if (onlyIds.length === 0) return [];
 	const rows = await t.any<{ i: T }>(
-		`SELECT i FROM sync_page_stage s, json_array_elements(s.items) i
+		`SELECT i FROM sync_page_stage s, json_array_elements(s.items::json) i
 		 WHERE s.run_id = $1 AND s.page = $2 AND (i ->> 'id')::bigint = ANY($3::bigint[])`,
 		[runId, page, onlyIds],
 	);

@@ -341,16 +341,14 @@ export async function finishRun(deps: RunDeps, t: Task, run: ActiveRun, end: Run
 	const at = deps.now();
 	if (run.record instanceof MemoryRecord) return memoryResult(run, run.record, at, failure, failureKind);
 	const runId = run.runId!;
-	const row = await readRun(t, runId);
-	const cursor = row?.max_modified_on ?? null;
 	const details = { ...(blocked ? { massDeleteBlocked: blocked } : {}), ...(failureKind ? { failureKind } : {}) };
-	await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, windowTo: cursor, details }, at);
+	const closed = await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, details }, at);
 	if (failure) await recordRunFailure(t, run.def.type, at);
-	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' ? null : cursor, at);
+	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' ? null : closed.max_modified_on, at);
 	await forgetSeen(t, runId);
 	await dropStagedPages(t, runId);
 	await releaseLease(t, run.def.type, runId);
-	return resultFromLedger((await readRun(t, runId))!);
+	return resultFromLedger(closed);
 }
 
 function summaryOf(counts: Record<string, number> | undefined): Summary {
