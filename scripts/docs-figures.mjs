@@ -45,10 +45,30 @@ function readReport(name) {
 	return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
+/** One suite's figures from the parts its files published (numbers added, count maps merged); null when none. */
+function mergeParts(parts) {
+	if (parts.length === 0) return null;
+	const add = (a, b) => {
+		if (typeof b === 'number') return (typeof a === 'number' ? a : 0) + b;
+		if (b && typeof b === 'object' && !Array.isArray(b)) {
+			const out = { ...(a && typeof a === 'object' ? a : {}) };
+			for (const [k, v] of Object.entries(b)) out[k] = add(out[k], v);
+			return out;
+		}
+		return b;
+	};
+	return parts.reduce((acc, part) => add(acc, part), {});
+}
+
 function reliability() {
 	const r = readReport('reliability');
 	if (!r) return '_No report yet: run `npm run test:reliability -- --report`, then `npm run docs:figures`._';
-	const { 'model-based': m, processes: p, 'hostile-input': h } = r.figures ?? {};
+	const { 'model-based': m, processes: p } = r.figures ?? {};
+	const h = mergeParts(
+		Object.entries(r.figures ?? {})
+			.filter(([k]) => k === 'hostile-input' || k.startsWith('hostile-input.'))
+			.map(([, v]) => v),
+	);
 	const rows = [];
 	if (m) {
 		rows.push(
@@ -62,6 +82,15 @@ function reliability() {
 				`ServiceTitan ${n(m.stEdits)} edits, ${n(m.stDeletes)} deletes, ${n(m.stCreates)} creations; Retool ${n(m.localEdits)} edits; vendor prices ${n(m.vendorEdits)} edits`,
 			],
 			['— runs', `${list(m.runs)}; ${n(m.crashes)} crashes injected; ${n(m.idempotentReruns)} re-runs checked to change nothing`],
+			...Object.entries(m.runsByDriver ?? {}).map(([driver, runs]) => [`— ${driver} driver`, `${n(sum(runs))} runs: ${list(runs)}`]),
+			...(m.stepReruns
+				? [
+						[
+							'— n8n steps run twice',
+							`${list(m.stepReruns)} (none did anything twice); ${n(m.leaseTakeovers)} leases of dead n8n executions taken over`,
+						],
+					]
+				: []),
 			['— faults injected', `${n(sum(m.faults))}: ${list(m.faults)}`],
 			['— runs with a fault plan', list(m.faultPlans)],
 			['— resolutions', list(m.resolutions)],
