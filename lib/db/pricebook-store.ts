@@ -121,8 +121,9 @@ export interface StWrite {
 	values: Record<string, unknown>;
 	base: Record<string, unknown>;
 	stData: Record<string, unknown>;
-	stModifiedOnRaw: string;
-	stModifiedOnPg: string;
+	/** Null for records ServiceTitan sends without a modifiedOn (categories). */
+	stModifiedOnRaw: string | null;
+	stModifiedOnPg: string | null;
 	/** For compare-and-set; absent for inserts. */
 	rowVersion?: number;
 }

@@ -35,6 +35,7 @@ export const services: EntityDefinition = {
 		categories,
 		{ st: 'serviceMaterials', column: 'materials_included', kind: 'materialList' },
 	],
+	stamped: true,
 };
 
 export const materials: EntityDefinition = {
@@ -42,6 +43,7 @@ export const materials: EntityDefinition = {
 	singular: 'material',
 	table: 'pricebook_materials',
 	fields: [...skuHead, cost, ...prices, hours, taxable, account, unitOfMeasure, active, categories],
+	stamped: true,
 };
 
 export const equipment: EntityDefinition = {
@@ -61,6 +63,7 @@ export const equipment: EntityDefinition = {
 		active,
 		categories,
 	],
+	stamped: true,
 };
 
 export const categoriesDef: EntityDefinition = {
@@ -76,6 +79,8 @@ export const categoriesDef: EntityDefinition = {
 		{ st: 'categoryType', column: 'category_type', kind: 'enum', enumValues: ['Services', 'Materials'] },
 	],
 	dropFromStData: ['subcategories'],
+	// Live tenants send categories without createdOn/modifiedOn (roots and nested children alike).
+	stamped: false,
 };
 
 const definitions: Record<EntityType, EntityDefinition> = {

@@ -41,4 +41,9 @@ export interface EntityDefinition {
 	fields: readonly FieldDef[];
 	/** ST fields never kept in `st_data` (rebuilt elsewhere, e.g. the nested category tree). */
 	dropFromStData?: readonly string[];
+	/**
+	 * Whether ServiceTitan's records of this type carry `modifiedOn` (false for categories: a live tenant sends none).
+	 * Unstamped types are compared by content only, take no cursor, and an incremental run reads their whole listing.
+	 */
+	stamped: boolean;
 }

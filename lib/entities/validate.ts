@@ -19,7 +19,9 @@ export function withoutNul(value: unknown): unknown {
 	return value;
 }
 
-export type StRecordCheck = { ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string } | { ok: false; id: number | null; problems: string[] };
+/** `modifiedOn` is null only for a record of an unstamped type that carries none (categories on a live tenant). */
+export type StRecordCheck =
+	{ ok: true; id: number; canonical: CanonicalRecord; modifiedOn: string | null } | { ok: false; id: number | null; problems: string[] };
 
 /**
  * Checks one ServiceTitan record before the sync trusts it. A bad record is skipped and logged by the caller;
@@ -33,11 +35,13 @@ export function checkStRecord(def: EntityDefinition, record: unknown): StRecordC
 	const problems: string[] = [];
 	const id = typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id > 0 ? r.id : null;
 	if (id === null) problems.push('id: expected a positive integer');
-	let modifiedOn = '';
-	try {
-		modifiedOn = normalizeStTimestamp(r.modifiedOn as string);
-	} catch (error) {
-		problems.push(`modifiedOn: ${(error as Error).message}`);
+	let modifiedOn: string | null = null;
+	if (def.stamped || (r.modifiedOn !== undefined && r.modifiedOn !== null)) {
+		try {
+			modifiedOn = normalizeStTimestamp(r.modifiedOn as string);
+		} catch (error) {
+			problems.push(`modifiedOn: ${(error as Error).message}`);
+		}
 	}
 	for (const field of def.fields) {
 		const value = r[field.st];

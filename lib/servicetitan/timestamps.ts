@@ -113,3 +113,13 @@ export function isStTimestamp(value: unknown): value is string {
 		return false;
 	}
 }
+
+/** A record's own `modifiedOn` text, or null when it carries none (categories on a live tenant). */
+export function recordStamp(record: Record<string, unknown>): string | null {
+	return typeof record.modifiedOn === 'string' ? record.modifiedOn : null;
+}
+
+/** stTimestampToPg for a stamp that may be missing. */
+export function stampForPg(stamp: string | null): string | null {
+	return stamp === null ? null : stTimestampToPg(stamp);
+}

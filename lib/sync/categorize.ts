@@ -25,8 +25,8 @@ export interface LocalSide {
 
 export interface StSide {
 	canonical: CanonicalRecord;
-	/** Normalized (7 fractional digits). */
-	modifiedOn: string;
+	/** Normalized (7 fractional digits); null for a record of a type ServiceTitan sends without it (categories). */
+	modifiedOn: string | null;
 }
 
 export interface OpenConflict {

@@ -21,7 +21,7 @@ export function buildConflictData(
 		kind: ConflictKind;
 		entityId: number;
 		detectedAt: Date;
-		st: { record: Record<string, unknown>; canonical: CanonicalRecord; modifiedOn: string } | null;
+		st: { record: Record<string, unknown>; canonical: CanonicalRecord; modifiedOn: string | null } | null;
 		local: { current: CanonicalRecord; localModifiedAt: Date | null };
 		base: CanonicalRecord | null;
 		fields: string[];
@@ -34,7 +34,11 @@ export function buildConflictData(
 		entityType: def.singular,
 		entityId: input.entityId,
 		stVersion: input.st
-			? { modifiedOn: String(input.st.record.modifiedOn ?? input.st.modifiedOn), deleted: false, data: input.st.record }
+			? {
+					modifiedOn: typeof input.st.record.modifiedOn === 'string' ? input.st.record.modifiedOn : input.st.modifiedOn,
+					deleted: false,
+					data: input.st.record,
+				}
 			: { modifiedOn: null, deleted: true, data: null },
 		localVersion: { modifiedAt: input.local.localModifiedAt?.toISOString() ?? null, data: input.local.current },
 		baseVersion: { data: input.base },

@@ -23,7 +23,8 @@ export async function prepareStItems(scope: RunScope, records: readonly unknown[
 		}
 		const item: StItem = { id: check.id, record: record as StRecord, canonical: check.canonical, modifiedOn: check.modifiedOn };
 		const seen = byId.get(item.id);
-		if (!seen || seen.modifiedOn < item.modifiedOn) byId.set(item.id, item);
+		// Listed twice on one page: the newer wins; without stamps, the first.
+		if (!seen || (seen.modifiedOn !== null && item.modifiedOn !== null && seen.modifiedOn < item.modifiedOn)) byId.set(item.id, item);
 	}
 	if (errors.length > 0) {
 		scope.tally.errors += errors.length;
@@ -56,6 +57,6 @@ export function inApplyOrder(def: EntityDefinition, items: StItem[]): StItem[] {
 
 export function newestStamp(items: readonly StItem[]): string | null {
 	let newest: string | null = null;
-	for (const i of items) if (!newest || i.modifiedOn > newest) newest = i.modifiedOn;
+	for (const i of items) if (i.modifiedOn !== null && (!newest || i.modifiedOn > newest)) newest = i.modifiedOn;
 	return newest;
 }

@@ -3,6 +3,7 @@ import { checkStRecord } from '../entities/validate';
 import type { CanonicalRecord, EntityDefinition, EntityType } from '../entities/types';
 import type { ConflictRecord, ConflictRefresh } from '../db/conflict-store';
 import type { StoredRow } from '../db/pricebook-store';
+import { recordStamp } from '../servicetitan/timestamps';
 import type { StRecord } from '../servicetitan/types';
 import { buildConflictData } from './conflict-data';
 import { SyncStateError, SyncValidationError } from './errors';
@@ -173,7 +174,7 @@ function refreshOf(
 		kind,
 		entityId: conflict.entity_id,
 		detectedAt: at,
-		st: st ? { ...st, modifiedOn: String(st.record.modifiedOn) } : null,
+		st: st ? { ...st, modifiedOn: recordStamp(st.record) } : null,
 		local: { current: local, localModifiedAt: row.local_modified_at },
 		base,
 		fields: st ? differingFields(def, st.canonical, local) : [],
@@ -181,7 +182,7 @@ function refreshOf(
 	return {
 		kind,
 		conflictData: { ...data, conflictId: conflict.id },
-		stModifiedOnRaw: st ? String(st.record.modifiedOn) : null,
+		stModifiedOnRaw: st ? recordStamp(st.record) : null,
 		suggestedMerge: st ? suggestMerge(def, base, st.canonical, local) : null,
 	};
 }

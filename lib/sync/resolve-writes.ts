@@ -3,7 +3,7 @@ import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import type { ConflictClosing, ConflictRecord } from '../db/conflict-store';
 import type { ChangeLogEntry, RunProgress, RunStart } from '../db/ledger';
 import type { StoredRow, StWrite } from '../db/pricebook-store';
-import { stTimestampToPg } from '../servicetitan/timestamps';
+import { recordStamp, stampForPg } from '../servicetitan/timestamps';
 import type { ResolveRequest, ResolveResult, Sides, StVersion } from './resolve-decision';
 
 /**
@@ -55,8 +55,8 @@ export function resolutionWrites(
 					values: rowValuesFromCanonical(def, st.canonical),
 					base: st.canonical,
 					stData: stExtraData(def, st.record),
-					stModifiedOnRaw: String(st.record.modifiedOn),
-					stModifiedOnPg: stTimestampToPg(String(st.record.modifiedOn)),
+					stModifiedOnRaw: recordStamp(st.record),
+					stModifiedOnPg: stampForPg(recordStamp(st.record)),
 					rowVersion: Number(row.row_version),
 				}
 			: null,

@@ -40,7 +40,7 @@ export interface ActiveRun {
 	runId: number | null;
 	kind: SyncKind;
 	dryRun: boolean;
-	/** Incremental runs: read ServiceTitan's changes from this stamp on. */
+	/** Incremental runs of a stamped type: read ServiceTitan's changes from this stamp on (unstamped types read their whole listing). */
 	windowFrom: string | null;
 	ranAsFullBecause?: string;
 	confirmMassDelete: boolean;
@@ -59,7 +59,8 @@ export interface BeginRequest extends RunRequest {
 async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task, request: RunRequest): Promise<string | undefined> {
 	if (request.kind !== 'incremental' || request.since) return undefined;
 	const state = await readSyncState(t, request.entityType);
-	if (!state.cursor_raw) return 'no incremental cursor yet (first sync)';
+	// A type without stamps needs no cursor: its incremental runs read the whole listing.
+	if (!state.cursor_raw && entityDefinition(request.entityType).stamped) return 'no incremental cursor yet (first sync)';
 	if (state.consecutive_failures >= deps.settings.fullAfterFailures) return `the last ${state.consecutive_failures} runs failed`;
 	const last = state.last_success_at;
 	if (!last || deps.now().getTime() - last.getTime() > deps.settings.staleAfterHours * 3600_000) {
@@ -89,7 +90,7 @@ export async function beginRun(deps: RunDeps, t: Task, request: BeginRequest, mo
 	const ranAsFullBecause = await promotionReason(deps, t, request);
 	const kind: SyncKind = ranAsFullBecause ? 'full' : request.kind;
 	const state = await readSyncState(t, def.type);
-	const windowFrom = kind === 'incremental' ? (request.since ?? subtractSeconds(state.cursor_raw!, deps.settings.overlapSeconds)) : null;
+	const windowFrom = kind === 'incremental' && def.stamped ? (request.since ?? subtractSeconds(state.cursor_raw!, deps.settings.overlapSeconds)) : null;
 	const pageSize = request.pageSize ?? deps.settings.pageSize;
 	const confirmMassDelete = request.confirmMassDelete ?? false;
 	const common = { def, kind, dryRun, windowFrom, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
@@ -344,7 +345,7 @@ export async function finishRun(deps: RunDeps, t: Task, run: ActiveRun, end: Run
 	const details = { ...(blocked ? { massDeleteBlocked: blocked } : {}), ...(failureKind ? { failureKind } : {}) };
 	const closed = await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, details }, at);
 	if (failure) await recordRunFailure(t, run.def.type, at);
-	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' ? null : closed.max_modified_on, at);
+	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' || !run.def.stamped ? null : closed.max_modified_on, at);
 	await forgetSeen(t, runId);
 	await dropStagedPages(t, runId);
 	await releaseLease(t, run.def.type, runId);

@@ -3,7 +3,7 @@ import type { EntityDefinition } from '../entities/types';
 import { upsertConflicts, type ConflictWrite } from '../db/conflict-store';
 import { logChanges, type ChangeLogEntry } from '../db/ledger';
 import { inChunks, insertFromSt, markConflicts, refreshStMeta, softDelete, updateFromSt, WRITE_CHUNK, type StWrite, type Task } from '../db/pricebook-store';
-import { stTimestampToPg } from '../servicetitan/timestamps';
+import { recordStamp, stampForPg } from '../servicetitan/timestamps';
 import type { Decision } from './categorize';
 import { buildConflictData } from './conflict-data';
 import type { Pending } from './decide';
@@ -19,8 +19,8 @@ export function stWrite(def: EntityDefinition, item: StItem, rowVersion?: number
 		base: item.canonical,
 		stData: stExtraData(def, item.record),
 		// ST's own string (all its fractional digits); comparisons normalize it.
-		stModifiedOnRaw: typeof item.record.modifiedOn === 'string' ? item.record.modifiedOn : item.modifiedOn,
-		stModifiedOnPg: stTimestampToPg(item.modifiedOn),
+		stModifiedOnRaw: recordStamp(item.record) ?? item.modifiedOn,
+		stModifiedOnPg: stampForPg(item.modifiedOn),
 		rowVersion,
 	};
 }

@@ -100,6 +100,61 @@ describe('initial full sync', () => {
 	});
 });
 
+describe('categories as a live tenant sends them (no createdOn, no modifiedOn)', () => {
+	/** The harness's client, with every category (nested children too) stripped of its timestamps. */
+	function unstampedCategories(): typeof h.client {
+		const strip = (record: Record<string, unknown>): Record<string, unknown> => {
+			const { createdOn: _c, modifiedOn: _m, subcategories, ...rest } = record;
+			return { ...rest, ...(Array.isArray(subcategories) ? { subcategories: subcategories.map((c) => strip(c as Record<string, unknown>)) } : {}) };
+		};
+		const strips = <T extends Record<string, unknown>>(entity: string, record: T): T => (entity === 'categories' ? (strip(record) as T) : record);
+		return Object.assign(Object.create(h.client), {
+			listPage: async (entity: 'categories', params: object) => {
+				const page = await h.client.listPage(entity, params as never);
+				return { ...page, data: page.data.map((r) => strips(entity, r)) };
+			},
+			iteratePages: async function* (entity: 'categories', params: object) {
+				for await (const page of h.client.iteratePages(entity, params as never)) yield { ...page, data: page.data.map((r) => strips(entity, r)) };
+			},
+			getByIds: async (entity: 'categories', ids: readonly number[]) => (await h.client.getByIds(entity, ids)).map((r) => strips(entity, r)),
+			get: async (entity: 'categories', id: number) => {
+				const r = await h.client.get(entity, id);
+				return r && strips(entity, r);
+			},
+		});
+	}
+
+	it('sync fully with no error logged; a second full run and an incremental right after change nothing, and incrementals stay incremental', async () => {
+		h = await startHarness();
+		const engine = new SyncEngine({ db: h.t.db, st: unstampedCategories() });
+		const first = await engine.run({ kind: 'full', entityType: 'categories' });
+		const total = h.sim.control.listIds('categories', { includeInactive: true }).length;
+		expect(first).toMatchObject({ success: true, errors: 0 });
+		expect(first.summary.newInST).toBe(total);
+		expect(await count('SELECT 1 FROM sync_error_log')).toBe(0);
+		expect(await count("SELECT 1 FROM pricebook_categories WHERE sync_status = 'synced' AND st_modified_on IS NULL")).toBe(total);
+
+		const again = await engine.run({ kind: 'full', entityType: 'categories' });
+		expect(again).toMatchObject({ success: true, errors: 0, itemsSynced: 0 });
+		expect(again.summary.noChange).toBe(total);
+		const incremental = await engine.run({ kind: 'incremental', entityType: 'categories' });
+		expect(incremental).toMatchObject({ success: true, kind: 'incremental', errors: 0, itemsSynced: 0 });
+		expect(incremental.ranAsFullBecause).toBeUndefined();
+		expect(incremental.summary.noChange).toBe(total);
+		// No cursor is taken from a type without stamps.
+		expect(await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'categories'")).toEqual({ cursor_raw: null });
+
+		// A change is found by content, by an incremental run (which reads the whole tree).
+		const id = h.sim.control.listIds('categories')[1];
+		h.sim.control.updateItem('categories', id, { name: 'Renamed in ServiceTitan' });
+		const found = await engine.run({ kind: 'incremental', entityType: 'categories' });
+		expect(found).toMatchObject({ success: true, kind: 'incremental', itemsSynced: 1 });
+		expect(found.summary.modifiedInSTOnly).toBe(1);
+		expect(await h.t.db.one('SELECT name FROM pricebook_categories WHERE id = $1', [id])).toEqual({ name: 'Renamed in ServiceTitan' });
+		expect(await count('SELECT 1 FROM sync_error_log')).toBe(0);
+	});
+});
+
 describe('changes flowing both ways', () => {
 	beforeEach(async () => {
 		h = await startHarness();
