@@ -80,21 +80,35 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 	await pushAll(scope, pushes);
 }
 
-/** Re-reads items by id (50 per call) and applies them; an id ServiceTitan does not return is gone there. Returns how many it returned. */
-export async function processByIdLookup(scope: RunScope, ids: readonly number[]): Promise<number> {
-	let found = 0;
+export interface LookupOutcome {
+	/** How many of the ids ServiceTitan returned. */
+	found: number;
+	/** The ids it did not return (gone there), when the caller applies them itself. */
+	missing: number[];
+}
+
+/**
+ * Re-reads items by id (50 per call) and applies what ServiceTitan returned. An id it does not return is gone
+ * there: applied at once, or, with `deferMissing`, handed back so the caller can weigh them first (the sweep's
+ * mass-delete guard counts only what a look-up confirmed missing).
+ */
+export async function processByIdLookup(scope: RunScope, ids: readonly number[], options: { deferMissing?: boolean } = {}): Promise<LookupOutcome> {
+	const outcome: LookupOutcome = { found: 0, missing: [] };
 	for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
 		const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
 		const records = await scope.st.getByIds(scope.def.type, chunk);
 		const items = await prepareStItems(scope, records);
 		const byId = new Map(items.map((it) => [it.id, it]));
 		const returned = new Set(records.map((r) => (r as { id?: unknown }).id));
-		found += chunk.filter((id) => returned.has(id)).length;
+		outcome.found += chunk.filter((id) => returned.has(id)).length;
+		const missing = chunk.filter((id) => !returned.has(id));
+		if (options.deferMissing) outcome.missing.push(...missing);
 		// Returned but invalid: skipped (and logged), never taken for a delete.
+		const apply = chunk.filter((id) => byId.has(id) || (!options.deferMissing && !returned.has(id)));
 		await processBatch(
 			scope,
-			chunk.filter((id) => byId.has(id) || !returned.has(id)).map((id) => ({ id, st: byId.get(id) ?? null })),
+			apply.map((id) => ({ id, st: byId.get(id) ?? null })),
 		);
 	}
-	return found;
+	return outcome;
 }

@@ -282,24 +282,42 @@ function massDeleteBlocked(settings: SyncSettings, wouldDelete: number, live: nu
 
 function massDeleteMessage(def: EntityDefinition, settings: SyncSettings, blocked: { wouldDelete: number; live: number }): string {
 	return (
-		`mass-delete guard: ServiceTitan no longer lists ${blocked.wouldDelete} of ${blocked.live} ${def.type} ` +
+		`mass-delete guard: ServiceTitan no longer has ${blocked.wouldDelete} of ${blocked.live} ${def.type} (each looked up by id) ` +
 		`(more than ${Math.round(settings.massDeleteMaxShare * 100)}%); nothing was deleted. If ServiceTitan really deleted them, run the full sync again with --confirm-mass-delete`
 	);
 }
 
+/**
+ * Every live row the listing did not return is looked up by id first: what ServiceTitan returns is applied (a
+ * listing can leave a live item out), and only what it does not return counts as deleted there. The mass-delete
+ * guard weighs those confirmed deletes alone, before any is applied.
+ */
 async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): Promise<{ blocked?: RunResult['massDeleteBlocked']; found: number }> {
 	const { t } = scope;
-	const { unseen: wouldDelete, live } = await run.record.countUnseen(t, run.def.table);
-	if (wouldDelete === 0) return { found: 0 };
-	if (massDeleteBlocked(settings, wouldDelete, live) && !run.confirmMassDelete) return { blocked: { wouldDelete, live }, found: 0 };
+	const { unseen, live } = await run.record.countUnseen(t, run.def.table);
+	if (unseen === 0) return { found: 0 };
 	let found = 0;
+	const missing: number[] = [];
 	for (let after = 0; ;) {
 		const batch = await run.record.unseenAfter(t, run.def.table, after, 1000);
-		if (batch.length === 0) return { found };
+		if (batch.length === 0) break;
 		after = batch[batch.length - 1];
-		found += await processByIdLookup(scope, batch);
+		const outcome = await processByIdLookup(scope, batch, { deferMissing: true });
+		found += outcome.found;
+		missing.push(...outcome.missing);
 	}
+	if (massDeleteBlocked(settings, missing.length, live) && !run.confirmMassDelete) return { blocked: { wouldDelete: missing.length, live }, found };
+	for (let i = 0; i < missing.length; i += SWEEP_BATCH) {
+		await processBatch(
+			scope,
+			missing.slice(i, i + SWEEP_BATCH).map((id) => ({ id, st: null })),
+		);
+	}
+	return { found };
 }
+
+/** Deletes applied per batch: a constant number of statements each. */
+const SWEEP_BATCH = 1000;
 
 /** A single-item run: ServiceTitan's record by id (none: deleted there), decided and applied. */
 export async function applyEntity(deps: RunDeps, t: Task, run: ActiveRun, id: number): Promise<void> {

@@ -376,6 +376,25 @@ describe('deletes', () => {
 		expect(await count('SELECT 1 FROM sync_run_seen')).toBe(0);
 	});
 
+	it('the mass-delete guard counts only items a look-up by id confirmed missing, not what a listing left out', async () => {
+		const ids = h.sim.control.listIds('materials', { includeInactive: true });
+		const leftOut = new Set(ids.slice(0, Math.ceil(ids.length * 0.6)));
+		// A listing that leaves most live items out (a truncated or drifting listing); ServiceTitan still has them.
+		const truncating = Object.assign(Object.create(h.client), {
+			iteratePages: async function* (entity: 'materials', params: object) {
+				for await (const page of h.client.iteratePages(entity, params as never)) yield { ...page, data: page.data.filter((r) => !leftOut.has(r.id)) };
+			},
+		});
+		const gone = ids[ids.length - 1];
+		h.sim.control.deleteItem('materials', gone);
+		const r = await new SyncEngine({ db: h.t.db, st: truncating }).run({ kind: 'full', entityType: 'materials' });
+		expect(r).toMatchObject({ success: true });
+		expect(r.massDeleteBlocked).toBeUndefined();
+		expect(r.summary.deletedInST).toBe(1);
+		expect(await count('SELECT 1 FROM pricebook_materials WHERE deleted_at IS NOT NULL')).toBe(1);
+		expect((await material(gone)).deleted_in_st).toBe(true);
+	});
+
 	it('the mass-delete guard stops a sweep that would delete too much, unless confirmed', async () => {
 		const ids = h.sim.control.listIds('materials', { includeInactive: true });
 		for (const id of ids.slice(0, Math.ceil(ids.length / 2))) h.sim.control.deleteItem('materials', id);
