@@ -56,6 +56,8 @@ export interface StoredRow extends Record<string, unknown> {
 	has_conflict: boolean;
 	/** Canonical values of a PATCH that was sent and whose answer may not have been recorded (migration 0006). */
 	push_in_flight: Record<string, unknown> | null;
+	/** Why the last push of this row was refused, if it was. */
+	push_error: string | null;
 }
 
 /**
@@ -81,6 +83,7 @@ const SYNC_ROW_COLUMNS = [
 	'deleted_at',
 	'has_conflict',
 	'push_in_flight',
+	'push_error',
 ] as const satisfies readonly (keyof StoredRow)[];
 
 export async function readRow(t: Task, table: string, id: number): Promise<StoredRow | null> {

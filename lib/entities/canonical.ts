@@ -184,3 +184,11 @@ export function parseUserValues(def: EntityDefinition, input: unknown): Canonica
 	}
 	return out;
 }
+
+/**
+ * The fields of a push whose local value ServiceTitan cannot take: empty (null) where its update request has no
+ * null (every pushed field but a category's parent). Such a push is refused before it is sent.
+ */
+export function unpushableFields(def: EntityDefinition, current: CanonicalRecord, fields: readonly string[]): FieldDef[] {
+	return def.fields.filter((f) => fields.includes(f.column) && !f.nullableInSt && (current[f.column] === null || current[f.column] === undefined));
+}

@@ -74,7 +74,7 @@ export const categoriesDef: EntityDefinition = {
 		{ st: 'name', column: 'name', kind: 'text', required: true },
 		{ st: 'description', column: 'description', kind: 'text' },
 		active,
-		{ st: 'parentId', column: 'parent_id', kind: 'idRef' },
+		{ st: 'parentId', column: 'parent_id', kind: 'idRef', nullableInSt: true },
 		{ st: 'position', column: 'position', kind: 'integer' },
 		{ st: 'categoryType', column: 'category_type', kind: 'enum', enumValues: ['Services', 'Materials'] },
 	],

@@ -21,6 +21,8 @@ export interface FieldDef {
 	/** Must be present (and not null) in every ServiceTitan record. */
 	required?: boolean;
 	enumValues?: readonly string[];
+	/** ServiceTitan's update request accepts null for it (only a category's parentId: a root has none). */
+	nullableInSt?: boolean;
 }
 
 export interface MaterialLine {

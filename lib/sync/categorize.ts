@@ -21,6 +21,8 @@ export interface LocalSide {
 	deletedAt: Date | null;
 	hasConflict: boolean;
 	rowVersion: number;
+	/** Why the last push was refused, if it was (so the same refusal is not logged again every run). */
+	pushError?: string | null;
 }
 
 export interface StSide {

@@ -33,6 +33,7 @@ function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): Lo
 		deletedAt: row.deleted_at,
 		hasConflict: row.has_conflict,
 		rowVersion: Number(row.row_version),
+		pushError: row.push_error,
 	};
 }
 

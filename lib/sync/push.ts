@@ -1,4 +1,4 @@
-import { differingFields, patchBodyFromCanonical, pick } from '../entities/canonical';
+import { differingFields, patchBodyFromCanonical, pick, unpushableFields } from '../entities/canonical';
 import { checkStRecord } from '../entities/validate';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
@@ -15,9 +15,10 @@ import { stWrite } from './write';
  * answer. A rejected push (400) or an item gone meanwhile (404) is logged and the row stays pending with the
  * reason; anything else (ST down, auth) fails the run: the edit is still pending, nothing is lost.
  */
-export async function pushAll(scope: RunScope, candidates: readonly Pending[]): Promise<void> {
-	if (candidates.length === 0) return;
+export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise<void> {
+	if (all.length === 0) return;
 	const { def } = scope;
+	const candidates = await refuseUnpushable(scope, all);
 	const versions = await scope.t.tx('push-in-flight', async (tx) => {
 		await markEngineWrites(tx);
 		return markPushInFlight(
@@ -107,4 +108,34 @@ export async function pushAll(scope: RunScope, candidates: readonly Pending[]): 
 	scope.tally.itemsPushed += changes.length;
 	scope.tally.errors += errors.length;
 	if (systemic) throw systemic;
+}
+
+/**
+ * Edits ServiceTitan cannot take are refused before anything is sent: an emptied field its update request has no
+ * null for. The row stays pending with the reason (Retool shows it), the error log names the item and field once
+ * (not again every run while the row is unchanged), and the rest of the batch goes on. Returns the others.
+ */
+async function refuseUnpushable(scope: RunScope, candidates: readonly Pending[]): Promise<Pending[]> {
+	const { def } = scope;
+	const refused: { id: number; message: string; fields: string[]; logged: boolean }[] = [];
+	const sendable = candidates.filter((p) => {
+		const bad = unpushableFields(def, p.local!.current, p.decision.fields ?? []);
+		if (bad.length === 0) return true;
+		const names = bad.map((f) => f.column).join(', ');
+		const message = `${def.singular} ${p.decision.id}: ServiceTitan cannot take an empty ${names}; enter a value in Retool (nothing was sent)`;
+		refused.push({ id: p.decision.id, message, fields: bad.map((f) => f.column), logged: p.local!.pushError === message });
+		return false;
+	});
+	if (refused.length === 0) return sendable;
+	const errors: ErrorLogEntry[] = refused
+		.filter((r) => !r.logged)
+		.map((r) => ({ entityId: r.id, kind: 'push_refused_empty_value', message: r.message, details: { fields: r.fields } }));
+	scope.log('warn', `${refused.length} ${def.type} edit(s) not pushed: ServiceTitan cannot take an empty value`, { ids: refused.map((r) => r.id) });
+	await scope.t.tx('push-refused', async (tx) => {
+		await markEngineWrites(tx);
+		await recordPushErrors(tx, def.table, refused);
+		await logErrors(tx, scope.runId, def.type, errors, scope.now());
+	});
+	scope.tally.errors += errors.length;
+	return sendable;
 }

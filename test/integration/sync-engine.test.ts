@@ -294,6 +294,45 @@ describe('changes flowing both ways', () => {
 	});
 });
 
+describe('values ServiceTitan cannot take', () => {
+	it('an emptied price or description is refused before any push, logged once naming the item and field, and pushed once filled in', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const id = anyMaterialId();
+		const other = h.sim.control.listIds('materials')[5];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: null, description: null });
+		await retoolUpdate(h.t, 'pricebook_materials', other, { display_name: 'Still pushed' });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.success).toBe(true);
+		expect(r.itemsPushed).toBe(1);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([expect.stringContaining(`/materials/${other}`)]);
+		const logged = await h.t.db.any('SELECT entity_id, kind, message FROM sync_error_log WHERE entity_id = $1', [id]);
+		expect(logged).toHaveLength(1);
+		expect(logged[0].message).toMatch(new RegExp(`material ${id}: ServiceTitan cannot take an empty description, price`));
+		expect(await material(id)).toMatchObject({ sync_status: 'pending_push', push_error: logged[0].message });
+		// The next run refuses it again without logging it again; ServiceTitan still has its values.
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(await count('SELECT 1 FROM sync_error_log WHERE entity_id = $1', [id])).toBe(1);
+		expect(h.sim.control.getItem('materials', id)!.price).not.toBeNull();
+		// Filled in: pushed.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 42.5, description: 'Filled in' });
+		const fixed = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(fixed.itemsPushed).toBe(1);
+		expect(h.sim.control.getItem('materials', id)).toMatchObject({ price: 42.5, description: 'Filled in' });
+		expect(await material(id)).toMatchObject({ sync_status: 'synced', push_error: null });
+	});
+
+	it('a category may be moved to the root (parentId null is the one empty value ServiceTitan takes)', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const child = (await h.t.db.one('SELECT id FROM pricebook_categories WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1')).id;
+		await retoolUpdate(h.t, 'pricebook_categories', child, { parent_id: null });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'categories' });
+		expect(r).toMatchObject({ success: true, itemsPushed: 1, errors: 0 });
+		expect(h.sim.control.getItem('categories', child)!.parentId ?? null).toBeNull();
+	});
+});
+
 describe('deletes', () => {
 	beforeEach(async () => {
 		h = await startHarness();

@@ -27,6 +27,7 @@ function row(over: Partial<StoredRow> = {}): StoredRow {
 		deleted_at: null,
 		has_conflict: true,
 		push_in_flight: null,
+		push_error: null,
 		...over,
 	};
 }
