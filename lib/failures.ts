@@ -53,7 +53,8 @@ interface PgLikeError {
 export function failureKindOf(error: unknown): FailureKind {
 	if (error instanceof SyncFailure) return error.kind;
 	if (error instanceof ConfigError) return 'configuration';
-	if (isStApiError(error)) return error.kind === 'validation' ? 'validation' : 'st_unavailable';
+	// A 404 from outside the pricebook API (wrong base URL or tenant) is a setting to fix; retrying will not help.
+	if (isStApiError(error)) return error.kind === 'validation' ? 'validation' : error.kind === 'misrouted' ? 'configuration' : 'st_unavailable';
 	const e = (error ?? {}) as PgLikeError;
 	// A refused login (SQLSTATE class 28) or a database that does not exist (3D000) is a wrong setting: retrying will not help.
 	if (typeof e.code === 'string' && typeof e.severity === 'string' && (e.code.startsWith('28') || e.code === '3D000')) return 'configuration';

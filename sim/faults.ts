@@ -7,11 +7,13 @@ export interface FaultRequest {
 	method: string;
 	/** Below `/pricebook/v2/tenant/{tenant}` for API requests. */
 	path: string;
-	/** For listings: which entity and page. */
-	listing?: { entity: SimEntity; page: number };
+	/** For listings: which entity, page and page size. */
+	listing?: { entity: SimEntity; page: number; pageSize: number };
 }
 
 export type FaultDecision = FaultAction | { kind: 'rate_limit' } | undefined;
+
+const WRITES = new Set(['PATCH', 'POST', 'DELETE']);
 
 /**
  * Decides, request by request, which injected failure (if any) to answer with. Deterministic: scripted faults
@@ -23,6 +25,8 @@ export class FaultInjector {
 	private rng: Rng = createRng(1);
 	private recent: number[] = [];
 	private listingFailed = false;
+	/** The first item of the page `failListingPage` hit: a smaller page holding it fails too. */
+	private failOffset: number | undefined;
 
 	constructor(
 		initial: SimFaults | undefined,
@@ -36,6 +40,12 @@ export class FaultInjector {
 		this.queue = (faults.next ?? []).map((f) => ({ ...f, left: f.times ?? 1 }));
 		this.rng = createRng(faults.seed ?? 1);
 		this.listingFailed = false;
+		this.failOffset = undefined;
+	}
+
+	/** Where 429 answers name their wait (see SimFaults.rateLimitWaitIn). */
+	rateLimitWaitIn(): 'header' | 'title' | 'text' {
+		return this.config.rateLimitWaitIn ?? 'header';
 	}
 
 	add(fault: ScriptedFault): void {
@@ -50,6 +60,19 @@ export class FaultInjector {
 		const scripted = this.takeScripted(request);
 		if (scripted) return scripted;
 		if (request.target !== 'api') return undefined;
+
+		const gateway = this.config.gateway404;
+		if (gateway === true || (typeof gateway === 'object' && gateway !== null && request.path.includes(gateway.path))) return { kind: 'gateway_404' };
+		if (this.config.writeScope === false && WRITES.has(request.method)) return { kind: 'status', status: 403 };
+		const bySize = this.config.failPageSizeAbove;
+		if (
+			bySize &&
+			request.listing &&
+			request.listing.pageSize > bySize.pageSize &&
+			(bySize.entity === undefined || bySize.entity === request.listing.entity)
+		) {
+			return bySize.action ?? { kind: 'timeout' };
+		}
 
 		const listingFault = this.listingFault(request);
 		if (listingFault) return listingFault;
@@ -68,6 +91,7 @@ export class FaultInjector {
 		if (draws[1] < (this.config.timeoutRate ?? 0)) return { kind: 'timeout' };
 		if (draws[2] < (this.config.resetRate ?? 0)) return { kind: 'reset' };
 		if (draws[3] < (this.config.malformedRate ?? 0)) return { kind: 'malformed' };
+		if (this.config.patchEmptyBody !== undefined && request.method === 'PATCH') return { kind: 'empty_success', status: this.config.patchEmptyBody };
 		return undefined;
 	}
 
@@ -89,7 +113,10 @@ export class FaultInjector {
 	private listingFault(request: FaultRequest): FaultAction | undefined {
 		const rule = this.config.failListingPage;
 		if (!rule || !request.listing || request.listing.entity !== rule.entity) return undefined;
-		if (request.listing.page === rule.page) {
+		const { page, pageSize } = request.listing;
+		if (this.failOffset === undefined && page === rule.page) this.failOffset = (page - 1) * pageSize;
+		// The failing page, and any page asked for in another size that holds its first item.
+		if (this.failOffset !== undefined && this.failOffset >= (page - 1) * pageSize && this.failOffset < page * pageSize) {
 			this.listingFailed = true;
 			return rule.action ?? { kind: 'status', status: 500 };
 		}
@@ -97,6 +124,7 @@ export class FaultInjector {
 			// A new listing has started after the failed one: the fault is spent.
 			this.config = { ...this.config, failListingPage: undefined };
 			this.listingFailed = false;
+			this.failOffset = undefined;
 		}
 		return undefined;
 	}

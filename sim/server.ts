@@ -163,7 +163,13 @@ class Simulator {
 			method: incoming.method,
 			path: apiPath ?? url.pathname,
 			...(route?.kind === 'list' && incoming.method === 'GET'
-				? { listing: { entity: route.entity, page: Number(url.searchParams.get('page') ?? '1') || 1 } }
+				? {
+						listing: {
+							entity: route.entity,
+							page: Number(url.searchParams.get('page') ?? '1') || 1,
+							pageSize: Number(url.searchParams.get('pageSize') ?? '50') || 50,
+						},
+					}
 				: {}),
 		});
 		if (decision) {
@@ -186,6 +192,10 @@ class Simulator {
 				this.send(res, entry, errorPage(decision.status), incoming, target);
 				return;
 			}
+			if (decision.kind === 'gateway_404') {
+				this.send(res, entry, errorPage(404), incoming, target);
+				return;
+			}
 		}
 
 		const answer = target === 'token' ? this.token(incoming) : this.api(incoming, apiPath ?? '');
@@ -200,7 +210,8 @@ class Simulator {
 			);
 			return;
 		}
-		this.send(res, entry, answer, incoming, target);
+		const altered = decision ? alteredAnswer(decision, answer) : undefined;
+		this.send(res, entry, altered ?? answer, incoming, target);
 	}
 
 	private apiSubPath(pathname: string): string | undefined {
@@ -213,6 +224,11 @@ class Simulator {
 
 	private tooManyRequests(): Outgoing {
 		const q = this.quirkValues;
+		const waitIn = this.faults.rateLimitWaitIn();
+		// Azure API Management's words, which ServiceTitan's gateway is reported to send.
+		const saying = `Rate limit is exceeded. Try again in ${q.retryAfterSeconds} seconds.`;
+		if (waitIn === 'title') return { status: 429, body: problem(429, saying, this.rng).body };
+		if (waitIn === 'text') return { status: 429, text: saying, contentType: 'text/plain' };
 		const headers: Record<string, string> = {};
 		if (q.retryAfter === 'seconds') headers['Retry-After'] = String(q.retryAfterSeconds);
 		if (q.retryAfter === 'date') headers['Retry-After'] = new Date(Date.now() + q.retryAfterSeconds * 1000).toUTCString();
@@ -421,6 +437,31 @@ function queryOf(params: URLSearchParams): Record<string, string | string[]> {
 
 function fromResult(result: SimResult): Outgoing {
 	return { status: result.status, ...(result.body !== undefined ? { body: result.body } : {}) };
+}
+
+/**
+ * A successful answer changed by a fault that does not replace it: no body, one record nested absurdly deep,
+ * or padding. Undefined for an answer the fault leaves alone (a failed request, another kind of fault).
+ */
+function alteredAnswer(decision: NonNullable<FaultDecision>, answer: Outgoing): Outgoing | undefined {
+	if (answer.status < 200 || answer.status >= 300) return undefined;
+	if (decision.kind === 'empty_success') return { status: decision.status ?? 204, text: '' };
+	if (decision.kind === 'oversized') {
+		const text = answer.text ?? JSON.stringify(answer.body ?? {});
+		return { ...answer, text: text + ' '.repeat(Math.max(0, decision.bytes - Buffer.byteLength(text))) };
+	}
+	if (decision.kind === 'deep_record') {
+		const body = answer.body as { data?: unknown[] } | undefined;
+		const target = Array.isArray(body?.data) ? body.data[0] : body;
+		if (typeof target !== 'object' || target === null) return undefined;
+		// Built as text: JSON.stringify (here, or in anyone's logging) would overflow the stack on such a value.
+		const mark = `"__deep_${Date.now()}__"`;
+		const deep = { ...(target as Record<string, unknown>), deepValue: JSON.parse(mark) as string };
+		const shaped = Array.isArray(body?.data) ? { ...body, data: [deep, ...body.data.slice(1)] } : deep;
+		const depth = Math.max(1, decision.depth);
+		return { status: answer.status, text: JSON.stringify(shaped).replace(mark, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) };
+	}
+	return undefined;
 }
 
 /** 5xx bodies are undocumented: a gateway page, as a load balancer would send, so clients cannot expect JSON. */

@@ -33,7 +33,19 @@ export const DEFAULT_QUIRKS: SimQuirks = {
 	exportBatchSize: 500,
 };
 
-export type FaultAction = { kind: 'status'; status: number } | { kind: 'timeout' } | { kind: 'reset' } | { kind: 'malformed' };
+export type FaultAction =
+	| { kind: 'status'; status: number }
+	| { kind: 'timeout' }
+	| { kind: 'reset' }
+	| { kind: 'malformed' }
+	/** The request is carried out, but the 2xx answer has no body (ST's bulk PATCH does this; reported for PATCH). */
+	| { kind: 'empty_success'; status?: 200 | 204 }
+	/** 404 with an HTML page, as a gateway in front of the API (or a wrong base URL) answers: not ST's own 404. */
+	| { kind: 'gateway_404' }
+	/** The answer with one record (the first of a page, or the item) holding a value nested `depth` levels deep. */
+	| { kind: 'deep_record'; depth: number }
+	/** The answer padded (with JSON whitespace) to at least `bytes`. */
+	| { kind: 'oversized'; bytes: number };
 
 export interface FaultMatch {
 	/** `api` (default) or `token`. */
@@ -70,6 +82,20 @@ export interface SimFaults {
 	 * that entity starts at page 1: a listing that cannot be read to the end.
 	 */
 	failListingPage?: { entity: SimEntity; page: number; action?: FaultAction };
+	/**
+	 * Where a 429 names its wait (`quirks.retryAfterSeconds`): `header` (default: as `quirks.retryAfter` says),
+	 * `title` (only in the JSON body's title, "Rate limit is exceeded. Try again in N seconds.", no Retry-After)
+	 * or `text` (only in a plain-text body).
+	 */
+	rateLimitWaitIn?: 'header' | 'title' | 'text';
+	/** false: an app without write scope; PATCH, POST and DELETE answer 403, reads work. */
+	writeScope?: boolean;
+	/** Every successful PATCH answers this status with no body (the change is made). */
+	patchEmptyBody?: 200 | 204;
+	/** A gateway's HTML 404 for every API request (true), or for those whose path contains `path`. */
+	gateway404?: boolean | { path: string };
+	/** Listings asking for more than `pageSize` items fail with `action` (default: no answer, a timeout). */
+	failPageSizeAbove?: { pageSize: number; entity?: SimEntity; action?: FaultAction };
 }
 
 export interface SimRequestLogEntry {

@@ -1,3 +1,4 @@
+import { tooDeepReason } from '../servicetitan/depth';
 import { normalizeStTimestamp } from '../servicetitan/timestamps';
 import { canonicalFromSt, FieldValueError } from './canonical';
 import type { CanonicalRecord, EntityDefinition } from './types';
@@ -34,6 +35,9 @@ export function checkStRecord(def: EntityDefinition, record: unknown): StRecordC
 	const r = record as Record<string, unknown>;
 	const problems: string[] = [];
 	const id = typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id > 0 ? r.id : null;
+	// The client's stand-in for a record nested too deep to read (lib/servicetitan/depth.ts): nothing else to check.
+	const tooDeep = tooDeepReason(r);
+	if (tooDeep !== undefined) return { ok: false, id, problems: [tooDeep] };
 	if (id === null) problems.push('id: expected a positive integer');
 	let modifiedOn: string | null = null;
 	if (def.stamped || (r.modifiedOn !== undefined && r.modifiedOn !== null)) {

@@ -1,9 +1,9 @@
-import { parseRetryAfterMs } from './backoff';
+import { namedWaitOf } from './backoff';
 import { asStApiError, kindForStatus, StApiError } from './errors';
 import type { RequestPlumbing } from './plumbing';
 import type { RateLimiter } from './rate-limiter';
-import { parseJson, parseProblem, type CallLabel } from './response';
-import { withAttempts } from './retry';
+import { isStNotFound, parseJson, parseProblem, type CallLabel } from './response';
+import { CallRetries, type NamedWait } from './retry';
 import type { TokenCache } from './token';
 import type { RawResponse } from './transport';
 
@@ -12,8 +12,10 @@ export type ApiMethod = 'GET' | 'PATCH';
 export interface CallOptions {
 	query?: URLSearchParams;
 	body?: unknown;
-	/** 404 answers null instead of throwing. */
+	/** ServiceTitan's own 404 answers null instead of throwing (any other 404 still throws `misrouted`). */
 	notFoundIsNull?: boolean;
+	/** Failures not to repeat at all (the caller has a better remedy, e.g. a smaller page). */
+	giveUpOn?: (failure: StApiError) => boolean;
 }
 
 /** Runs one API request to its end: the pricebook endpoints need nothing else to talk to ServiceTitan. */
@@ -27,6 +29,9 @@ export interface ApiCallerOptions extends RequestPlumbing {
 	tokens: TokenCache;
 }
 
+/** `/services/123`: the only paths where a 404 can mean that an item is gone. */
+const ITEM_PATH = /^\/(services|materials|equipment|categories)\/\d+$/;
+
 /**
  * One API call from first attempt to answer or final error: throttle, bearer token, one token renewal after a
  * 401, classification of every other status, and retries of what may be repeated.
@@ -39,7 +44,7 @@ export class ApiCaller {
 		const queryString = callOptions.query && [...callOptions.query.keys()].length > 0 ? `?${callOptions.query.toString()}` : '';
 		const callLabel: CallLabel = { method, path: `${path}${queryString}` };
 		const body = callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body);
-		let retries = 0;
+		const state = new CallRetries(callLabel);
 		let renewedAfter401 = false;
 		for (;;) {
 			await limiter.acquire();
@@ -66,7 +71,7 @@ export class ApiCaller {
 			}
 
 			let failure: StApiError;
-			let retryAfterMs: number | undefined;
+			let namedWait: NamedWait | undefined;
 			if ('error' in outcome) {
 				failure = outcome.error;
 			} else {
@@ -78,8 +83,12 @@ export class ApiCaller {
 					} catch (error: unknown) {
 						failure = error as StApiError;
 					}
-				} else if (response.status === 404 && callOptions.notFoundIsNull) {
-					return null;
+				} else if (response.status === 404) {
+					// Only ServiceTitan's own problem answer for an item path says the item is gone; a gateway page,
+					// an empty body or a 404 for a listing means the request went somewhere it should not.
+					if (!ITEM_PATH.test(path) || !isStNotFound(response.body)) throw this.misrouted(callLabel, response, state.attempts);
+					if (callOptions.notFoundIsNull) return null;
+					failure = this.statusError(callLabel, response);
 				} else if (response.status === 401 && !renewedAfter401) {
 					// The token may have been revoked or expired early: renew once, then give up as an auth error.
 					renewedAfter401 = true;
@@ -89,16 +98,22 @@ export class ApiCaller {
 					continue;
 				} else {
 					failure = this.statusError(callLabel, response);
-					if (response.status === 429) retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], this.options.now());
+					if (response.status === 429) namedWait = namedWaitOf(response.headers, response.body, this.options.now());
 				}
 			}
-
-			if (!failure.retryable || retries >= retry.maxRetries) {
-				throw withAttempts(failure, retries + 1);
-			}
-			retries += 1;
-			await retry.wait(callLabel, failure, retries, retryAfterMs);
+			const mayRetry = !(callOptions.giveUpOn?.(failure) ?? false);
+			await retry.afterFailure(state, failure, { mayRetry, ...(namedWait ? { namedWait } : {}) });
 		}
+	}
+
+	private misrouted(call: CallLabel, response: RawResponse, attempts: number): StApiError {
+		const type = (response.headers['content-type'] ?? '').split(';')[0].trim();
+		const what = response.body.trim() === '' ? 'an empty body' : type ? `a ${type} body` : 'a body';
+		return new StApiError(
+			`ServiceTitan ${call.method} ${call.path} answered 404 with ${what}, not the pricebook API's own not-found answer: ` +
+				'the request did not reach the pricebook API; check the API base URL (environment or apiBaseUrl) and the tenant id',
+			{ kind: 'misrouted', status: 404, retryable: false, method: call.method, path: call.path, attempts },
+		);
 	}
 
 	private statusError(call: CallLabel, response: RawResponse): StApiError {
@@ -113,7 +128,8 @@ export class ApiCaller {
 					.join('; ')
 			: '';
 		const summary = [problem.title, details].filter(Boolean).join(' - ');
-		const message = redactor.redact(`ServiceTitan ${call.method} ${call.path} answered ${status}${summary ? `: ${summary}` : ''}`.slice(0, 2000));
+		const hint = kind === 'forbidden' ? forbiddenHint(call.method) : '';
+		const message = redactor.redact(`ServiceTitan ${call.method} ${call.path} answered ${status}${summary ? `: ${summary}` : ''}${hint}`.slice(0, 2000));
 		const errors = problem.errors
 			? Object.fromEntries(Object.entries(problem.errors).map(([field, messages]) => [redactor.redact(field), messages.map((m) => redactor.redact(m))]))
 			: undefined;
@@ -129,4 +145,11 @@ export class ApiCaller {
 			...(problem.traceId ? { traceId: problem.traceId } : {}),
 		});
 	}
+}
+
+/** A 403 means the app's scopes, granted per app version, leave the call out: no retry or new token helps. */
+function forbiddenHint(method: string): string {
+	return method === 'GET'
+		? ' (the ServiceTitan app lacks read permission for the pricebook: check the scopes of the app and that the tenant has connected it)'
+		: ' (the ServiceTitan app lacks write permission for the pricebook: reads work, but changes need an app version granted write scope by the tenant)';
 }

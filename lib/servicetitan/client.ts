@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { ApiCaller } from './api-call';
 import { resolveStUrls, validateStConfig } from './config';
+import { DEFAULT_MAX_RECORD_DEPTH } from './depth';
 import { Redactor } from './errors';
 import type { RequestPlumbing } from './plumbing';
 import { PricebookApi } from './pricebook';
@@ -13,6 +14,9 @@ import type { EntityType, ExportParams, IterateParams, ListParams, StClientOptio
 
 // Callers import the limits from here, next to the client they apply to.
 export { MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE } from './pricebook-query';
+
+/** The response size limit unless `maxResponseBytes` says otherwise. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,12 +54,14 @@ export class ServiceTitanClient {
 			httpsAgent: options.httpsAgent,
 			userAgent: options.userAgent ?? 'n8n-nodes-perfectcatch-pricebook',
 			redactor,
+			maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
 		});
 		const retry = new RetryWaiter(
 			{
 				maxRetries: options.maxRetries ?? 6,
 				backoffBaseMs: options.backoffBaseMs ?? 500,
 				backoffMaxMs: options.backoffMaxMs ?? 60_000,
+				rateLimitBudgetMs: options.rateLimitBudgetMs ?? 180_000,
 				random: options.random ?? Math.random,
 				sleep,
 				log,
@@ -71,7 +77,12 @@ export class ServiceTitanClient {
 			limiter: new RateLimiter(options.requestsPerSecond ?? 60, now, sleep),
 			tokens: new TokenCache(() => tokenEndpoint.request(), now, options.tokenRenewMarginMs ?? 60_000),
 		});
-		this.pricebook = new PricebookApi((method, path, callOptions) => caller.call(method, path, callOptions), options.concurrency ?? 8);
+		this.pricebook = new PricebookApi((method, path, callOptions) => caller.call(method, path, callOptions), {
+			concurrency: options.concurrency ?? 8,
+			maxRecordDepth: options.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH,
+			minPageSize: options.minPageSize ?? 50,
+			log,
+		});
 	}
 
 	// ---- pricebook operations ----
@@ -80,7 +91,11 @@ export class ServiceTitanClient {
 		return this.pricebook.listPage(entity, params);
 	}
 
-	/** Pages from `params.page` (default 1) until `hasMore` is false. */
+	/**
+	 * Pages from `params.page` (default 1) until `hasMore` is false. A page that times out or keeps failing is
+	 * asked for again in half the size from the same item (down to `minPageSize`), and a listing that claims
+	 * hasMore past ceil(totalCount / pageSize) + 3 pages fails instead of looping.
+	 */
 	iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage> {
 		return this.pricebook.iteratePages(entity, params);
 	}
@@ -95,14 +110,15 @@ export class ServiceTitanClient {
 		return this.pricebook.getByIds(entity, ids);
 	}
 
-	/** null when ST answers 404 (deleted, or never existed). */
+	/** null when ST answers its own 404 (deleted, or never existed); any other 404 throws `misrouted`. */
 	get(entity: EntityType, id: number): Promise<StRecord | null> {
 		return this.pricebook.get(entity, id);
 	}
 
 	/**
 	 * PATCH and return the full entity ST answers with. ST may ignore fields it does not accept, so callers
-	 * compare the answer with what they sent.
+	 * compare the answer with what they sent. A 2xx without a body is answered by reading the item back.
+	 * An app without write scope gets an error of kind `forbidden`.
 	 */
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
 		return this.pricebook.patch(entity, id, body);

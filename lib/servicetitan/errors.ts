@@ -1,4 +1,19 @@
-export type StErrorKind = 'network' | 'timeout' | 'rate_limit' | 'auth' | 'validation' | 'not_found' | 'server' | 'malformed_response';
+export type StErrorKind =
+	| 'network'
+	| 'timeout'
+	| 'rate_limit'
+	| 'auth'
+	/** 403: the ServiceTitan app lacks the permission (scope) for the call, e.g. write access for a PATCH. */
+	| 'forbidden'
+	| 'validation'
+	/** ServiceTitan's own 404 for an item path: the item is gone (or never existed). */
+	| 'not_found'
+	/** A 404 that did not come from the pricebook API (gateway page, wrong base URL or tenant): a setting is wrong. */
+	| 'misrouted'
+	| 'server'
+	| 'malformed_response'
+	/** An answer over the client's size limit (maxResponseBytes). */
+	| 'too_large';
 
 export interface StApiErrorInit {
 	kind: StErrorKind;
@@ -62,12 +77,30 @@ export class StApiError extends Error {
 	}
 }
 
+/** The same error with some of its fields changed. */
+export function copyStApiError(error: StApiError, changes: Partial<StApiErrorInit> & { message?: string }): StApiError {
+	const { message, ...init } = changes;
+	return new StApiError(message ?? error.message, {
+		kind: error.kind,
+		retryable: error.retryable,
+		...(error.status !== undefined ? { status: error.status } : {}),
+		...(error.errors !== undefined ? { errors: error.errors } : {}),
+		...(error.method !== undefined ? { method: error.method } : {}),
+		...(error.path !== undefined ? { path: error.path } : {}),
+		...(error.traceId !== undefined ? { traceId: error.traceId } : {}),
+		...(error.attempts !== undefined ? { attempts: error.attempts } : {}),
+		...(error.code !== undefined ? { code: error.code } : {}),
+		...init,
+	});
+}
+
 export function isStApiError(value: unknown): value is StApiError {
 	return value instanceof StApiError;
 }
 
 export function kindForStatus(status: number): StErrorKind {
-	if (status === 401 || status === 403) return 'auth';
+	if (status === 401) return 'auth';
+	if (status === 403) return 'forbidden';
 	if (status === 404) return 'not_found';
 	if (status === 429) return 'rate_limit';
 	if (status >= 500) return 'server';

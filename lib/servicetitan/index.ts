@@ -1,4 +1,5 @@
-export { ServiceTitanClient, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE } from './client';
+export { ServiceTitanClient, DEFAULT_MAX_RESPONSE_BYTES, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE } from './client';
+export { DEFAULT_MAX_RECORD_DEPTH, TOO_DEEP_MARKER, nestsDeeperThan, tooDeepReason } from './depth';
 export { ConfigError, ST_ENVIRONMENTS, resolveStUrls, stConfigFromEnv, validateStConfig } from './config';
 export type { ResolvedStUrls } from './config';
 export { StApiError, isStApiError } from './errors';

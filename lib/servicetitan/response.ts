@@ -33,6 +33,16 @@ export function parseProblem(body: string): StProblem {
 	return problem;
 }
 
+/**
+ * Whether a 404 body is ServiceTitan's own not-found answer: its RFC 7807 problem (`type, title, status,
+ * traceId, errors, data`) with status 404. A gateway's page, an empty body or another service's JSON is not.
+ */
+export function isStNotFound(body: string): boolean {
+	const parsed = tryParseJson(body);
+	if (!isObject(parsed)) return false;
+	return parsed.status === 404 && typeof parsed.title === 'string' && (typeof parsed.traceId === 'string' || typeof parsed.type === 'string');
+}
+
 export function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -69,7 +79,10 @@ export function toRecord(value: unknown, call: CallLabel): StRecord {
 	return value as StRecord;
 }
 
-export function toPage(value: unknown, call: CallLabel): StPage {
+/** How a page's items become records (flattening, depth limit, the id check); see PricebookApi. */
+export type ToRecords = (items: unknown[], call: CallLabel) => StRecord[];
+
+export function toPage(value: unknown, call: CallLabel, toRecords: ToRecords): StPage {
 	if (!isObject(value) || !Array.isArray(value.data) || typeof value.hasMore !== 'boolean') {
 		throw malformed(call, 'expected {page, pageSize, hasMore, data}');
 	}
@@ -77,19 +90,19 @@ export function toPage(value: unknown, call: CallLabel): StPage {
 		page: typeof value.page === 'number' ? value.page : 0,
 		pageSize: typeof value.pageSize === 'number' ? value.pageSize : value.data.length,
 		hasMore: value.hasMore,
-		data: value.data.map((item) => toRecord(item, call)),
+		data: toRecords(value.data, call),
 	};
 	if (typeof value.totalCount === 'number' || value.totalCount === null) page.totalCount = value.totalCount;
 	return page;
 }
 
-export function toExportPage(value: unknown, call: CallLabel): StExportPage {
+export function toExportPage(value: unknown, call: CallLabel, toRecords: ToRecords): StExportPage {
 	if (!isObject(value) || !Array.isArray(value.data) || typeof value.hasMore !== 'boolean' || typeof value.continueFrom !== 'string') {
 		throw malformed(call, 'expected {hasMore, continueFrom, data}');
 	}
 	return {
 		hasMore: value.hasMore,
 		continueFrom: value.continueFrom,
-		data: value.data.map((item) => toRecord(item, call)),
+		data: toRecords(value.data, call),
 	};
 }

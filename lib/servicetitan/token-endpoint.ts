@@ -1,8 +1,8 @@
-import { parseRetryAfterMs } from './backoff';
+import { namedWaitOf } from './backoff';
 import { asStApiError, kindForStatus, StApiError } from './errors';
 import type { RequestPlumbing } from './plumbing';
 import { isObject, tryParseJson, type CallLabel } from './response';
-import { withAttempts } from './retry';
+import { CallRetries, type NamedWait } from './retry';
 import type { AccessToken } from './token';
 import type { RawResponse } from './transport';
 
@@ -24,6 +24,11 @@ export interface TokenEndpointOptions extends RequestPlumbing {
 export class TokenEndpoint {
 	constructor(private readonly options: TokenEndpointOptions) {}
 
+	/**
+	 * Repeats what may pass (connection failures and resets, timeouts, 5xx, an answer without a token) up to
+	 * maxRetries times with backoff, and 429s for as long as the 429 budget lasts. Asking again is harmless: a
+	 * client-credentials request changes nothing at ServiceTitan. A 4xx (wrong credentials) is never repeated.
+	 */
 	async request(): Promise<AccessToken> {
 		const { transport, retry, counters, now } = this.options;
 		const form = new URLSearchParams({
@@ -31,39 +36,27 @@ export class TokenEndpoint {
 			client_id: this.options.clientId,
 			client_secret: this.options.clientSecret,
 		}).toString();
-		let retries = 0;
+		const state = new CallRetries(TOKEN_CALL);
 		for (;;) {
 			const startedAt = now();
 			counters.tokenRequests += 1;
-			let response: RawResponse;
+			let failure: StApiError;
+			let namedWait: NamedWait | undefined;
 			try {
-				response = await transport.send({
+				const response = await transport.send({
 					method: 'POST',
 					url: this.options.authUrl,
 					headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
 					body: form,
 					label: TOKEN_CALL.path,
 				});
+				if (response.status === 200) return this.tokenFrom(response, startedAt);
+				failure = this.tokenError(response);
+				if (response.status === 429) namedWait = namedWaitOf(response.headers, response.body, now());
 			} catch (error: unknown) {
-				const failure = asStApiError(error, TOKEN_CALL);
-				// A POST is repeated only when it surely never reached the server.
-				if (failure.code === 'ECONNREFUSED' && retries < retry.maxRetries) {
-					retries += 1;
-					await retry.wait(TOKEN_CALL, failure, retries, undefined);
-					continue;
-				}
-				throw withAttempts(failure, retries + 1);
+				failure = asStApiError(error, TOKEN_CALL);
 			}
-			if (response.status !== 200) {
-				const failure = this.tokenError(response);
-				if (failure.kind === 'rate_limit' && retries < retry.maxRetries) {
-					retries += 1;
-					await retry.wait(TOKEN_CALL, failure, retries, parseRetryAfterMs(response.headers['retry-after'], now()));
-					continue;
-				}
-				throw withAttempts(failure, retries + 1);
-			}
-			return this.tokenFrom(response, startedAt);
+			await retry.afterFailure(state, failure, { ...(namedWait ? { namedWait } : {}) });
 		}
 	}
 
@@ -90,10 +83,22 @@ export class TokenEndpoint {
 		const parsed = tryParseJson(response.body);
 		const code = isObject(parsed) && typeof parsed.error === 'string' ? ` (${parsed.error})` : '';
 		const status = response.status;
-		const kind = status === 400 || status === 401 || status === 403 ? 'auth' : kindForStatus(status);
+		const redact = (text: string) => this.options.redactor.redact(text);
+		const call = { status, method: 'POST', path: TOKEN_CALL.path };
+		if (status === 404) {
+			return new StApiError(`ServiceTitan token request answered 404: check the token URL (environment production or integration, or authUrl)`, {
+				...call,
+				kind: 'misrouted',
+				retryable: false,
+			});
+		}
+		if (status === 429 || status >= 500) {
+			return new StApiError(redact(`ServiceTitan token request answered ${status}${code}`), { ...call, kind: kindForStatus(status), retryable: true });
+		}
+		// 400 invalid_client, 401, 403, ...: the credentials are wrong, and asking again will not change that.
 		return new StApiError(
-			this.options.redactor.redact(`ServiceTitan token request answered ${status}${code}: check client id, client secret and environment`),
-			{ kind, status, retryable: kind === 'server' || kind === 'rate_limit', method: 'POST', path: TOKEN_CALL.path },
+			redact(`ServiceTitan refused the token request (${status}${code}): check the client id, client secret and environment (production or integration)`),
+			{ ...call, kind: 'auth', retryable: false },
 		);
 	}
 }

@@ -24,6 +24,8 @@ export interface TransportOptions {
 	httpsAgent?: https.Agent;
 	userAgent: string;
 	redactor: Redactor;
+	/** Larger answers are cut off and fail as `too_large`. */
+	maxResponseBytes: number;
 }
 
 /**
@@ -49,6 +51,8 @@ export class HttpTransport {
 			// Never follow a redirect with the bearer token attached.
 			maxRedirects: 0,
 			transitional: { clarifyTimeoutError: true },
+			// A runaway answer is stopped while it arrives, not after it has filled the memory.
+			maxContentLength: options.maxResponseBytes,
 		});
 	}
 
@@ -77,6 +81,13 @@ export class HttpTransport {
 
 	private transportError(request: RawRequest, error: unknown): StApiError {
 		const code = axios.isAxiosError(error) ? error.code : undefined;
+		if (error instanceof Error && error.message.startsWith('maxContentLength size of')) {
+			return new StApiError(
+				`ServiceTitan ${request.method} ${request.label} answered more than ${formatBytes(this.options.maxResponseBytes)}, ` +
+					`the client's response size limit (maxResponseBytes): the answer was not read`,
+				{ kind: 'too_large', retryable: false, method: request.method, path: request.label },
+			);
+		}
 		const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED';
 		// The axios message ("connect ECONNREFUSED 127.0.0.1:4010", "socket hang up", "timeout of 100ms exceeded")
 		// names no secret, but it passes through the redactor anyway: a proxy or server could echo anything.
@@ -94,4 +105,11 @@ export class HttpTransport {
 	close(): void {
 		for (const agent of this.ownedAgents) agent.destroy();
 	}
+}
+
+function formatBytes(bytes: number): string {
+	const mb = bytes / (1024 * 1024);
+	if (mb >= 1 && Number.isInteger(mb)) return `${mb} MB`;
+	const kb = bytes / 1024;
+	return kb >= 1 && Number.isInteger(kb) ? `${kb} KB` : `${bytes} bytes`;
 }

@@ -85,11 +85,16 @@ export interface StClientOptions {
 	httpsAgent?: https.Agent;
 	/** Per HTTP attempt. Default 120 s (ST gives up on a request after about 100 s). */
 	timeoutMs?: number;
-	/** Retries after the first attempt for retryable failures. Default 6. */
+	/** Retries after the first attempt for retryable failures other than 429. Default 6. */
 	maxRetries?: number;
+	/**
+	 * Time one call may spend waiting on 429s (Retry-After, the wait named in the body, or backoff), counted apart
+	 * from maxRetries. Past it the call fails as `rate_limit`, naming the wait. Default 180 s.
+	 */
+	rateLimitBudgetMs?: number;
 	/** First backoff step; doubles per retry, with jitter. Default 500 ms. */
 	backoffBaseMs?: number;
-	/** Ceiling of one backoff wait and of an honoured Retry-After. Default 60 s. */
+	/** Ceiling of one backoff wait of the client's own (a wait ST names is bounded by rateLimitBudgetMs). Default 60 s. */
 	backoffMaxMs?: number;
 	/** Client-side throttle per tenant. Default 60 (ST's documented limit). */
 	requestsPerSecond?: number;
@@ -97,6 +102,12 @@ export interface StClientOptions {
 	tokenRenewMarginMs?: number;
 	/** Parallel single GETs when fetching categories by id (their listing has no `ids`). Default 8. */
 	concurrency?: number;
+	/** Answers larger than this fail as `too_large`. Default 64 MB. */
+	maxResponseBytes?: number;
+	/** Records nested deeper are handed out as a placeholder that validation refuses. Default 64 levels. */
+	maxRecordDepth?: number;
+	/** iteratePages halves the page size after a failed page down to this size. Default 50. */
+	minPageSize?: number;
 	/** For deterministic jitter in tests; returns [0, 1). */
 	random?: () => number;
 	userAgent?: string;

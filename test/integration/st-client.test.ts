@@ -221,12 +221,24 @@ describe('ServiceTitanClient against the simulator', () => {
 			}
 		});
 
-		it('throws a retryable rate_limit error when 429s outlast the retries', async () => {
+		it('retries 429s for as long as its time budget lasts, not for maxRetries, then names the wait', async () => {
 			const time = fakeTime();
-			const client = s.client({ now: time.now, sleep: time.sleep, maxRetries: 2 });
-			s.sim.control.failNext({ action: { kind: 'status', status: 429 }, times: 5 });
-			const error = await caught(client.listPage('materials', { page: 1, pageSize: 5 }));
-			expect(error).toMatchObject({ kind: 'rate_limit', status: 429, retryable: true, attempts: 3 });
+			const client = s.client({ now: time.now, sleep: time.sleep, maxRetries: 1, rateLimitBudgetMs: 20_000 });
+			await client.testConnection();
+			s.sim.control.setQuirks({ retryAfter: 'seconds', retryAfterSeconds: 7 });
+			try {
+				s.sim.control.failNext({ action: { kind: 'status', status: 429 }, times: 5 });
+				const error = await caught(client.listPage('materials', { page: 1, pageSize: 5 }));
+				// 7 + 7 s fit in 20 s; another 7 would not.
+				expect(time.slept).toEqual([7000, 7000]);
+				expect(error).toMatchObject({ kind: 'rate_limit', status: 429, retryable: true, attempts: 3 });
+				expect(error.message).toMatch(
+					/waited 14 s over 2 retries and ServiceTitan asks to wait 7 s more \(Retry-After\), past the rate-limit budget of 20 s/,
+				);
+			} finally {
+				s.sim.control.clearFaults();
+				s.sim.control.setQuirks({ retryAfterSeconds: 1 });
+			}
 		});
 
 		it('stays under its own requests-per-second limit', async () => {
