@@ -107,3 +107,15 @@ export async function listChangeRecords(q: Queryable, filter: LogRange & { entit
 		[filter.entityType, filter.entityId, filter.since, filter.until, filter.limit],
 	);
 }
+
+/** Local edits held back because ServiceTitan refused the app write access (their push_error starts with `prefix`). */
+export async function countPushErrorsStartingWith(q: Queryable, prefix: string): Promise<number> {
+	const { n } = await q.one<{ n: number }>(
+		`SELECT (SELECT count(*) FROM pricebook_services WHERE starts_with(push_error, $1))
+		      + (SELECT count(*) FROM pricebook_materials WHERE starts_with(push_error, $1))
+		      + (SELECT count(*) FROM pricebook_equipment WHERE starts_with(push_error, $1))
+		      + (SELECT count(*) FROM pricebook_categories WHERE starts_with(push_error, $1)) AS n`,
+		[prefix],
+	);
+	return Number(n);
+}

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../db/connection';
 import { countOpenConflicts } from '../db/conflict-store';
-import { countErrorsSince, readEntityStatuses, readRecentErrors } from '../db/reports';
+import { countErrorsSince, countPushErrorsStartingWith, readEntityStatuses, readRecentErrors } from '../db/reports';
+import { PUSH_FORBIDDEN } from '../sync/push';
 import type { EntityType } from '../entities/types';
 
 export interface EntityStatus {
@@ -45,6 +46,8 @@ export interface SyncStatus {
 	equipment: EntityStatus;
 	categories: EntityStatus;
 	openConflicts: number;
+	/** Local edits waiting because the ServiceTitan app may not write (403); 0 when it may. */
+	pushForbidden: number;
 	recentErrors: RecentError[];
 	generatedAt: string;
 }
@@ -88,8 +91,14 @@ export function healthOf(
 	recentErrors24h: number,
 	now: Date,
 	staleAfterMinutes: number,
+	pushForbidden = 0,
 ): { health: Health; reasons: string[] } {
 	const red: string[] = [];
+	if (pushForbidden > 0) {
+		red.push(
+			`the ServiceTitan app lacks write permission: ${pushForbidden} local edit(s) wait until an administrator grants the app write scope for the pricebook`,
+		);
+	}
 	const yellow: string[] = [];
 	for (const [type, e] of Object.entries(entities)) {
 		if (!e.lastSuccess) red.push(`${type} never synced`);
@@ -127,6 +136,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 	const errors = await readRecentErrors(db, options.recentErrorLimit ?? 20);
 	const errors24h = await countErrorsSince(db, new Date(now.getTime() - 24 * 3600_000));
 	const openConflicts = await countOpenConflicts(db);
+	const pushForbidden = await countPushErrorsStartingWith(db, PUSH_FORBIDDEN);
 	const latest = (key: 'lastFullSync' | 'lastIncrementalSync') =>
 		Object.values(entities)
 			.map((e) => e[key])
@@ -134,7 +144,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 			.sort()
 			.pop() ?? null;
 	const next = nextRuns(now, options);
-	const { health, reasons } = healthOf(entities, errors24h, now, options.staleAfterMinutes ?? 60);
+	const { health, reasons } = healthOf(entities, errors24h, now, options.staleAfterMinutes ?? 60, pushForbidden);
 	return {
 		health,
 		healthReasons: reasons,
@@ -148,6 +158,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 		equipment: entities.equipment,
 		categories: entities.categories,
 		openConflicts,
+		pushForbidden,
 		recentErrors: errors.map((e) => ({
 			id: e.id,
 			runId: e.run_id,

@@ -35,8 +35,15 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 	const rejected: { id: number; message: string }[] = [];
 	const errors: ErrorLogEntry[] = [];
 	let systemic: unknown;
+	// An app without write scope: every push would get the same 403, so after the first none is sent.
+	let forbidden: string | undefined;
+	const notSent: Pending[] = [];
 	await mapLimit(pushes, scope.pushConcurrency, async (p) => {
 		if (systemic) return;
+		if (forbidden) {
+			notSent.push(p);
+			return;
+		}
 		const local = p.local!;
 		const fields = p.decision.fields ?? [];
 		const body = patchBodyFromCanonical(def, local.current, fields);
@@ -58,11 +65,15 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 					message,
 					details: { fields, errors: error.errors },
 				});
+			} else if (isStApiError(error) && error.kind === 'forbidden') {
+				forbidden ??= error.message;
+				notSent.push(p);
 			} else {
 				systemic ??= error;
 			}
 		}
 	});
+	if (forbidden) await recordForbidden(scope, notSent, forbidden);
 
 	const now = scope.now();
 	const columns = def.fields.map((f) => f.column);
@@ -138,4 +149,31 @@ async function refuseUnpushable(scope: RunScope, candidates: readonly Pending[])
 	});
 	scope.tally.errors += errors.length;
 	return sendable;
+}
+
+/** The push-error text of an edit ServiceTitan's app may not write; status.ts recognizes rows by its start. */
+export const PUSH_FORBIDDEN = 'push forbidden';
+
+/**
+ * ServiceTitan answered 403 to a push: the app lacks write scope. Reads and the rest of the run go on; each edit
+ * stays pending with the reason (and is tried again next run, so granting the scope is all it takes), logged once
+ * per item while its row is unchanged.
+ */
+async function recordForbidden(scope: RunScope, edits: readonly Pending[], reason: string): Promise<void> {
+	const { def } = scope;
+	const message = `${PUSH_FORBIDDEN}: ${reason}`;
+	const errors: ErrorLogEntry[] = edits
+		.filter((p) => p.local!.pushError !== message)
+		.map((p) => ({ entityId: p.decision.id, kind: 'push_forbidden', message, details: { fields: p.decision.fields ?? [] } }));
+	scope.log('warn', `${edits.length} ${def.type} edit(s) not pushed: ${reason}`, { ids: edits.map((p) => p.decision.id) });
+	await scope.t.tx('push-forbidden', async (tx) => {
+		await markEngineWrites(tx);
+		await recordPushErrors(
+			tx,
+			def.table,
+			edits.map((p) => ({ id: p.decision.id, message })),
+		);
+		await logErrors(tx, scope.runId, def.type, errors, scope.now());
+	});
+	scope.tally.errors += errors.length;
 }

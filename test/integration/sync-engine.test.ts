@@ -1,5 +1,6 @@
 import { markEngineWrites } from '../../lib/db/engine-session';
 import { SyncEngine } from '../../lib/sync/engine';
+import { getSyncStatus } from '../../lib/reporting/status';
 import { resolveConflict } from '../../lib/sync/resolve';
 import { runCliCaptured } from '../support/cli';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
@@ -330,6 +331,43 @@ describe('values ServiceTitan cannot take', () => {
 		const r = await h.engine.run({ kind: 'incremental', entityType: 'categories' });
 		expect(r).toMatchObject({ success: true, itemsPushed: 1, errors: 0 });
 		expect(h.sim.control.getItem('categories', child)!.parentId ?? null).toBeNull();
+	});
+});
+
+describe('an app without write permission', () => {
+	it('a 403 on a push holds the edits with the reason; reads and the rest of the run go on; status says what to do; granting it pushes them', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const [a, b, c] = h.sim.control.listIds('materials').slice(2, 5);
+		await retoolUpdate(h.t, 'pricebook_materials', a, { price: 71.5 });
+		await retoolUpdate(h.t, 'pricebook_materials', b, { price: 72.5 });
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', c, { displayName: 'Changed in ServiceTitan' });
+		h.sim.control.setFaults({ writeScope: false });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r).toMatchObject({ success: true, itemsPushed: 0 });
+		// The read side went on: ServiceTitan's change arrived.
+		expect((await material(c)).display_name).toBe('Changed in ServiceTitan');
+		// Only the pushes already under way when the first 403 came were sent (at most the push concurrency), none applied.
+		const patches = h.sim.control.requests.filter((q) => q.method === 'PATCH');
+		expect(patches.length).toBeLessThanOrEqual(4);
+		expect(patches.every((q) => q.status === 403)).toBe(true);
+		for (const id of [a, b])
+			expect(await material(id)).toMatchObject({ sync_status: 'pending_push', push_error: expect.stringMatching(/^push forbidden: .*write/) });
+		expect(await count("SELECT 1 FROM sync_error_log WHERE kind = 'push_forbidden'")).toBe(2);
+		const status = await getSyncStatus(h.t.db);
+		expect(status.pushForbidden).toBe(2);
+		expect(status.health).toBe('red');
+		expect(status.healthReasons.join(' ')).toMatch(/lacks write permission: 2 local edit\(s\) wait/);
+		// Again without the scope: held again, not logged again.
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(await count("SELECT 1 FROM sync_error_log WHERE kind = 'push_forbidden'")).toBe(2);
+		// Granted: the next run pushes both.
+		h.sim.control.setFaults({});
+		const granted = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(granted).toMatchObject({ success: true, itemsPushed: 2 });
+		expect(h.sim.control.getItem('materials', a)!.price).toBe(71.5);
+		expect((await getSyncStatus(h.t.db)).pushForbidden).toBe(0);
 	});
 });
 
