@@ -419,6 +419,25 @@ describe('deletes', () => {
 		expect(await count("SELECT 1 FROM sync_change_log WHERE entity_id = $1 AND action = 'undeleted'", [id])).toBe(1);
 	});
 
+	it("a 404 that is not ServiceTitan's own answer (a gateway, a wrong base URL) fails the run as a configuration error and deletes nothing", async () => {
+		const id = anyMaterialId();
+		h.sim.control.setFaults({ gateway404: { path: `/materials/${id}` } });
+		const single = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: id });
+		expect(single).toMatchObject({ success: false, failureKind: 'configuration' });
+		expect(single.message).toMatch(/base URL/);
+		expect((await material(id)).deleted_at).toBeNull();
+		h.sim.control.setFaults({ gateway404: true });
+		const full = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(full).toMatchObject({ success: false, failureKind: 'configuration' });
+		expect(await count('SELECT 1 FROM pricebook_materials WHERE deleted_at IS NOT NULL')).toBe(0);
+		// ServiceTitan's own not-found answer still means deleted there.
+		h.sim.control.setFaults({});
+		h.sim.control.deleteItem('materials', id);
+		const gone = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: id });
+		expect(gone).toMatchObject({ success: true });
+		expect(gone.summary.deletedInST).toBe(1);
+	});
+
 	it('an item a drifting listing skipped is checked by id before any delete', async () => {
 		const id = anyMaterialId();
 		// A listing that silently leaves one live item out, as page drift can.
