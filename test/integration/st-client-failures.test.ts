@@ -2,39 +2,11 @@ import { inspect } from 'node:util';
 import { categoriesDef, materials } from '../../lib/entities/definitions';
 import { checkStRecord } from '../../lib/entities/validate';
 import { failureKindOf } from '../../lib/failures';
-import { ServiceTitanClient, StApiError, TOO_DEEP_MARKER, type StPage, type StRecord } from '../../lib/servicetitan';
+import { ServiceTitanClient, TOO_DEEP_MARKER, type StRecord } from '../../lib/servicetitan';
+import { caught, collect, fakeTime } from '../support/st-client-helpers';
 import { CLIENT_USER_AGENT, startCheckedSimulator, type CheckedSimulator } from '../support/st-sim';
 
 /** The failure modes of the live API, each switched on in the simulator and met by the client over real HTTP. */
-
-function fakeTime(start = Date.parse('2026-03-01T08:00:00Z')) {
-	let t = start;
-	const slept: number[] = [];
-	return {
-		now: () => t,
-		sleep: async (ms: number) => {
-			slept.push(ms);
-			t += ms;
-		},
-		slept,
-	};
-}
-
-async function caught(promise: Promise<unknown>): Promise<StApiError> {
-	try {
-		await promise;
-	} catch (error: unknown) {
-		if (error instanceof StApiError) return error;
-		throw new Error(`expected an StApiError, got ${inspect(error)}`);
-	}
-	throw new Error('expected the call to fail');
-}
-
-async function collect(pages: AsyncIterable<StPage>): Promise<StRecord[]> {
-	const out: StRecord[] = [];
-	for await (const p of pages) out.push(...p.data);
-	return out;
-}
 
 const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
 

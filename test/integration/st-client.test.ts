@@ -1,41 +1,10 @@
 import * as net from 'node:net';
 import { inspect } from 'node:util';
-import { ServiceTitanClient, StApiError, type StPage, type StRecord } from '../../lib/servicetitan';
+import { ServiceTitanClient, StApiError, type StRecord } from '../../lib/servicetitan';
+import { caught, collect, fakeTime } from '../support/st-client-helpers';
 import { CLIENT_USER_AGENT, startCheckedSimulator, type CheckedSimulator } from '../support/st-sim';
 
 /** The client against the simulator; every request it makes is checked against the OpenAPI document. */
-
-function fakeTime(start = Date.parse('2026-03-01T08:00:00Z')) {
-	let t = start;
-	const slept: number[] = [];
-	return {
-		now: () => t,
-		sleep: async (ms: number) => {
-			slept.push(ms);
-			t += ms;
-		},
-		advance: (ms: number) => {
-			t += ms;
-		},
-		slept,
-	};
-}
-
-async function caught(promise: Promise<unknown>): Promise<StApiError> {
-	try {
-		await promise;
-	} catch (error: unknown) {
-		if (error instanceof StApiError) return error;
-		throw new Error(`expected an StApiError, got ${inspect(error)}`);
-	}
-	throw new Error('expected the call to fail');
-}
-
-async function collect(pages: AsyncIterable<StPage>): Promise<StRecord[]> {
-	const out: StRecord[] = [];
-	for await (const p of pages) out.push(...p.data);
-	return out;
-}
 
 describe('ServiceTitanClient against the simulator', () => {
 	let s: CheckedSimulator;

@@ -3,19 +3,7 @@ import { flattenCategories } from '../../../lib/servicetitan/categories';
 import { RateLimiter } from '../../../lib/servicetitan/rate-limiter';
 import { TokenCache, type AccessToken } from '../../../lib/servicetitan/token';
 import type { StRecord } from '../../../lib/servicetitan/types';
-
-function fakeClock(start = 1_000_000): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
-	let t = start;
-	const slept: number[] = [];
-	return {
-		now: () => t,
-		sleep: async (ms: number) => {
-			slept.push(ms);
-			t += ms;
-		},
-		slept,
-	};
-}
+import { fakeTime } from '../../support/st-client-helpers';
 
 describe('backoff', () => {
 	it('doubles per retry with equal jitter, capped', () => {
@@ -38,7 +26,7 @@ describe('backoff', () => {
 
 describe('RateLimiter', () => {
 	it('lets at most N requests start in any second, queuing the rest in order', async () => {
-		const clock = fakeClock();
+		const clock = fakeTime();
 		const limiter = new RateLimiter(3, clock.now, clock.sleep);
 		const starts: number[] = [];
 		await Promise.all(Array.from({ length: 7 }, () => limiter.acquire().then(() => starts.push(clock.now()))));
@@ -47,14 +35,14 @@ describe('RateLimiter', () => {
 	});
 
 	it('refuses a non-positive rate', () => {
-		const clock = fakeClock();
+		const clock = fakeTime();
 		expect(() => new RateLimiter(0, clock.now, clock.sleep)).toThrow(RangeError);
 	});
 });
 
 describe('TokenCache', () => {
 	it('shares one pending request between concurrent callers and reuses the token until shortly before expiry', async () => {
-		const clock = fakeClock();
+		const clock = fakeTime();
 		let issued = 0;
 		const cache = new TokenCache(
 			async (): Promise<AccessToken> => {
@@ -75,7 +63,7 @@ describe('TokenCache', () => {
 	});
 
 	it('invalidates only the rejected token, so a burst of 401s renews once', async () => {
-		const clock = fakeClock();
+		const clock = fakeTime();
 		let issued = 0;
 		const cache = new TokenCache(async () => ({ value: `t${++issued}`, expiresAt: clock.now() + 900_000 }), clock.now, 60_000);
 		const stale = await cache.get();
@@ -87,7 +75,7 @@ describe('TokenCache', () => {
 	});
 
 	it('does not cache a failed request', async () => {
-		const clock = fakeClock();
+		const clock = fakeTime();
 		let calls = 0;
 		const cache = new TokenCache(
 			async () => {
