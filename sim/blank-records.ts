@@ -81,8 +81,8 @@ export function blankRecord(entity: SimEntity, store: SimStore): SimRecord {
 			...sku,
 			manufacturer: null,
 			model: null,
-			manufacturerWarranty: { duration: 0 },
-			serviceProviderWarranty: { duration: 0 },
+			manufacturerWarranty: { duration: 0, description: null },
+			serviceProviderWarranty: { duration: 0, description: null },
 			recommendations: [],
 			upgrades: [],
 			equipmentMaterials: [],
@@ -103,7 +103,7 @@ export function blankRecord(entity: SimEntity, store: SimStore): SimRecord {
 	}
 	return {
 		...sku,
-		warranty: null,
+		warranty: { duration: 0, description: null },
 		isLabor: false,
 		recommendations: [],
 		upgrades: [],

@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 import { startSimulator } from './server';
-import type { SimCounts } from './data';
+import { TENANT_PRESETS, type SimCounts, type TenantPresetName } from './data';
 import type { SimFaults, SimQuirks, SimulatorOptions } from './types';
 
 const USAGE = `Usage: npm run st-sim -- [options]
   --port N              listen port (default 4010; 0 = any free port)
   --host H              listen address (default 127.0.0.1)
   --seed N              data and fault seed (default 1)
+  --preset small|perfect-catch   the generated tenant (default small; perfect-catch: a live tenant's size, 1,160
+                        nested categories, 2,161 services, 205 equipment, 5,000 materials); counts below override it
   --items N             number of materials (default 500); also sizes equipment (N/10) and services (N/5)
   --materials N --equipment N --services N --categories N   exact counts
   --tenant ID --client-id S --client-secret S --app-key S  fixed credentials (default: derived from the seed)
   --flat-categories     list categories flat instead of nested
+  --category-timestamps categories carry createdOn/modifiedOn (a live tenant's do not) and honour modified filters
+  --timestamp-digits live|any      fractional digits of timestamps: 3 to 7 (live, default) or 0 to 7
+  --no-null-strings     no literal "Null" strings in the generated data
+  --no-service-null-pricing        services without useStaticPrices/calculatedPrice (null on a live tenant)
   --order id|shuffled|modifiedOn   listing order (default id)
   --no-page-drift       serve later pages from the ordering taken at page 1
   --delete-mode hard|deactivate    what DELETE does (default hard)
@@ -28,7 +34,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
 		const arg = argv[i];
 		if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
 		const [name, inline] = arg.slice(2).split('=', 2);
-		if (['flat-categories', 'no-page-drift', 'help'].includes(name)) {
+		if (['flat-categories', 'no-page-drift', 'category-timestamps', 'no-null-strings', 'no-service-null-pricing', 'help'].includes(name)) {
 			flags.add(name);
 		} else {
 			const value = inline ?? argv[++i];
@@ -53,6 +59,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
 		if (!(values as readonly string[]).includes(value)) throw new Error(`--${name} must be one of ${values.join(', ')}`);
 		return value as T;
 	};
+	const preset = oneOf('preset', Object.keys(TENANT_PRESETS) as TenantPresetName[]);
 	const counts: Partial<SimCounts> = {};
 	const items = num('items');
 	if (items !== undefined) {
@@ -67,6 +74,11 @@ function parseArgs(argv: string[]): SimulatorOptions {
 	const quirks: Partial<SimQuirks> = {};
 	if (flags.has('flat-categories')) quirks.categoriesNested = false;
 	if (flags.has('no-page-drift')) quirks.pageDrift = false;
+	if (flags.has('category-timestamps')) quirks.categoryTimestamps = true;
+	if (flags.has('no-null-strings')) quirks.nullStrings = false;
+	if (flags.has('no-service-null-pricing')) quirks.serviceNullPricing = false;
+	const digits = oneOf('timestamp-digits', ['live', 'any'] as const);
+	if (digits) quirks.timestampDigits = digits;
 	const order = oneOf('order', ['id', 'shuffled', 'modifiedOn'] as const);
 	if (order) quirks.order = order;
 	const deleteMode = oneOf('delete-mode', ['hard', 'deactivate'] as const);
@@ -85,6 +97,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
 		port: num('port') ?? 4010,
 		host: args.get('host') ?? '127.0.0.1',
 		...(seed !== undefined ? { seed, faults: { ...faults, seed } } : { faults }),
+		...(preset ? { tenant: preset } : {}),
 		counts,
 		quirks,
 		...(args.has('tenant') ? { tenantId: args.get('tenant') } : {}),

@@ -30,12 +30,40 @@ export function formatStTicks(ticks: bigint): string {
 	return `${full.slice(0, 19)}${fraction ? `.${fraction}` : ''}Z`;
 }
 
-/** Ticks at a random precision (0..7 digits), as ST's stored values have. */
-export function randomPrecisionTicks(rng: Rng, ms: number): bigint {
+/** The fewest fractional digits ST's timestamps have: a live tenant sends 3 to 7; the older default was 0 to 7. */
+export function minFractionDigits(mode: 'live' | 'any'): number {
+	return mode === 'live' ? 3 : 0;
+}
+
+/**
+ * Ticks at a random precision (`minDigits`..7 fractional digits), as ST's stored values have. With `minDigits`
+ * above 0 the last kept digit is never 0, so dropping trailing zeros cannot take the value below `minDigits`.
+ */
+export function randomPrecisionTicks(rng: Rng, ms: number, minDigits = 0): bigint {
 	const ticks = BigInt(Math.floor(ms)) * 10_000n + BigInt(randInt(rng, 0, 9_999));
-	const digits = randInt(rng, 0, 7);
+	const digits = randInt(rng, minDigits, 7);
 	const unit = 10n ** BigInt(7 - digits);
-	return (ticks / unit) * unit;
+	const kept = ticks / unit;
+	return (minDigits > 0 && kept % 10n === 0n ? kept + 1n : kept) * unit;
+}
+
+/** `ticks`, or the next tick with at least `minDigits` fractional digits once trailing zeros are dropped. */
+export function atLeastDigits(ticks: bigint, minDigits: number): bigint {
+	if (minDigits === 0) return ticks;
+	let out = ticks;
+	while (fractionDigits(out) < minDigits) out += 1n;
+	return out;
+}
+
+function fractionDigits(ticks: bigint): number {
+	let fraction = ticks % 10_000_000n;
+	if (fraction === 0n) return 0;
+	let digits = 7;
+	while (fraction % 10n === 0n) {
+		fraction /= 10n;
+		digits -= 1;
+	}
+	return digits;
 }
 
 export function parseTicks(value: string): bigint {

@@ -257,8 +257,7 @@ export function convertField(field: string, spec: FieldSpec, value: unknown, ctx
 			return links(field, value, ctx, 'equipment');
 		case 'warranty': {
 			const w = objectOf(field, value);
-			// The response schema has only `duration`; a description sent along is accepted and not kept.
-			return { duration: intOf(`${field}.duration`, w.duration) };
+			return { duration: intOf(`${field}.duration`, w.duration), description: optionalString(`${field}.description`, w.description) };
 		}
 		case 'vendor':
 			return vendor(field, value, ctx, ctx.current(field));

@@ -1,6 +1,6 @@
 export { startSimulator } from './server';
-export { DEFAULT_COUNTS, SIM_ENTITIES, VENDORS } from './data';
-export type { SimCounts, SimEntity, SimRecord } from './data';
+export { DEFAULT_COUNTS, SIM_ENTITIES, TENANT_PRESETS, VENDORS } from './data';
+export type { SimCounts, SimEntity, SimRecord, TenantPreset, TenantPresetName } from './data';
 export { DEFAULT_QUIRKS } from './types';
 export type {
 	FaultAction,

@@ -75,7 +75,7 @@ export class SimListing {
 		return {
 			hasMore: after.length > batch.length,
 			continueFrom,
-			data: batch.map((r) => this.renderer.render(entity, r, false)),
+			data: batch.map((r) => this.renderer.renderExport(entity, r)),
 		};
 	}
 
@@ -113,13 +113,18 @@ export class SimListing {
 		if (categoryType && categoryType !== 'Services' && categoryType !== 'Materials') {
 			throw new BadRequest({ categoryType: ['Values: [Services, Materials]'] });
 		}
+		// Categories without timestamps (a live tenant's) cannot be filtered by them: the filters are ignored.
+		const timeFiltered = entity !== 'categories' || this.quirks().categoryTimestamps;
 		const out: SimRecord[] = [];
 		for (const record of this.store.live(entity)) {
 			if (active === 'true' && !record.active) continue;
 			if (active === 'false' && record.active) continue;
 			if (ids && !ids.has(record.id)) continue;
 			if (categoryType && record.categoryType !== categoryType) continue;
-			if (modifiedOnOrAfter !== undefined || modifiedBefore !== undefined || createdOnOrAfter !== undefined || createdBefore !== undefined) {
+			if (
+				timeFiltered &&
+				(modifiedOnOrAfter !== undefined || modifiedBefore !== undefined || createdOnOrAfter !== undefined || createdBefore !== undefined)
+			) {
 				const t = this.store.ticks(record);
 				if (modifiedOnOrAfter !== undefined && t.modified < modifiedOnOrAfter) continue;
 				if (modifiedBefore !== undefined && t.modified >= modifiedBefore) continue;

@@ -3,8 +3,10 @@ import type { SimStore } from './store';
 import type { SimQuirks } from './types';
 
 /**
- * Stored records in the shape ST answers with: a service's category ids become {id, name, active} objects,
- * a category gets its `subcategories` (empty, or the nested tree when the `categoriesNested` quirk is on).
+ * Stored records in the shape ST answers with: a service's category ids become {id, name, active} objects (and,
+ * as on a live tenant, a service carries `useStaticPrices` and `calculatedPrice`, both null); a category gets its
+ * `subcategories` (empty, or the nested tree when the `categoriesNested` quirk is on) and loses its timestamps
+ * unless the `categoryTimestamps` quirk is on. The export feed keeps every timestamp (`renderExport`).
  */
 export class SimRenderer {
 	constructor(
@@ -13,20 +15,19 @@ export class SimRenderer {
 	) {}
 
 	render(entity: SimEntity, record: SimRecord, nested = this.quirks().categoriesNested): Record<string, unknown> {
-		if (entity === 'services') {
-			const ids = Array.isArray(record.categories) ? (record.categories as number[]) : [];
-			const categories = ids.flatMap((id) => {
-				const c = this.store.get('categories', id);
-				return c ? [{ id: c.id, name: c.name, active: c.active }] : [];
-			});
-			return { ...record, categories };
-		}
+		if (entity === 'services') return this.renderService(record);
 		if (entity === 'categories') {
-			if (!nested) return { ...record, subcategories: [] };
+			if (!nested) return { ...this.categoryFields(record), subcategories: [] };
 			const all = this.store.liveIds('categories');
 			return this.renderTree(record, all, new Set(all));
 		}
 		return record;
+	}
+
+	/** A record as the export feed answers with it: flat, and categories keep `createdOn` and `modifiedOn`. */
+	renderExport(entity: SimEntity, record: SimRecord): Record<string, unknown> {
+		if (entity === 'categories') return { ...record, subcategories: [] };
+		return this.render(entity, record, false);
 	}
 
 	/** A category with its children among `candidates` that are also `allowed`, ordered by position, nested. */
@@ -35,6 +36,22 @@ export class SimRenderer {
 			.map((id) => this.store.get('categories', id))
 			.filter((c): c is SimRecord => c !== undefined && c.parentId === record.id && allowed.has(c.id))
 			.sort((a, b) => (a.position as number) - (b.position as number) || a.id - b.id);
-		return { ...record, subcategories: children.map((c) => this.renderTree(c, candidates, allowed)) };
+		return { ...this.categoryFields(record), subcategories: children.map((c) => this.renderTree(c, candidates, allowed)) };
+	}
+
+	private categoryFields(record: SimRecord): Record<string, unknown> {
+		if (this.quirks().categoryTimestamps) return record;
+		const { createdOn: _created, modifiedOn: _modified, ...rest } = record;
+		return rest;
+	}
+
+	private renderService(record: SimRecord): Record<string, unknown> {
+		const ids = Array.isArray(record.categories) ? (record.categories as number[]) : [];
+		const categories = ids.flatMap((id) => {
+			const c = this.store.get('categories', id);
+			return c ? [{ id: c.id, name: c.name, active: c.active }] : [];
+		});
+		const extra = this.quirks().serviceNullPricing ? { useStaticPrices: null, calculatedPrice: null } : {};
+		return { ...record, categories, ...extra };
 	}
 }

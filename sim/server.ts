@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SimClock } from './clock';
-import { DEFAULT_COUNTS, SIM_ENTITIES, type SimEntity } from './data';
+import { minFractionDigits, SimClock } from './clock';
+import { SIM_ENTITIES, TENANT_PRESETS, type SimEntity } from './data';
 import { FaultInjector, type FaultDecision } from './faults';
 import { createRng, randomHex, type Rng } from './random';
 import { problem, SimState, type SimResult } from './state';
@@ -67,7 +67,20 @@ class Simulator {
 		this.rng = createRng(seed);
 		this.clock = new SimClock(options.now);
 		this.quirkValues = { ...DEFAULT_QUIRKS, ...options.quirks };
-		this.state = new SimState(this.rng, this.clock, () => this.quirkValues, { ...DEFAULT_COUNTS, ...options.counts });
+		const preset = TENANT_PRESETS[options.tenant ?? 'small'];
+		if (!preset) throw new Error(`simulator: no tenant preset ${String(options.tenant)}`);
+		this.state = new SimState(
+			this.rng,
+			this.clock,
+			() => this.quirkValues,
+			{ ...preset.counts, ...options.counts },
+			{
+				rootCategories: preset.rootCategories,
+				maxCategoryDepth: preset.maxCategoryDepth,
+				minDigits: minFractionDigits(this.quirkValues.timestampDigits),
+				nullStrings: this.quirkValues.nullStrings,
+			},
+		);
 		this.faults = new FaultInjector(options.faults);
 		const secrets = createRng(seed ^ 0x5eed);
 		this.tenantId = options.tenantId ?? '1234567';

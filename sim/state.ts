@@ -1,5 +1,5 @@
-import type { SimClock } from './clock';
-import { generateSeedData, type SimCounts, type SimEntity, type SimRecord } from './data';
+import { minFractionDigits, type SimClock } from './clock';
+import { generateSeedData, type SeedShape, type SimCounts, type SimEntity, type SimRecord } from './data';
 import { SimListing } from './listing';
 import { SimMutations } from './mutations';
 import { RecordOrders } from './ordering';
@@ -28,8 +28,9 @@ export class SimState {
 		clock: SimClock,
 		quirks: () => SimQuirks,
 		counts: SimCounts,
+		shape: SeedShape,
 	) {
-		this.store = new SimStore(rng, clock, generateSeedData(rng, counts, clock.now()));
+		this.store = new SimStore(rng, clock, generateSeedData(rng, counts, clock.now(), shape), () => minFractionDigits(quirks().timestampDigits));
 		this.renderer = new SimRenderer(this.store, quirks);
 		this.listing = new SimListing(this.store, new RecordOrders(this.store, quirks), this.renderer, clock, quirks);
 		this.mutations = new SimMutations(this.store, quirks);

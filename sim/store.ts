@@ -1,4 +1,4 @@
-import { formatStTicks, parseTicks, randomPrecisionTicks, type SimClock } from './clock';
+import { atLeastDigits, formatStTicks, parseTicks, randomPrecisionTicks, type SimClock } from './clock';
 import type { SeedData, SimEntity, SimRecord } from './data';
 import type { Rng } from './random';
 
@@ -30,6 +30,8 @@ export class SimStore {
 		private readonly rng: Rng,
 		private readonly clock: SimClock,
 		seed: SeedData,
+		/** The fewest fractional digits a new modifiedOn has (see the `timestampDigits` quirk). */
+		private readonly minDigits: () => number = () => 0,
 	) {
 		const byId = (records: SimRecord[]): Map<number, SimRecord> => new Map(records.map((r) => [r.id, r]));
 		this.items = {
@@ -102,8 +104,9 @@ export class SimStore {
 
 	/** A new, strictly later modifiedOn from ST's clock, at a random precision as ST's own values have. */
 	touch(): { modifiedOn: string } {
-		let ticks = randomPrecisionTicks(this.rng, this.clock.now());
-		if (ticks <= this.lastTicks) ticks = this.lastTicks + 1n;
+		const minDigits = this.minDigits();
+		let ticks = randomPrecisionTicks(this.rng, this.clock.now(), minDigits);
+		if (ticks <= this.lastTicks) ticks = atLeastDigits(this.lastTicks + 1n, minDigits);
 		this.lastTicks = ticks;
 		return { modifiedOn: formatStTicks(ticks) };
 	}

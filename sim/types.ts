@@ -1,4 +1,4 @@
-import type { SimCounts, SimEntity, SimRecord } from './data';
+import type { SimCounts, SimEntity, SimRecord, TenantPresetName } from './data';
 
 /** Behaviours of the real API that are undocumented or unreliable, as switches. */
 export interface SimQuirks {
@@ -20,6 +20,29 @@ export interface SimQuirks {
 	exportDelayMs: number;
 	/** Records per export page. */
 	exportBatchSize: number;
+	/**
+	 * Categories carry `createdOn` and `modifiedOn` in listings and in GET, POST and PATCH answers (roots and nested
+	 * children), and the categories listing honours its modified and created filters. A live tenant sends neither
+	 * timestamp (false, the default), so its filters cannot be relied on: the simulator then ignores them and answers
+	 * with the whole tree. The export feed (`/export/categories`) carries both timestamps either way.
+	 */
+	categoryTimestamps: boolean;
+	/**
+	 * Fractional digits of the timestamps ST hands out: `live` 3 to 7 (trailing zeros dropped, as a live tenant
+	 * sends them), `any` 0 to 7. Read when the tenant is generated (pass it in `SimulatorOptions.quirks`) and at
+	 * every later change.
+	 */
+	timestampDigits: 'live' | 'any';
+	/**
+	 * Services carry `useStaticPrices: null` and `calculatedPrice: null`, as every service of a live tenant does
+	 * (fields the OpenAPI document of March 2026 lacks; the contract check accepts them explicitly).
+	 */
+	serviceNullPricing: boolean;
+	/**
+	 * The generated tenant holds literal `"Null"` strings as values (some category descriptions, some material
+	 * units of measure), as a live tenant does: data, not null. Read when the tenant is generated only.
+	 */
+	nullStrings: boolean;
 }
 
 export const DEFAULT_QUIRKS: SimQuirks = {
@@ -31,6 +54,10 @@ export const DEFAULT_QUIRKS: SimQuirks = {
 	categoriesNested: true,
 	exportDelayMs: 15 * 60_000,
 	exportBatchSize: 500,
+	categoryTimestamps: false,
+	timestampDigits: 'live',
+	serviceNullPricing: true,
+	nullStrings: true,
 };
 
 export type FaultAction =
@@ -141,6 +168,13 @@ export interface SimulatorOptions {
 	port?: number;
 	host?: string;
 	seed?: number;
+	/**
+	 * The generated tenant's size and shape (see TENANT_PRESETS in data.ts): `small` (default, 40 categories,
+	 * 500 materials, 100 equipment, 200 services) or `perfect-catch` (a live tenant's size: 12 root categories
+	 * holding about 1,150 descendants up to 6 levels deep, 2,161 services, 205 equipment, 5,000 materials).
+	 * `counts` overrides the preset's counts.
+	 */
+	tenant?: TenantPresetName;
 	counts?: Partial<SimCounts>;
 	tenantId?: string;
 	clientId?: string;

@@ -226,6 +226,123 @@ describe('ServiceTitan simulator', () => {
 		});
 	});
 
+	describe('live tenant shapes (defaults) and the switches back', () => {
+		/** Every category of a nested listing, children included, with its depth (roots are 1). */
+		const walk = (list: Obj[], depth = 1, parentId: number | null = null): Array<{ c: Obj; depth: number; parentId: number | null }> =>
+			list.flatMap((c) => [{ c, depth, parentId }, ...walk((c.subcategories as Obj[]) ?? [], depth + 1, c.id as number)]);
+
+		it('sends categories without createdOn and modifiedOn (roots, nested children, GET, POST, PATCH), the export feed with them', async () => {
+			const listed = walk(page(await api('GET', '/categories?active=Any&pageSize=500')).data);
+			expect(listed.length).toBe(s.sim.control.listIds('categories').length);
+			for (const { c } of listed) {
+				expect(c).not.toHaveProperty('createdOn');
+				expect(c).not.toHaveProperty('modifiedOn');
+			}
+			const root = listed.find(({ c }) => ((c.subcategories as Obj[]) ?? []).length > 0)?.c as Obj;
+			const got = (await api('GET', `/categories/${root.id}`)).json as Obj;
+			for (const { c } of walk([got])) expect(c).not.toHaveProperty('modifiedOn');
+			const created = (await api('POST', '/categories', { name: 'Live shape', categoryType: 'Services' })).json as Obj;
+			expect(created).not.toHaveProperty('modifiedOn');
+			const patched = (await api('PATCH', `/categories/${created.id}`, { name: 'Live shape 2' })).json as Obj;
+			expect(patched).toMatchObject({ name: 'Live shape 2' });
+			expect(patched).not.toHaveProperty('modifiedOn');
+			const feed = (await api('GET', '/export/categories?includeRecentChanges=true')).json as { data: Obj[] };
+			expect(feed.data.length).toBeGreaterThan(0);
+			for (const c of feed.data) expect(c).toMatchObject({ createdOn: expect.any(String), modifiedOn: expect.any(String) });
+
+			s.sim.control.setQuirks({ categoryTimestamps: true });
+			try {
+				const withStamps = walk(page(await api('GET', '/categories?active=Any&pageSize=500')).data);
+				for (const { c } of withStamps) expect(c).toMatchObject({ createdOn: expect.any(String), modifiedOn: expect.any(String) });
+				expect((await api('GET', `/categories/${root.id}`)).json).toHaveProperty('modifiedOn');
+			} finally {
+				s.sim.control.setQuirks({ categoryTimestamps: false });
+			}
+		});
+
+		it('ignores modifiedOnOrAfter on categories (the whole tree comes back) unless categories carry timestamps', async () => {
+			const future = encodeURIComponent('2099-01-01T00:00:00Z');
+			const all = page(await api('GET', '/categories?active=Any&pageSize=500')).data;
+			expect(page(await api('GET', `/categories?active=Any&pageSize=500&modifiedOnOrAfter=${future}`)).data).toEqual(all);
+			// Materials still honour it.
+			expect(page(await api('GET', `/materials?active=Any&modifiedOnOrAfter=${future}`)).data).toEqual([]);
+			s.sim.control.setQuirks({ categoryTimestamps: true });
+			try {
+				expect(page(await api('GET', `/categories?active=Any&pageSize=500&modifiedOnOrAfter=${future}`)).data).toEqual([]);
+			} finally {
+				s.sim.control.setQuirks({ categoryTimestamps: false });
+			}
+		});
+
+		it('answers GET /categories/{id} with its whole subtree, parentId set on every nested record', async () => {
+			const roots = page(await api('GET', '/categories?active=Any&pageSize=500')).data;
+			const root = roots.find((c) => walk([c]).some(({ depth }) => depth >= 3)) as Obj;
+			const got = (await api('GET', `/categories/${root.id}`)).json as Obj;
+			expect(got).toEqual(root);
+			const nodes = walk([got]);
+			expect(nodes.length).toBeGreaterThan(3);
+			for (const { c, parentId } of nodes.slice(1)) expect(c.parentId).toBe(parentId);
+			const child = nodes.find(({ depth }) => depth === 2)?.c as Obj;
+			expect((await api('GET', `/categories/${child.id}`)).json).toEqual(child);
+		});
+
+		it('sends services with category objects, {duration, description} warranties and null useStaticPrices/calculatedPrice', async () => {
+			const services = page(await api('GET', '/services?active=Any&pageSize=5000')).data;
+			for (const svc of services) {
+				expect(svc).toMatchObject({ useStaticPrices: null, calculatedPrice: null });
+				expect(Object.keys(svc.warranty as Obj).sort()).toEqual(['description', 'duration']);
+				for (const c of svc.categories as Obj[]) expect(Object.keys(c).sort()).toEqual(['active', 'id', 'name']);
+				for (const link of [...(svc.serviceMaterials as Obj[]), ...(svc.serviceEquipment as Obj[])]) {
+					expect(Object.keys(link).sort()).toEqual(['quantity', 'skuId']);
+				}
+			}
+			const withMaterials = services.filter((svc) => (svc.serviceMaterials as Obj[]).length > 0).length / services.length;
+			expect(withMaterials).toBeGreaterThan(0.25);
+			expect(withMaterials).toBeLessThan(0.65);
+			expect(services.some((svc) => (svc.serviceEquipment as Obj[]).length > 0)).toBe(true);
+			const one = services[0];
+			expect((await api('GET', `/services/${one.id}`)).json).toMatchObject({ useStaticPrices: null, calculatedPrice: null });
+			const feed = (await api('GET', '/export/services?includeRecentChanges=true')).json as { data: Obj[] };
+			expect(feed.data[0]).toMatchObject({ useStaticPrices: null, calculatedPrice: null });
+			s.sim.control.setQuirks({ serviceNullPricing: false });
+			try {
+				const plain = (await api('GET', `/services/${one.id}`)).json as Obj;
+				expect(plain).not.toHaveProperty('useStaticPrices');
+				expect(plain).not.toHaveProperty('calculatedPrice');
+			} finally {
+				s.sim.control.setQuirks({ serviceNullPricing: true });
+			}
+		});
+
+		it('keeps a warranty description written by PATCH', async () => {
+			const id = s.sim.control.listIds('services')[4];
+			const answer = await api('PATCH', `/services/${id}`, { warranty: { duration: 30, description: '30 days &amp; more' } });
+			expect((answer.json as Obj).warranty).toEqual({ duration: 30, description: '30 days &amp; more' });
+		});
+
+		it('gives materials and equipment plain category ids, a primary vendor whose cost is theirs, and otherVendors including it', async () => {
+			for (const entity of ['materials', 'equipment']) {
+				const records = page(await api('GET', `/${entity}?active=Any&pageSize=5000`)).data;
+				expect(records.length).toBeGreaterThan(0);
+				for (const r of records) {
+					for (const c of r.categories as unknown[]) expect(typeof c).toBe('number');
+					const primary = r.primaryVendor as Obj;
+					expect(Object.keys(primary)).toEqual(expect.arrayContaining(['id', 'vendorName', 'vendorId', 'memo', 'vendorPart', 'cost', 'active']));
+					expect(r.cost).toBe(primary.cost);
+					expect(r.otherVendors).toContainEqual(primary);
+				}
+				expect(records.some((r) => (r.otherVendors as Obj[]).length > 1)).toBe(true);
+			}
+		});
+
+		it('writes descriptions with HTML and entities', async () => {
+			const materials = page(await api('GET', '/materials?active=Any&pageSize=5000')).data;
+			expect(materials.some((m) => (m.description as string).includes('&reg;') && (m.description as string).includes('<br/>'))).toBe(true);
+			const services = page(await api('GET', '/services?active=Any&pageSize=5000')).data;
+			expect(services.some((svc) => (svc.description as string).includes('&amp;'))).toBe(true);
+		});
+	});
+
 	describe('realistic data', () => {
 		it('gives materials real vendors and services real material ids', async () => {
 			const materials = page(await api('GET', '/materials?active=Any&pageSize=5000')).data;
@@ -244,10 +361,16 @@ describe('ServiceTitan simulator', () => {
 			expect(services.every((svc) => (svc.categories as Obj[]).every((c) => typeof c.name === 'string'))).toBe(true);
 		});
 
-		it('writes modifiedOn with 0 to 7 fractional digits', async () => {
+		it('writes timestamps with 3 to 7 fractional digits, trailing zeros dropped, as a live tenant does', async () => {
 			const materials = page(await api('GET', '/materials?active=Any&pageSize=5000')).data;
-			const digits = new Set(materials.map((m) => (/\.(\d+)Z$/.exec(m.modifiedOn as string)?.[1] ?? '').length));
-			expect([...digits].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+			const fractions = materials.flatMap((m) => [m.modifiedOn as string, m.createdOn as string]).map((t) => /\.(\d+)Z$/.exec(t)?.[1] ?? '');
+			expect([...new Set(fractions.map((f) => f.length))].sort()).toEqual([3, 4, 5, 6, 7]);
+			expect(fractions.some((f) => f.endsWith('0'))).toBe(false);
+			// Later changes too.
+			for (let i = 0; i < 20; i++) {
+				const changed = (await api('PATCH', `/materials/${materials[i].id}`, { hours: 1 })).json as Obj;
+				expect(changed.modifiedOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{2,6}[1-9]Z$/);
+			}
 		});
 
 		it('is deterministic for a seed', async () => {
@@ -520,5 +643,115 @@ describe('ServiceTitan simulator', () => {
 	it('sent only responses that follow the OpenAPI document', () => {
 		expect(s.contract.violations()).toEqual([]);
 		expect(s.contract.responsesChecked()).toBeGreaterThan(50);
+	});
+});
+
+describe('ServiceTitan simulator: generated tenants', () => {
+	type Node = { c: Obj; depth: number };
+	const walk = (list: Obj[], depth = 1): Node[] => list.flatMap((c) => [{ c, depth }, ...walk((c.subcategories as Obj[]) ?? [], depth + 1)]);
+
+	async function readAll(api: ReturnType<typeof apiOf>, path: string, pageSize: number): Promise<Obj[][]> {
+		const pages: Obj[][] = [];
+		for (let n = 1; ; n++) {
+			const p = page(await api('GET', `${path}${path.includes('?') ? '&' : '?'}pageSize=${pageSize}&page=${n}`));
+			pages.push(p.data);
+			if (!p.hasMore) return pages;
+		}
+	}
+
+	describe('the perfect-catch preset (a live tenant: size and shape)', () => {
+		let s: CheckedSimulator;
+		let api: ReturnType<typeof apiOf>;
+
+		beforeAll(async () => {
+			s = await startCheckedSimulator({ tenant: 'perfect-catch', seed: 3, now: () => Date.parse('2025-12-15T12:00:00Z') });
+			api = apiOf(s, await fetchToken(s));
+		});
+
+		afterAll(async () => {
+			await s.stop();
+		});
+
+		it('holds about 1,160 categories (12 roots, nested up to 6 levels), 2,161 services, 205 equipment and 5,000 materials', () => {
+			const ids = (e: 'categories' | 'services' | 'equipment' | 'materials') => s.sim.control.listIds(e).length;
+			expect([ids('categories'), ids('services'), ids('equipment'), ids('materials')]).toEqual([1_160, 2_161, 205, 5_000]);
+		});
+
+		it('pages categories by roots: pageSize counts roots, each with its whole tree, 6 levels at most', async () => {
+			const pages = await readAll(api, '/categories?active=Any', 5);
+			expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+			const nodes = walk(pages.flat());
+			expect(nodes.filter((n) => n.depth === 1)).toHaveLength(12);
+			expect(nodes.length).toBe(1_160);
+			expect(Math.max(...nodes.map((n) => n.depth))).toBe(6);
+			for (const { c } of nodes) expect(c).not.toHaveProperty('modifiedOn');
+			// Literal "Null" strings are data.
+			expect(nodes.filter(({ c }) => c.description === 'Null').length).toBeGreaterThan(10);
+		});
+
+		it('links services to existing materials (about 43% have some) and equipment', async () => {
+			const materials = new Set(s.sim.control.listIds('materials'));
+			const equipment = new Set(s.sim.control.listIds('equipment'));
+			const services = s.sim.control.listIds('services').map((id) => s.sim.control.getItem('services', id) as Obj);
+			const withMaterials = services.filter((svc) => (svc.serviceMaterials as Obj[]).length > 0).length;
+			expect(withMaterials / services.length).toBeGreaterThan(0.4);
+			expect(withMaterials / services.length).toBeLessThan(0.47);
+			expect(services.flatMap((svc) => svc.serviceMaterials as Array<{ skuId: number }>).every((l) => materials.has(l.skuId))).toBe(true);
+			const equipmentLinks = services.flatMap((svc) => svc.serviceEquipment as Array<{ skuId: number }>);
+			expect(equipmentLinks.length).toBeGreaterThan(100);
+			expect(equipmentLinks.every((l) => equipment.has(l.skuId))).toBe(true);
+			expect(services.filter((svc) => (svc.price as number) > 0).length / services.length).toBeGreaterThan(0.7);
+			expect(services.filter((svc) => (svc.cost as number) > 0).length).toBeLessThan(60);
+		});
+
+		it('holds literal "Null" units of measure', async () => {
+			const materials = page(await api('GET', '/materials?active=Any&pageSize=5000')).data;
+			expect(materials).toHaveLength(5_000);
+			expect(materials.filter((m) => m.unitOfMeasure === 'Null').length).toBeGreaterThan(100);
+		});
+
+		it('is deterministic for a seed', async () => {
+			const other = await startCheckedSimulator({ tenant: 'perfect-catch', seed: 3, now: () => Date.parse('2025-12-15T12:00:00Z') });
+			try {
+				const otherApi = apiOf(other, await fetchToken(other));
+				expect(page(await otherApi('GET', '/categories?active=Any&pageSize=2')).data).toEqual(
+					page(await api('GET', '/categories?active=Any&pageSize=2')).data,
+				);
+				const id = s.sim.control.listIds('services')[1234];
+				expect(other.sim.control.getItem('services', id)).toEqual(s.sim.control.getItem('services', id));
+				expect(other.contract.violations()).toEqual([]);
+			} finally {
+				await other.stop();
+			}
+		});
+
+		it('sent only responses that follow the OpenAPI document (with the live deviations)', () => {
+			expect(s.contract.violations()).toEqual([]);
+			expect(s.contract.responsesChecked()).toBeGreaterThan(3);
+		});
+	});
+
+	it('switches back to the older shapes: 0 to 7 fractional digits, no "Null" strings, counts override the preset', async () => {
+		const s = await startCheckedSimulator({
+			tenant: 'perfect-catch',
+			seed: 3,
+			counts: { materials: 800, services: 50, equipment: 10 },
+			quirks: { timestampDigits: 'any', nullStrings: false, categoryTimestamps: true },
+		});
+		try {
+			const api = apiOf(s, await fetchToken(s));
+			const materials = page(await api('GET', '/materials?active=Any&pageSize=5000')).data;
+			expect(materials).toHaveLength(800);
+			const digits = new Set(materials.map((m) => (/\.(\d+)Z$/.exec(m.modifiedOn as string)?.[1] ?? '').length));
+			expect([...digits].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+			expect(materials.some((m) => m.unitOfMeasure === 'Null')).toBe(false);
+			const nodes = walk(page(await api('GET', '/categories?active=Any&pageSize=500')).data);
+			expect(nodes).toHaveLength(1_160);
+			expect(nodes.some(({ c }) => c.description === 'Null')).toBe(false);
+			for (const { c } of nodes) expect(c).toMatchObject({ createdOn: expect.any(String), modifiedOn: expect.any(String) });
+			expect(s.contract.violations()).toEqual([]);
+		} finally {
+			await s.stop();
+		}
 	});
 });

@@ -72,4 +72,52 @@ describe('OpenAPI contract helper', () => {
 		expect(spec.validateResponse({ method: 'GET', path, status: 201, body: category }).join()).toMatch(/does not declare status 201/);
 		expect(spec.validateResponse({ method: 'DELETE', path, status: 204 })).toEqual([]);
 	});
+
+	it('accepts the live tenant deviations from the document, field by field, and nothing more', () => {
+		const category = { id: 9, name: 'Pumps', active: true, position: 1, categoryType: 'Materials', hideInMobile: false, parentId: null };
+		// Categories: a live tenant sends no createdOn/modifiedOn, at any depth; present ones must still be date-times.
+		const nested = { ...category, subcategories: [{ ...category, id: 10, parentId: 9, subcategories: [] }] };
+		expect(spec.validateResponse({ method: 'GET', path: `${base}/categories/9`, status: 200, body: nested })).toEqual([]);
+		expect(spec.validateResponse({ method: 'GET', path: `${base}/categories/9`, status: 200, body: { ...category, modifiedOn: 'today' } }).join()).toMatch(
+			/format/,
+		);
+		// The export feed does carry them.
+		const feed = { hasMore: false, continueFrom: 'x', data: [category] };
+		expect(spec.validateResponse({ method: 'GET', path: `${base}/export/categories`, status: 200, body: feed }).join()).toMatch(
+			/required property 'createdOn'/,
+		);
+		// Services: useStaticPrices and calculatedPrice, null on a live tenant, typed; other unknown fields still fail.
+		const service = spec.validateComponent('Pricebook.V2.ServiceResponse', {});
+		expect(service.join()).toMatch(/required property/);
+		const ok = (extra: Record<string, unknown>): string[] =>
+			spec.validateComponent('Pricebook.V2.ServiceResponse', {
+				id: 1,
+				code: 'S',
+				description: '',
+				categories: [],
+				price: 0,
+				memberPrice: 0,
+				addOnPrice: 0,
+				addOnMemberPrice: 0,
+				taxable: false,
+				hours: 0,
+				recommendations: [],
+				upgrades: [],
+				assets: [],
+				serviceMaterials: [],
+				serviceEquipment: [],
+				active: true,
+				paysCommission: false,
+				bonus: 0,
+				commissionBonus: 0,
+				modifiedOn: '2025-12-01T00:00:00.123Z',
+				cost: 0,
+				createdOn: '2025-12-01T00:00:00.123Z',
+				soldByCommission: 0,
+				...extra,
+			});
+		expect(ok({ useStaticPrices: null, calculatedPrice: null })).toEqual([]);
+		expect(ok({ useStaticPrices: 'yes' }).join()).toMatch(/useStaticPrices/);
+		expect(ok({ somethingElse: null }).join()).toMatch(/additional properties/);
+	});
 });
