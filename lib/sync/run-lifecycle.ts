@@ -61,6 +61,7 @@ async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task,
 	const state = await readSyncState(t, request.entityType);
 	// A type without stamps needs no cursor: its incremental runs read the whole listing.
 	if (!state.cursor_raw && entityDefinition(request.entityType).stamped) return 'no incremental cursor yet (first sync)';
+	if (!state.last_success_at) return 'no successful sync yet (first sync)';
 	if (state.consecutive_failures >= deps.settings.fullAfterFailures) return `the last ${state.consecutive_failures} runs failed`;
 	const last = state.last_success_at;
 	if (!last || deps.now().getTime() - last.getTime() > deps.settings.staleAfterHours * 3600_000) {

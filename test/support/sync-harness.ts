@@ -25,10 +25,6 @@ export async function startHarness(options: { sim?: SimulatorOptions; settings?:
 		seed: 7,
 		counts: { categories: 12, materials: 60, equipment: 20, services: 30 },
 		...options.sim,
-		// TEMPORARY (remove once the engine compares categories by content): the engine still requires `modifiedOn`
-		// on categories, which a live tenant does not send (the simulator's default). Without it every category is
-		// logged as a bad record (sync-engine, reporting and n8n-workflows tests fail).
-		quirks: { categoryTimestamps: true, ...options.sim?.quirks },
 	});
 	const sim = checked.sim;
 	const client = checked.client({ maxRetries: 3, requestsPerSecond: 10_000 });
