@@ -1,4 +1,5 @@
-import { canonicalDecimal, decimalToNumber } from './decimal';
+import { ExactDecimal } from '../servicetitan/exact-json';
+import { canonicalDecimal } from './decimal';
 import type { CanonicalRecord, CanonicalValue, EntityDefinition, FieldDef, MaterialLine } from './types';
 
 /** A value that does not fit its field: the message names the field, so people and logs can act on it. */
@@ -110,10 +111,11 @@ export function patchBodyFromCanonical(def: EntityDefinition, canonical: Canonic
 		const value = canonical[field.column];
 		switch (field.kind) {
 			case 'decimal':
-				body[field.st] = decimalToNumber(value as string | null);
+				// Exact digits, never through a binary float (see ExactDecimal).
+				body[field.st] = value === null ? null : new ExactDecimal(value as string);
 				break;
 			case 'materialList':
-				body[field.st] = (value as MaterialLine[]).map((l) => ({ skuId: l.materialId, quantity: Number(l.quantity) }));
+				body[field.st] = (value as MaterialLine[]).map((l) => ({ skuId: l.materialId, quantity: new ExactDecimal(l.quantity) }));
 				break;
 			default:
 				body[field.st] = value;

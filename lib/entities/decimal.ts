@@ -25,8 +25,3 @@ export function canonicalDecimal(value: unknown): string | null {
 	const body = fraction ? `${whole}.${fraction}` : whole;
 	return negative && body !== '0' ? `-${body}` : body;
 }
-
-/** For ServiceTitan request bodies, which take JSON numbers. */
-export function decimalToNumber(value: string | null): number | null {
-	return value === null ? null : Number(value);
-}

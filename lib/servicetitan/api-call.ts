@@ -1,4 +1,5 @@
 import { namedWaitOf } from './backoff';
+import { stringifyExact } from './exact-json';
 import { asStApiError, kindForStatus, StApiError } from './errors';
 import type { RequestPlumbing } from './plumbing';
 import type { RateLimiter } from './rate-limiter';
@@ -43,7 +44,7 @@ export class ApiCaller {
 		const { transport, limiter, tokens, retry, counters } = this.options;
 		const queryString = callOptions.query && [...callOptions.query.keys()].length > 0 ? `?${callOptions.query.toString()}` : '';
 		const callLabel: CallLabel = { method, path: `${path}${queryString}` };
-		const body = callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body);
+		const body = callOptions.body === undefined ? undefined : stringifyExact(callOptions.body);
 		const state = new CallRetries(callLabel);
 		let renewedAfter401 = false;
 		for (;;) {

@@ -67,7 +67,7 @@ describe('services materials_included ⇄ serviceMaterials', () => {
 			{ materialId: 9404, quantity: 2 },
 		]);
 		expect(canonicalFromRow(services, { ...row, price: '100.00' })).toEqual(c);
-		expect(patchBodyFromCanonical(services, c, ['materials_included', 'price', 'categories'])).toEqual({
+		expect(JSON.parse(JSON.stringify(patchBodyFromCanonical(services, c, ['materials_included', 'price', 'categories'])))).toEqual({
 			price: 100,
 			categories: [2, 9],
 			serviceMaterials: [

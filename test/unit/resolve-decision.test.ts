@@ -14,6 +14,9 @@ const canon = (over: Record<string, unknown> = {}) => canonicalFromSt(materials,
 const stNow = stRecord({ price: 11, description: 'ST description' });
 const now = new Date('2024-12-10T16:00:00Z');
 
+/** A decision as it goes on the wire: a PATCH body's exact decimals serialize to JSON numbers. */
+const wire = (d: unknown): unknown => JSON.parse(JSON.stringify(d));
+
 function row(over: Partial<StoredRow> = {}): StoredRow {
 	return {
 		...rowValuesFromCanonical(materials, canon({ price: '12.5', cost: '3.25' })),
@@ -75,7 +78,7 @@ describe('decideResolution', () => {
 
 	it('use_local pushes exactly the fields that differ from ServiceTitan, in its names and shapes', () => {
 		const d = decideResolution(input({ resolution: 'use_local' }));
-		expect(d).toMatchObject({ kind: 'push', fields: ['description', 'cost', 'price'], body: { description: 'Pipe', cost: 3.25, price: 12.5 } });
+		expect(wire(d)).toMatchObject({ kind: 'push', fields: ['description', 'cost', 'price'], body: { description: 'Pipe', cost: 3.25, price: 12.5 } });
 	});
 
 	it("use_local with nothing to send writes ServiceTitan's version without a PATCH", () => {
@@ -86,7 +89,7 @@ describe('decideResolution', () => {
 	it('merged fills the fields nobody chose from the side that changed them', () => {
 		const d = decideResolution(input({ resolution: 'merged', mergedData: { price: '11.75' } }));
 		// description changed only in ST, so it is already there; cost changed only locally; price chosen.
-		expect(d).toMatchObject({ kind: 'push', fields: ['cost', 'price'], body: { cost: 3.25, price: 11.75 } });
+		expect(wire(d)).toMatchObject({ kind: 'push', fields: ['cost', 'price'], body: { cost: 3.25, price: 11.75 } });
 	});
 
 	it.each([
