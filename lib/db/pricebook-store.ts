@@ -264,11 +264,15 @@ export async function markConflicts(t: Task, table: string, items: readonly { id
 	);
 }
 
-/** Records why ServiceTitan refused a push; the row stays pending so the edit is not lost. */
+/**
+ * Records why ServiceTitan refused a push; the row stays pending so the edit is not lost. A definite answer also
+ * clears push_in_flight, which covers only a push whose answer was lost: ServiceTitan holding those values later is
+ * a person's edit there, not the echo of ours.
+ */
 export async function recordPushErrors(t: Task, table: string, items: readonly { id: number; message: string }[]): Promise<void> {
 	if (items.length === 0) return;
 	await t.none(
-		`UPDATE $1:name AS t SET push_error = x.message
+		`UPDATE $1:name AS t SET push_error = x.message, push_in_flight = NULL
 		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, message text)
 		 WHERE t.id = x.id`,
 		[table, JSON.stringify(items)],

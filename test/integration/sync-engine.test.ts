@@ -295,6 +295,27 @@ describe('changes flowing both ways', () => {
 	});
 });
 
+describe('a refused push', () => {
+	it('leaves no push in flight: a ServiceTitan user later setting the refused value is an edit there, so a newer Retool edit meets it as a conflict', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 50 });
+		h.sim.control.failNext({ action: { kind: 'status', status: 400 }, match: { method: 'PATCH', path: `/materials/${id}` } });
+		const refused = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(refused.itemsPushed).toBe(0);
+		expect(await material(id)).toMatchObject({ sync_status: 'pending_push', push_in_flight: null, push_error: expect.stringMatching(/rejected/) });
+		// Then both sides move: a Retool user to 60, a ServiceTitan user to the 50 that was refused.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 60 });
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: 50 });
+		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(r.summary.conflicts).toBe(1);
+		expect(h.sim.control.getItem('materials', id)!.price).toBe(50);
+		expect(Number((await material(id)).price)).toBe(60);
+	});
+});
+
 describe('values ServiceTitan cannot take', () => {
 	it('an emptied price or description is refused before any push, logged once naming the item and field, and pushed once filled in', async () => {
 		h = await startHarness();
