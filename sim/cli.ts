@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { startSimulator } from './server';
 import { TENANT_PRESETS, type SimCounts, type TenantPresetName } from './data';
-import type { SimFaults, SimQuirks, SimulatorOptions } from './types';
+import type { SimFaults, SimPatchBehaviour, SimQuirks, SimulatorOptions } from './types';
 
 const USAGE = `Usage: npm run st-sim -- [options]
   --port N              listen port (default 4010; 0 = any free port)
@@ -21,6 +21,8 @@ const USAGE = `Usage: npm run st-sim -- [options]
   --no-page-drift       serve later pages from the ordering taken at page 1
   --delete-mode hard|deactivate    what DELETE does (default hard)
   --retry-after seconds|date|none  how a 429 says when to retry (default seconds)
+  --patch JSON          what ST does with a PATCH (SimPatchBehaviour), e.g. '{"roundMoney":{},"ignoreFields":
+                        {"fields":["services.cost"],"echo":true},"delayMs":2000}'; also PUT /__sim/quirks {"patch":...}
   --rate-limit N        answer 429 beyond N API requests per second
   --error-rate R        share of API requests answered 503 (0..1)
   --latency MS          added to every API answer
@@ -85,6 +87,17 @@ function parseArgs(argv: string[]): SimulatorOptions {
 	if (deleteMode) quirks.deleteMode = deleteMode;
 	const retryAfter = oneOf('retry-after', ['seconds', 'date', 'none'] as const);
 	if (retryAfter) quirks.retryAfter = retryAfter;
+	const patch = args.get('patch');
+	if (patch !== undefined) {
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(patch);
+		} catch {
+			throw new Error('--patch must be a JSON object');
+		}
+		if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--patch must be a JSON object');
+		quirks.patch = parsed as SimPatchBehaviour;
+	}
 	const faults: SimFaults = {};
 	const rateLimit = num('rate-limit');
 	if (rateLimit !== undefined) faults.rateLimit = { budget: rateLimit };

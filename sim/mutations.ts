@@ -1,6 +1,7 @@
 import { blankRecord } from './blank-records';
 import { VENDORS, type SimEntity, type SimRecord } from './data';
 import { convertField, FieldError, REQUIRED_ON_CREATE, WRITABLE_FIELDS, type FieldContext } from './fields';
+import { PatchRules, takeConcurrentEdit } from './patch-behaviour';
 import { BadRequest } from './results';
 import type { SimStore } from './store';
 import type { SimQuirks } from './types';
@@ -15,6 +16,7 @@ export class SimMutations {
 	constructor(
 		private readonly store: SimStore,
 		private readonly quirks: () => SimQuirks,
+		private readonly setQuirks: (quirks: Partial<SimQuirks>) => void,
 	) {}
 
 	// ---- through the API ----
@@ -24,18 +26,29 @@ export class SimMutations {
 		const missing = REQUIRED_ON_CREATE[entity].filter((f) => body[f] === undefined || body[f] === null);
 		if (missing.length > 0) throw new BadRequest(Object.fromEntries(missing.map((f) => [f, [`The ${f} field is required.`]])));
 		const base = blankRecord(entity, this.store);
-		const record = { ...base, ...this.convert(entity, base, body) } as SimRecord;
+		const record = { ...base, ...this.convert(entity, base, body).changes } as SimRecord;
 		this.store.put(entity, record);
 		return record;
 	}
 
-	/** `current` is the stored record being patched. */
-	patch(entity: SimEntity, current: SimRecord, body: unknown): SimRecord {
+	/**
+	 * Patches stored record `id` as the `patch` quirk says ST does (see SimPatchBehaviour): `stored` is the record
+	 * now held, `answered` what the PATCH answer shows (the same, unless ignored fields are echoed).
+	 */
+	patch(entity: SimEntity, id: number, body: unknown): { stored: SimRecord; answered: SimRecord } {
 		if (!isObject(body)) throw new BadRequest({ '': ['A non-empty request body is required.'] });
-		const changes = this.convert(entity, current, body);
-		const updated = { ...current, ...changes, ...this.store.touch() } as SimRecord;
-		this.store.put(entity, updated);
-		return updated;
+		const behaviour = this.quirks().patch ?? {};
+		const edit = takeConcurrentEdit(behaviour.concurrentEdit, entity, id);
+		if (edit) {
+			this.setQuirks({ patch: { ...behaviour, concurrentEdit: edit.left } });
+			this.updateRaw(entity, id, edit.changes);
+		}
+		const current = this.requireRecord(entity, id);
+		const rules = new PatchRules(behaviour, entity);
+		const { changes, ignored } = this.convert(entity, current, body, rules);
+		const stored = { ...current, ...changes, ...this.store.touch() } as SimRecord;
+		this.store.put(entity, stored);
+		return { stored, answered: rules.echoesIgnored() ? ({ ...stored, ...ignored } as SimRecord) : stored };
 	}
 
 	// ---- "in ServiceTitan", by the control interface ----
@@ -77,11 +90,20 @@ export class SimMutations {
 		return record;
 	}
 
-	/** The stored values of a request body's writable fields; every field's errors are collected into one 400. */
-	private convert(entity: SimEntity, current: SimRecord, body: Record<string, unknown>): Record<string, unknown> {
+	/**
+	 * The stored values of a request body's writable fields; every field's errors (and, for a PATCH, the fields
+	 * `rules` refuse) are collected into one 400. Fields `rules` ignore are converted into `ignored`, not `changes`.
+	 */
+	private convert(
+		entity: SimEntity,
+		current: SimRecord,
+		body: Record<string, unknown>,
+		rules?: PatchRules,
+	): { changes: Record<string, unknown>; ignored: Record<string, unknown> } {
 		const specs = WRITABLE_FIELDS[entity];
 		const errors: Record<string, string[]> = {};
 		const out: Record<string, unknown> = {};
+		const ignored: Record<string, unknown> = {};
 		const ctx: FieldContext = {
 			vendorName: (vendorId) => this.vendorNames.get(vendorId),
 			exists: (target, id) => this.store.has(target, id),
@@ -99,16 +121,20 @@ export class SimMutations {
 		for (const [field, value] of Object.entries(body)) {
 			const spec = specs[field];
 			if (!spec || value === undefined) continue; // unknown or read-only: ignored, like ST
+			const refusal = rules?.refusal(field);
+			if (refusal !== undefined) (errors[field] ??= []).push(refusal);
 			try {
 				const converted = convertField(field, spec, value, ctx);
-				if (spec.kind !== 'writeOnly') out[spec.storeAs ?? field] = converted;
+				if (spec.kind === 'writeOnly') continue;
+				if (rules?.ignores(field)) ignored[spec.storeAs ?? field] = converted;
+				else out[spec.storeAs ?? field] = rules ? rules.stored(field, spec, converted) : converted;
 			} catch (error: unknown) {
 				if (!(error instanceof FieldError)) throw error;
 				(errors[error.field] ??= []).push(error.message);
 			}
 		}
 		if (Object.keys(errors).length > 0) throw new BadRequest(errors);
-		return out;
+		return { changes: out, ignored };
 	}
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { minFractionDigits, SimClock } from './clock';
 import { SIM_ENTITIES, TENANT_PRESETS, type SimEntity } from './data';
 import { FaultInjector, type FaultDecision } from './faults';
+import { patchDelayMs } from './patch-behaviour';
 import { createRng, randomHex, type Rng } from './random';
 import { problem, SimState, type SimResult } from './state';
 import {
@@ -73,6 +74,7 @@ class Simulator {
 			this.rng,
 			this.clock,
 			() => this.quirkValues,
+			(quirks) => this.control.setQuirks(quirks),
 			{ ...preset.counts, ...options.counts },
 			{
 				rootCategories: preset.rootCategories,
@@ -224,6 +226,9 @@ class Simulator {
 			return;
 		}
 		const altered = decision ? alteredAnswer(decision, answer) : undefined;
+		// A late PATCH answer: the change is already stored (quirks.patch.delayMs).
+		const late = route?.kind === 'item' && incoming.method === 'PATCH' ? patchDelayMs(this.quirkValues.patch ?? {}, route.entity) : 0;
+		if (late > 0) await this.delay(late);
 		this.send(res, entry, altered ?? answer, incoming, target);
 	}
 

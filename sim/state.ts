@@ -27,13 +27,14 @@ export class SimState {
 		private readonly rng: Rng,
 		clock: SimClock,
 		quirks: () => SimQuirks,
+		setQuirks: (quirks: Partial<SimQuirks>) => void,
 		counts: SimCounts,
 		shape: SeedShape,
 	) {
 		this.store = new SimStore(rng, clock, generateSeedData(rng, counts, clock.now(), shape), () => minFractionDigits(quirks().timestampDigits));
 		this.renderer = new SimRenderer(this.store, quirks);
 		this.listing = new SimListing(this.store, new RecordOrders(this.store, quirks), this.renderer, clock, quirks);
-		this.mutations = new SimMutations(this.store, quirks);
+		this.mutations = new SimMutations(this.store, quirks, setQuirks);
 	}
 
 	// ---- reads ----
@@ -68,9 +69,8 @@ export class SimState {
 	}
 
 	patch(entity: SimEntity, id: number, body: unknown): SimResult {
-		const current = this.store.get(entity, id);
-		if (!current) return notFound(entity, id, this.rng);
-		return this.answer(() => ({ status: 200, body: this.renderer.render(entity, this.mutations.patch(entity, current, body)) }));
+		if (!this.store.has(entity, id)) return notFound(entity, id, this.rng);
+		return this.answer(() => ({ status: 200, body: this.renderer.render(entity, this.mutations.patch(entity, id, body).answered) }));
 	}
 
 	remove(entity: SimEntity, id: number): SimResult {

@@ -43,6 +43,73 @@ export interface SimQuirks {
 	 * units of measure), as a live tenant does: data, not null. Read when the tenant is generated only.
 	 */
 	nullStrings: boolean;
+	/**
+	 * What ST does with a PATCH beyond storing it as sent (all off by default): normalizing values, dropping or
+	 * refusing fields, another user's edit landing meanwhile, a late answer. See SimPatchBehaviour.
+	 * `setQuirks({ patch })` replaces the whole object.
+	 */
+	patch: SimPatchBehaviour;
+}
+
+/**
+ * Which PATCHes a switch applies to. `entities`: these entity types only (default all). `fields`: these fields only
+ * (default: every field the switch can apply to); a field is named as sent (`cost`, `variationMaterials`) and may be
+ * qualified by its entity type (`services.cost`).
+ */
+export interface SimPatchScope {
+	entities?: SimEntity[];
+	fields?: string[];
+}
+
+/** Another ST user's edit, landing while our PATCH is under way. */
+export interface SimConcurrentEdit {
+	/** The PATCHes it lands on: of this entity type (default any) and id (default any). */
+	entity?: SimEntity;
+	id?: number;
+	/** Fields as ST stores them (as `control.updateItem` takes them), e.g. `{ name: 'Changed in ST' }`. */
+	changes: Record<string, unknown>;
+	/** How many matching PATCHes it lands on (default 1), each as a separate modification. */
+	times?: number;
+}
+
+/**
+ * What ST is reported to do with a PATCH (see servicetitan-api.md, "Reported by practitioners"). Every switch is
+ * off unless set. Applied in this order: another user's edit lands (`concurrentEdit`); the body is validated, and
+ * `refuseFields` add their errors to the 400 (nothing is stored); ignored fields are dropped; the rest is
+ * normalized (`stripHtml`, then `trimText`, then `emptyAsNull`; `roundMoney`) and stored, `modifiedOn` advancing as
+ * for every PATCH. The answer shows what was stored (ignored fields echoed as sent with `ignoreFields.echo`), late
+ * by `delayMs`. Applies to PATCH only: POST and the control interface store values as given.
+ */
+export interface SimPatchBehaviour {
+	/**
+	 * Money (`price`, `memberPrice`, `addOnPrice`, `addOnMemberPrice`, `cost`) stored rounded half away from zero
+	 * to `decimals` (default 2).
+	 */
+	roundMoney?: SimPatchScope & { decimals?: number };
+	/** Top-level text fields stored trimmed, runs of whitespace inside collapsed to one space. */
+	trimText?: SimPatchScope;
+	/**
+	 * Top-level text fields' HTML stored normalized. `normalize` (default): tag names lower-cased and void elements
+	 * (`br`, `hr`, `img`, ...) closed as `<br/>`, the form a live tenant's descriptions hold (`<BR>`, `<br>` and
+	 * `<br />` become `<br/>`). `strip`: tags removed and the entities `&amp; &lt; &gt; &quot; &#39; &nbsp;` decoded.
+	 */
+	stripHtml?: SimPatchScope & { mode?: 'normalize' | 'strip' };
+	/** `''` stored as null in nullable top-level text fields (required ones answer 400 for `''` anyway). */
+	emptyAsNull?: SimPatchScope;
+	/**
+	 * Fields answered 200 but not stored (their values are still validated). The answer shows the stored (old)
+	 * value, or with `echo` the value sent, as ST is reported to do at worst; a later GET shows the stored value.
+	 */
+	ignoreFields?: { fields: string[]; entities?: SimEntity[]; echo?: boolean };
+	/** Fields refused: 400 with `errors: { field: [message] }`, nothing stored. */
+	refuseFields?: { fields: string[]; entities?: SimEntity[]; message?: string };
+	/** Edits by other ST users, each taken by the next matching PATCH (before it is applied) until spent. */
+	concurrentEdit?: SimConcurrentEdit[];
+	/**
+	 * PATCH answers sent this late, ms (all entity types, or per type); the change is stored when the request
+	 * arrives, so a client that gives up first loses the answer of an applied PATCH.
+	 */
+	delayMs?: number | Partial<Record<SimEntity, number>>;
 }
 
 export const DEFAULT_QUIRKS: SimQuirks = {
@@ -58,6 +125,7 @@ export const DEFAULT_QUIRKS: SimQuirks = {
 	timestampDigits: 'live',
 	serviceNullPricing: true,
 	nullStrings: true,
+	patch: {},
 };
 
 export type FaultAction =
