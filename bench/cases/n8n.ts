@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { NodeConnectionTypes, type IWorkflowBase } from 'n8n-workflow';
 import type { RunResult } from '../../lib/sync/runs';
 import { closeDatabase } from '../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
@@ -12,8 +13,8 @@ import type { ModuleStepFn } from '../worker';
  * Case 6: the full-sync workflow (workflows/pricebook-full-sync.json) run in-process by n8n's engine at the
  * reference size, as a ratio to the library's full sync (target: at most 1.2x). The workflow runs through the same
  * harness the workflow tests use (n8n-core's WorkflowExecute, our nodes as n8n loads them), in a fresh worker
- * process per run, so its peak RSS is its own. The simulator holds only a few categories, services and equipment
- * (see startSim), so a workflow that syncs every type still times materials.
+ * process per run, so its peak RSS is its own. The workflow is pointed at materials only (materialsOnly), so both
+ * sides sync exactly the same items.
  */
 export const runN8nFullSync: ModuleStepFn | null = async ({ db, st }) => {
 	const credentials = {
@@ -21,7 +22,7 @@ export const runN8nFullSync: ModuleStepFn | null = async ({ db, st }) => {
 		serviceTitanApi: { ...st, authUrl: st.authUrl ?? '', apiBaseUrl: st.apiBaseUrl ?? '' },
 	};
 	try {
-		const run = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../../workflows/pricebook-full-sync.json')), {
+		const run = await runWorkflow(materialsOnly(loadWorkflow(path.resolve(__dirname, '../../../workflows/pricebook-full-sync.json'))), {
 			credentials,
 			trigger: { node: 'Schedule', items: [{}] },
 		});
@@ -41,6 +42,19 @@ export const runN8nFullSync: ModuleStepFn | null = async ({ db, st }) => {
 		shutdownN8n();
 	}
 };
+
+/**
+ * The shipped full-sync workflow doing the library case's work and no more: the schedule goes straight to the main
+ * Start Sync Run node, which starts a materials run only. Every other node (the page loop, the staged steps, the
+ * finish) is the workflow's own, so the ratio compares the two drivers on the same run.
+ */
+function materialsOnly(workflow: IWorkflowBase): IWorkflowBase {
+	const main = 'Start Sync Run (services, materials, equipment)';
+	const nodes = workflow.nodes.map((n) => (n.name === main ? { ...n, parameters: { ...n.parameters, entityTypes: [ENTITY] } } : n));
+	if (!nodes.some((n) => n.name === main)) throw new Error(`the full-sync workflow has no node "${main}"`);
+	const connections = { ...workflow.connections, Schedule: { main: [[{ node: main, type: NodeConnectionTypes.Main, index: 0 }]] } };
+	return { ...workflow, nodes, connections };
+}
 
 export type N8nFigures =
 	| { status: 'not measured yet'; why: string; target: string }
