@@ -58,6 +58,8 @@ export interface StoredRow extends Record<string, unknown> {
 	push_in_flight: Record<string, unknown> | null;
 	/** Why the last push of this row was refused, if it was. */
 	push_error: string | null;
+	/** Values ServiceTitan kept its own value for (migration 0008): not sent again while the row holds them. */
+	push_refused: Record<string, unknown> | null;
 }
 
 /**
@@ -84,6 +86,7 @@ const SYNC_ROW_COLUMNS = [
 	'has_conflict',
 	'push_in_flight',
 	'push_error',
+	'push_refused',
 ] as const satisfies readonly (keyof StoredRow)[];
 
 export async function readRow(t: Task, table: string, id: number): Promise<StoredRow | null> {
@@ -179,7 +182,7 @@ export async function updateFromSt(t: Task, table: string, columns: readonly str
 				`UPDATE ${ident(table)} AS t SET ${sets},
 				   sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
 				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, sync_status = 'synced',
-				   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL, push_in_flight = NULL
+				   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL, push_in_flight = NULL, push_refused = NULL
 				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
 				 WHERE t.id = x.id AND t.row_version = x.row_version
 				 RETURNING t.id`,
@@ -348,4 +351,22 @@ export async function markConflictResolved(
 			outcome.syncDirection,
 		]);
 	}
+}
+
+/**
+ * Pushed values ServiceTitan answered for but did not store: the row keeps them, pending, with the reason; they are
+ * not sent again while the row holds them (see categorize). The answer was definite, so nothing is in flight.
+ */
+export async function recordPushRefused(
+	t: Task,
+	table: string,
+	items: readonly { id: number; message: string; refused: Record<string, unknown> }[],
+): Promise<void> {
+	if (items.length === 0) return;
+	await t.none(
+		`UPDATE $1:name AS t SET push_error = x.message, push_refused = x.refused, push_in_flight = NULL
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, message text, refused jsonb)
+		 WHERE t.id = x.id`,
+		[table, JSON.stringify(items)],
+	);
 }

@@ -32,6 +32,8 @@ export interface BatchOptions {
 	plan?: ReadonlyMap<number, PlannedDecision>;
 	/** Collects the ids left to the other phase. */
 	outOfPhase?: number[];
+	/** False: decide and write, but leave pushes for the next run (a re-decision right after a push). */
+	push?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 		ids = retry;
 	}
 	if (ids.length > 0) scope.log('info', `${ids.length} ${scope.def.type} row(s) kept changing during the run; the next run picks them up`, { ids });
-	await pushAll(scope, pushes);
+	if (options.push !== false) await pushAll(scope, pushes);
 }
 
 export interface LookupOutcome {

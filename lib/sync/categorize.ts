@@ -23,6 +23,8 @@ export interface LocalSide {
 	rowVersion: number;
 	/** Why the last push was refused, if it was (so the same refusal is not logged again every run). */
 	pushError?: string | null;
+	/** Values ServiceTitan did not apply when last pushed: not sent again while the row still holds them. */
+	pushRefused?: CanonicalRecord | null;
 }
 
 export interface StSide {
@@ -75,6 +77,13 @@ export function localChanged(def: EntityDefinition, local: LocalSide): boolean {
 		(local.localModifiedAt !== null && (local.lastSyncedAt === null || local.localModifiedAt > local.lastSyncedAt));
 	if (!editedSinceSync) return false;
 	return local.base === null ? true : !sameContent(def, local.current, local.base);
+}
+
+/** The edit still holds exactly the values ServiceTitan did not apply last time: sending them again would change nothing. */
+function heldAsRefused(def: EntityDefinition, local: LocalSide, fields: readonly string[]): boolean {
+	const refused = local.pushRefused;
+	if (!refused) return false;
+	return fields.every((f) => f in refused && differingFields(def, { [f]: local.current[f] }, { [f]: refused[f] }).length === 0);
 }
 
 /** Whether ST's content moved away from what we last synced. A newer modifiedOn alone (our own PATCH's echo) is not. */
@@ -156,6 +165,15 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	}
 	if (isLocalChanged) {
 		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'rebase', reason: 'local edit already in ServiceTitan' };
+		if (heldAsRefused(def, local, stVsLocal)) {
+			return {
+				id,
+				category: 'modifiedLocalOnly',
+				action: 'none',
+				fields: stVsLocal,
+				reason: 'ServiceTitan did not apply this edit; held until the row is edited again',
+			};
+		}
 		return { id, category: 'modifiedLocalOnly', action: 'push', fields: stVsLocal, reason: 'edited locally' };
 	}
 	if (isStChanged || stVsLocal.length > 0) {

@@ -34,6 +34,8 @@ function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): Lo
 		hasConflict: row.has_conflict,
 		rowVersion: Number(row.row_version),
 		pushError: row.push_error,
+		// Canonical values by column, as push_in_flight holds them.
+		pushRefused: row.push_refused as CanonicalRecord | null,
 	};
 }
 

@@ -1,10 +1,14 @@
-import { differingFields, patchBodyFromCanonical, pick, unpushableFields } from '../entities/canonical';
+import { patchBodyFromCanonical, pick, unpushableFields } from '../entities/canonical';
 import { checkStRecord } from '../entities/validate';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
-import { markPushInFlight, rebaseOnly, recordPushErrors, updateFromSt } from '../db/pricebook-store';
+import { markPushInFlight, rebaseOnly, recordPushErrors, recordPushRefused, updateFromSt } from '../db/pricebook-store';
+import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
 import { isStApiError } from '../servicetitan/errors';
+import { processBatch } from './apply';
 import type { Pending } from './decide';
+import { prepareStItems } from './prepare';
+import { verifyPush, type PushVerdict } from './verify-push';
 import type { StItem } from './prepare';
 import type { RunScope } from './scope';
 import { mapLimit } from '../util/map-limit';
@@ -75,47 +79,68 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 	});
 	if (forbidden) await recordForbidden(scope, notSent, forbidden);
 
+	// What ServiceTitan stored, read back by id: its PATCH answer alone is no proof (it may echo a value it dropped).
+	const stored = await readBack(
+		scope,
+		answered.map(({ p }) => p.decision.id),
+	);
 	const now = scope.now();
 	const columns = def.fields.map((f) => f.column);
-	const notApplied: { id: number; message: string }[] = [];
+	const clean: { p: Pending; st: StItem; verdict: PushVerdict }[] = [];
+	const refused: { p: Pending; st: StItem; fields: string[] }[] = [];
+	const redecide: { id: number; st: StItem | null }[] = [];
+	for (const { p } of answered) {
+		const st = stored.get(p.decision.id) ?? null;
+		const verdict = st && verifyPush(def, p.decision.fields ?? [], p.local!.current, p.st!.canonical, st.canonical);
+		// Gone meanwhile, or someone else changed it in ServiceTitan while ours was under way: decided again below,
+		// three-way against the base from before the push (what landed counts as our own echo through push_in_flight).
+		if (!st || !verdict || verdict.elsewhere.length > 0) redecide.push({ id: p.decision.id, st });
+		else if (verdict.ignored.length > 0) refused.push({ p, st, fields: verdict.ignored });
+		else clean.push({ p, st, verdict });
+	}
 	const changes: ChangeLogEntry[] = [];
+	const refusals: { id: number; message: string; refused: Record<string, unknown> }[] = [];
 	await scope.t.tx('push-results', async (tx) => {
 		await markEngineWrites(tx);
-		const clean = answered.filter(({ p, answer }) => {
-			const ignored = (p.decision.fields ?? []).filter(
-				(f) => differingFields(def, { [f]: answer.canonical[f] }, { [f]: p.local!.current[f] }).length > 0,
-			);
-			if (ignored.length === 0) return true;
-			const message = `ServiceTitan did not apply ${ignored.join(', ')} (answered with other values)`;
-			notApplied.push({ id: p.decision.id, message });
-			errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields: ignored } });
-			return false;
-		});
 		const written = new Set(
 			await updateFromSt(
 				tx,
 				def.table,
 				columns,
-				clean.map(({ p, answer }) => stWrite(def, answer, p.local!.rowVersion)),
+				clean.map(({ p, st }) => stWrite(def, st, p.local!.rowVersion)),
 				now,
 			),
 		);
-		// Edited again while the push was in flight, or partly ignored by ST: move the base only, keep the edit pending.
-		const rebaseOnlyItems = answered.filter(({ answer }) => !written.has(answer.id)).map(({ answer }) => stWrite(def, answer));
-		await rebaseOnly(tx, def.table, rebaseOnlyItems, now);
-		await recordPushErrors(tx, def.table, [...rejected, ...notApplied]);
-		for (const { p, answer } of clean) {
+		// Edited again while the push was under way: only the base moves, the newer edit stays pending.
+		await rebaseOnly(
+			tx,
+			def.table,
+			[...clean.filter(({ st }) => !written.has(st.id)), ...refused].map(({ st }) => stWrite(def, st)),
+			now,
+		);
+		for (const { p, fields } of refused) {
+			const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the edit is held until the row is edited again`;
+			refusals.push({ id: p.decision.id, message, refused: pick(p.local!.current, fields) });
+			if (p.local!.pushError !== message) errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields } });
+		}
+		await recordPushRefused(tx, def.table, refusals);
+		await recordPushErrors(tx, def.table, rejected);
+		for (const { p, st, verdict } of clean) {
 			const fields = p.decision.fields ?? [];
 			changes.push({
-				entityId: answer.id,
+				entityId: st.id,
 				action: 'pushed',
 				before: Object.fromEntries(fields.map((f) => [f, p.st?.canonical[f] ?? null])),
-				after: Object.fromEntries(fields.map((f) => [f, answer.canonical[f]])),
+				// As ServiceTitan stored it: a normalized field shows its form, which the local row adopted.
+				after: Object.fromEntries(fields.map((f) => [f, st.canonical[f]])),
 			});
+			if (verdict.normalized.length > 0)
+				scope.log('info', `${def.singular} ${st.id}: ServiceTitan stored ${verdict.normalized.join(', ')} in its own form; adopted locally`);
 		}
 		await logChanges(tx, scope.runId, def.type, changes, now);
 		await logErrors(tx, scope.runId, def.type, errors, now);
 	});
+	if (redecide.length > 0) await processBatch(scope, redecide, { push: false });
 	scope.tally.itemsPushed += changes.length;
 	scope.tally.errors += errors.length;
 	if (systemic) throw systemic;
@@ -176,4 +201,14 @@ async function recordForbidden(scope: RunScope, edits: readonly Pending[], reaso
 		await logErrors(tx, scope.runId, def.type, errors, scope.now());
 	});
 	scope.tally.errors += errors.length;
+}
+
+/** ServiceTitan's current records of `ids` (50 per call), validated; an id it no longer has is absent. */
+async function readBack(scope: RunScope, ids: readonly number[]): Promise<Map<number, StItem>> {
+	const out = new Map<number, StItem>();
+	for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
+		const records = await scope.st.getByIds(scope.def.type, ids.slice(i, i + MAX_IDS_PER_REQUEST));
+		for (const item of await prepareStItems(scope, records)) out.set(item.id, item);
+	}
+	return out;
 }

@@ -31,6 +31,7 @@ function row(over: Partial<StoredRow> = {}): StoredRow {
 		has_conflict: true,
 		push_in_flight: null,
 		push_error: null,
+		push_refused: null,
 		...over,
 	};
 }
