@@ -11,6 +11,7 @@ import { prepareStItems } from './prepare';
 import { verifyPush, type PushVerdict } from './verify-push';
 import type { StItem } from './prepare';
 import type { RunScope } from './scope';
+import { Tally } from './tally';
 import { mapLimit } from '../util/map-limit';
 import { stWrite } from './write';
 
@@ -140,7 +141,15 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 		await logChanges(tx, scope.runId, def.type, changes, now);
 		await logErrors(tx, scope.runId, def.type, errors, now);
 	});
-	if (redecide.length > 0) await processBatch(scope, redecide, { push: false });
+	if (redecide.length > 0) {
+		// These items are already counted in this run's summary (as the push decided): the second decision adds only
+		// what it did (conflicts opened, ServiceTitan's values taken, errors), never a second category count.
+		const again = new Tally(false);
+		await processBatch({ ...scope, tally: again }, redecide, { push: false });
+		scope.tally.itemsSynced += again.itemsSynced;
+		scope.tally.conflictsDetected += again.conflictsDetected;
+		scope.tally.errors += again.errors;
+	}
 	scope.tally.itemsPushed += changes.length;
 	scope.tally.errors += errors.length;
 	if (systemic) throw systemic;
