@@ -370,3 +370,27 @@ export async function recordPushRefused(
 		[table, JSON.stringify(items)],
 	);
 }
+
+/**
+ * Puts values ServiceTitan did not apply back on a row as a held local edit: the columns get `values`, the row is
+ * pending with the reason, and push_refused keeps the canonical values so they are not sent again unchanged.
+ */
+export async function holdRefusedValues(
+	t: Task,
+	table: string,
+	id: number,
+	values: Record<string, unknown>,
+	refused: Record<string, unknown>,
+	message: string,
+): Promise<void> {
+	const columns = Object.keys(values);
+	if (columns.length === 0) return;
+	await t.none(
+		bound(
+			`UPDATE ${ident(table)} AS t SET (${ident(columns)}) = (SELECT ${ident(columns)} FROM jsonb_populate_record(NULL::${ident(table)}, $2::jsonb)),
+			   sync_status = 'pending_push', push_error = $3, push_refused = $4::jsonb
+			 WHERE t.id = $1`,
+			[id, JSON.stringify(values), message, JSON.stringify(refused)],
+		),
+	);
+}

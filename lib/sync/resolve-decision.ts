@@ -45,6 +45,8 @@ export interface ResolveResult {
 	message: string;
 	before?: Sides;
 	after?: CanonicalRecord | null;
+	/** use_local / merged: chosen fields ServiceTitan did not apply. Their chosen values are kept locally, pending. */
+	refusedFields?: string[];
 }
 
 /** A ServiceTitan record with its canonical values. */
@@ -69,7 +71,7 @@ export type Decision =
 	/** Write `st` locally (null: accept ServiceTitan's delete). use_st, or a push with nothing to send. */
 	| { kind: 'write'; before: Sides; st: StVersion | null }
 	/** PATCH `body` to ServiceTitan, then write its answer locally (see acceptPatchAnswer). */
-	| { kind: 'push'; before: Sides; fields: string[]; body: Record<string, unknown> }
+	| { kind: 'push'; before: Sides; fields: string[]; body: Record<string, unknown>; target: CanonicalRecord; current: CanonicalRecord }
 	/** ServiceTitan moved since the conflict was shown: store `refresh`, answer `result`, push nothing. */
 	| { kind: 'refuse'; reason: 'stale'; refresh: ConflictRefresh; result: ResolveResult }
 	/** Not possible as asked: store `refresh` when there is one, then throw `error`. */
@@ -238,7 +240,7 @@ export function decideResolution(input: DecisionInput): Decision {
 	if (target instanceof SyncValidationError) return { kind: 'refuse', reason: 'validation', refresh: null, error: target };
 	const fields = differingFields(def, target, current.canonical);
 	if (fields.length === 0) return { kind: 'write', before, st: current };
-	return { kind: 'push', before, fields, body: patchBodyFromCanonical(def, target, fields) };
+	return { kind: 'push', before, fields, body: patchBodyFromCanonical(def, target, fields), target, current: current.canonical };
 }
 
 /** ServiceTitan's answer to the PATCH, checked: it is what gets written locally. */

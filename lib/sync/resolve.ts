@@ -1,11 +1,12 @@
 import { entityDefinition } from '../entities/definitions';
-import type { EntityDefinition } from '../entities/types';
+import { pick, rowValuesFromCanonical } from '../entities/canonical';
+import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import type { Db } from '../db/connection';
 import { closeConflict, readConflict, refreshConflict, type ConflictRecord, type ConflictRefresh } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
 import { finishRun, logChanges, startRun } from '../db/ledger';
 import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
-import { markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
+import { holdRefusedValues, markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
@@ -20,6 +21,7 @@ import {
 	type ResolveResult,
 } from './resolve-decision';
 import { resolutionWrites, type ResolutionWrites } from './resolve-writes';
+import { verifyPush } from './verify-push';
 
 // What is decided lives in resolve-decision.ts and resolve-writes.ts; this module reads, locks and writes.
 export { RESOLUTIONS, type Resolution, type ResolveRequest, type ResolveResult } from './resolve-decision';
@@ -87,9 +89,32 @@ async function resolveLocked(
 			return writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, decision.st, now()));
 		case 'push': {
 			const answer = acceptPatchAnswer(def, await patchSt(deps.st, def, conflict.entity_id, decision.body));
-			return writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, answer, now()));
+			// Verified like every push: what ServiceTitan stored, read back, not its answer.
+			const stored = (await deps.st.get(def.type, conflict.entity_id)) ?? answer.record;
+			const st = acceptPatchAnswer(def, stored);
+			const verdict = verifyPush(def, decision.fields, decision.target, decision.current, st.canonical);
+			const refusedFields = [...verdict.ignored, ...verdict.elsewhere.filter((f) => decision.fields.includes(f))];
+			const result = await writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, st, now()));
+			if (refusedFields.length === 0) return result;
+			return holdRefused(t, def, conflict.entity_id, pick(decision.target, refusedFields), result);
 		}
 	}
+}
+
+/**
+ * ServiceTitan answered but did not store some chosen fields: the conflict is resolved as far as ServiceTitan took
+ * it, and the chosen values of the rest stay on the local row as a held edit (pending, with the reason), never
+ * silently replaced by ServiceTitan's.
+ */
+async function holdRefused(t: Task, def: EntityDefinition, id: number, refused: CanonicalRecord, result: ResolveResult): Promise<ResolveResult> {
+	const fields = Object.keys(refused);
+	const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the chosen value is held locally until the row is edited again`;
+	const values = rowValuesFromCanonical(def, refused);
+	await t.tx(async (tx) => {
+		await markEngineWrites(tx);
+		await holdRefusedValues(tx, def.table, id, Object.fromEntries(fields.map((f) => [f, values[f]])), refused, message);
+	});
+	return { ...result, refusedFields: fields, message: `${result.message}; ${message}` };
 }
 
 /** Sends the PATCH; ServiceTitan refusing the values is the person's to fix, so it answers as a validation error. */

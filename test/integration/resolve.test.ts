@@ -156,6 +156,30 @@ describe('resolution', () => {
 	});
 });
 
+describe('resolution verified against what ServiceTitan stored', () => {
+	it('use_local with a field ServiceTitan answers for but keeps: resolved as far as it went, the chosen value held locally with the reason, never replaced', async () => {
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['cost'], entities: ['materials'], echo: true } } });
+		const result = await resolve({ resolution: 'use_local' });
+		expect(result).toMatchObject({ status: 'resolved', refusedFields: ['cost'] });
+		expect(result.message).toMatch(/did not apply cost/);
+		expect(h.sim.control.getItem('materials', id)).toMatchObject({ price: 12.5 });
+		expect(h.sim.control.getItem('materials', id)!.cost).not.toBe(3.25);
+		expect(await row()).toMatchObject({
+			price: '12.5',
+			cost: '3.25',
+			sync_status: 'pending_push',
+			has_conflict: false,
+			push_error: expect.stringMatching(/did not apply cost/),
+		});
+		expect(await conflict()).toMatchObject({ status: 'resolved' });
+		// Held: the next run does not send it again.
+		h.sim.control.setQuirks({ patch: {} });
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(patches()).toHaveLength(1);
+		expect(Number((await row()).cost)).toBe(3.25);
+	});
+});
+
 describe('resolution of "deleted in ServiceTitan" conflicts', () => {
 	let goneId: number;
 	let goneConflict: number;
