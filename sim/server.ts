@@ -540,6 +540,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		clientId: sim.clientId,
 		clientSecret: sim.clientSecret,
 		appKey: sim.appKey,
+		stConfig: () => ({
+			clientId: sim.clientId,
+			clientSecret: sim.clientSecret,
+			appKey: sim.appKey,
+			tenantId: sim.tenantId,
+			environment: 'integration',
+			authUrl: `${url}/connect/token`,
+			apiBaseUrl: url,
+		}),
 		control: sim.control,
 		stop: () => {
 			stopped ??= new Promise<void>((resolve) => {

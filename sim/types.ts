@@ -1,3 +1,4 @@
+import type { StConfig } from '../lib/servicetitan/types';
 import type { SimCounts, SimEntity, SimRecord, TenantPresetName } from './data';
 
 /** Behaviours of the real API that are undocumented or unreliable, as switches. */
@@ -293,6 +294,8 @@ export interface SimulatorHandle {
 	clientId: string;
 	clientSecret: string;
 	appKey: string;
+	/** The client settings that point a ServiceTitanClient at this simulator (as a sandbox tenant). */
+	stConfig(): StConfig;
 	control: SimControl;
 	stop(): Promise<void>;
 }

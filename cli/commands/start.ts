@@ -74,18 +74,7 @@ export const startCommand = {
 					seed: 2024,
 					counts: { categories: 60, materials: items, equipment: Math.ceil(items / 10), services: Math.ceil(items / 5) },
 				});
-				st = new ServiceTitanClient(
-					{
-						clientId: sim.clientId,
-						clientSecret: sim.clientSecret,
-						appKey: sim.appKey,
-						tenantId: sim.tenantId,
-						environment: 'integration',
-						authUrl: sim.tokenUrl,
-						apiBaseUrl: sim.apiBaseUrl,
-					},
-					{ requestsPerSecond: 1000 },
-				);
+				st = new ServiceTitanClient(sim.stConfig(), { requestsPerSecond: 1000 });
 				say(`ServiceTitan: the bundled simulator as a sandbox tenant (no ST_CLIENT_ID set), ${items} materials, at ${sim.url}`);
 			} else {
 				st = serviceTitanFromEnv(ctx.env);

@@ -58,18 +58,7 @@ export async function startCheckedSimulator(options: SimulatorOptions = {}): Pro
 		sim,
 		contract,
 		client(clientOptions: StClientOptions = {}) {
-			const client = new ServiceTitanClient(
-				{
-					clientId: sim.clientId,
-					clientSecret: sim.clientSecret,
-					appKey: sim.appKey,
-					tenantId: sim.tenantId,
-					environment: 'integration',
-					authUrl: sim.tokenUrl,
-					apiBaseUrl: sim.apiBaseUrl,
-				},
-				{ backoffBaseMs: 1, backoffMaxMs: 20, userAgent: CLIENT_USER_AGENT, ...clientOptions },
-			);
+			const client = new ServiceTitanClient(sim.stConfig(), { backoffBaseMs: 1, backoffMaxMs: 20, userAgent: CLIENT_USER_AGENT, ...clientOptions });
 			clients.push(client);
 			return client;
 		},
