@@ -16,9 +16,11 @@ import { mapLimit } from '../util/map-limit';
 import { stWrite } from './write';
 
 /**
- * Sends local edits to ServiceTitan (only the fields that differ), then rebases each row from ServiceTitan's
- * answer. A rejected push (400) or an item gone meanwhile (404) is logged and the row stays pending with the
- * reason; anything else (ST down, auth) fails the run: the edit is still pending, nothing is lost.
+ * Sends local edits to ServiceTitan (only the fields that differ), reads back what it stored and settles each row
+ * from that (verify-push.ts). A rejected push (400) or a field ServiceTitan kept its own value for is held: the row
+ * stays pending with the reason and the same values are not sent again until it is edited or a person retries. An
+ * item gone meanwhile (404) is logged and left pending; anything else (ST down) fails the run: the edit is still
+ * pending, nothing is lost.
  */
 export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise<void> {
 	if (all.length === 0) return;
@@ -37,7 +39,10 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 		.filter((p) => versions.has(p.decision.id))
 		.map((p) => ({ ...p, local: { ...p.local!, rowVersion: versions.get(p.decision.id)! } }));
 	const answered: { p: Pending; answer: StItem }[] = [];
-	const rejected: { id: number; message: string }[] = [];
+	// A 400 is ServiceTitan's definite no to exactly these values: held like an ignored field (not sent again until
+	// the row is edited or a person retries). A 404 (gone meanwhile) is left to the listing that will show it.
+	const rejected: { id: number; message: string; refused: Record<string, unknown> }[] = [];
+	const missing: { id: number; message: string }[] = [];
 	const errors: ErrorLogEntry[] = [];
 	let systemic: unknown;
 	// An app without write scope: every push would get the same 403, so after the first none is sent.
@@ -62,8 +67,11 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 			if (isStApiError(error) && (error.kind === 'validation' || error.kind === 'not_found')) {
 				const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
 				const message =
-					error.kind === 'validation' ? `ServiceTitan rejected the push: ${error.message}${detail}` : 'ServiceTitan no longer has this item';
-				rejected.push({ id: p.decision.id, message });
+					error.kind === 'validation'
+						? `ServiceTitan rejected the push: ${error.message}${detail}; the edit is held until the row is edited again or a person retries it`
+						: 'ServiceTitan no longer has this item';
+				if (error.kind === 'validation') rejected.push({ id: p.decision.id, message, refused: pick(local.current, fields) });
+				else missing.push({ id: p.decision.id, message });
 				errors.push({
 					entityId: p.decision.id,
 					kind: error.kind === 'validation' ? 'push_rejected' : 'push_target_missing',
@@ -124,8 +132,8 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 			refusals.push({ id: p.decision.id, message, refused: pick(p.local!.current, fields) });
 			if (p.local!.pushError !== message) errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields } });
 		}
-		await recordPushRefused(tx, def.table, refusals);
-		await recordPushErrors(tx, def.table, rejected);
+		await recordPushRefused(tx, def.table, [...refusals, ...rejected]);
+		await recordPushErrors(tx, def.table, missing);
 		for (const { p, st, verdict } of clean) {
 			const fields = p.decision.fields ?? [];
 			changes.push({

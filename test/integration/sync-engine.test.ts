@@ -648,21 +648,26 @@ describe('runs', () => {
 		expect(err.message).toMatch(/code: required/);
 	});
 
-	it('a push ST rejects (400) is logged and the row stays pending with the reason', async () => {
+	it('a push ST rejects (400) is logged once and held with the reason: not re-sent every run, sent again once edited', async () => {
 		await h.engine.run({ kind: 'full', entityType: 'materials' });
 		const id = anyMaterialId();
+		const patches = () => h.sim.control.requests.filter((q) => q.method === 'PATCH' && q.path.endsWith(`/materials/${id}`)).length;
 		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 5 });
 		h.sim.control.failNext({ action: { kind: 'status', status: 400 }, match: { method: 'PATCH', path: '/materials' } });
 		const r = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 		expect(r.success).toBe(true);
 		expect(r.itemsPushed).toBe(0);
 		const row = await material(id);
-		expect(row.sync_status).toBe('pending_push');
-		expect(row.push_error).toMatch(/rejected/);
+		expect(row).toMatchObject({ sync_status: 'pending_push', price: '5', push_refused: { price: '5' } });
+		expect(row.push_error).toMatch(/rejected.*held until the row is edited again or a person retries/);
+		// ServiceTitan's no to these values is definite: the same body is not sent again every 15 minutes.
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(patches()).toBe(1);
 		expect(await count("SELECT 1 FROM sync_error_log WHERE kind = 'push_rejected' AND entity_id = $1", [id])).toBe(1);
-		const retry = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
-		expect(retry.itemsPushed).toBe(1);
-		expect((await material(id)).sync_status).toBe('synced');
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 6 });
+		const edited = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(edited.itemsPushed).toBe(1);
+		expect(await material(id)).toMatchObject({ sync_status: 'synced', price: '6', push_error: null, push_refused: null });
 	});
 
 	it('single-entity sync applies one item, and a 404 means deleted in ST', async () => {
