@@ -6,7 +6,8 @@ import { loadEnvFile } from './env-file';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
 import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
-import { conflictsCommand, logsCommand, statusCommand } from './commands/reporting';
+import { conflictsCommand, heldCommand, logsCommand, statusCommand } from './commands/reporting';
+import { retryPushCommand } from './commands/retry-push';
 import { resolveCommand } from './commands/resolve';
 import { startCommand } from './commands/start';
 import { vendorPricesCommand } from './commands/vendor-prices';
@@ -28,6 +29,8 @@ export const commands: Command[] = [
 	entityCommand,
 	resolveCommand,
 	conflictsCommand,
+	heldCommand,
+	retryPushCommand,
 	statusCommand,
 	logsCommand,
 	vendorPricesCommand,

@@ -23,9 +23,11 @@ export type { StApi, SyncLog } from './sync/ports';
 export { DEFAULT_SETTINGS } from './sync/run-types';
 export { startStagedRuns, fetchStagedPage, categorizeStagedPage, applyStagedPage, finishStagedRun, type StagedRunRef } from './sync/staged-run';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
+export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 
 export { getSyncStatus, type SyncStatus } from './reporting/status';
 export { listConflicts } from './reporting/conflicts';
+export { listHeldPushes, type HeldPush } from './reporting/held-pushes';
 export { listRuns, listChanges, toCsv } from './reporting/logs';
 export { renderStatusPage } from './reporting/status-page';
 export { loadVendorConfig, vendorConfigFor, VendorConfigError } from './vendor/config';

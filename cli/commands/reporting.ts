@@ -4,6 +4,7 @@ import {
 	entityTypeOf,
 	getSyncStatus,
 	isoTimeOf,
+	listHeldPushes,
 	listChanges,
 	listConflicts,
 	listRuns,
@@ -11,6 +12,7 @@ import {
 	toCsv,
 	wholeNumberOf,
 	type Db,
+	type HeldPush,
 } from '../../lib';
 import { withMigratedDb } from '../database';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
@@ -76,10 +78,39 @@ export const statusCommand = {
 			);
 			for (const t of ['categories', 'services', 'materials', 'equipment'] as const) {
 				const e = status[t];
-				ctx.stdout(`  ${t.padEnd(10)} total ${e.total}, synced ${e.synced}, pending ${e.pending}, conflicts ${e.conflicts}, deleted ${e.deleted}`);
+				const p = e.pushes24h;
+				ctx.stdout(
+					`  ${t.padEnd(10)} total ${e.total}, synced ${e.synced}, pending ${e.pending}, conflicts ${e.conflicts}, deleted ${e.deleted}, held ${e.pushesHeld}; pushes in 24 h: ${p.verified} verified, ${p.normalized} normalized, ${p.ignored} not applied`,
+				);
 			}
+			for (const h of status.heldPushes.slice(0, 5)) ctx.stdout(`  held ${describeHeld(h)}`);
 			for (const e of status.recentErrors.slice(0, 5))
 				ctx.stdout(`  error ${e.occurredAt} ${e.entityType ?? ''} ${e.entityId ?? ''} ${e.kind}: ${e.message}`);
+			return ExitCode.ok;
+		});
+	},
+};
+
+function describeHeld(h: HeldPush): string {
+	const fields = h.fields.map((f) => `${f}: local ${JSON.stringify(h.heldValues[f])}, ServiceTitan ${JSON.stringify(h.stValues[f])}`).join('; ');
+	return `${h.entityType} ${h.entityId}${h.label ? ` (${h.label})` : ''} since ${h.heldSince ?? 'unknown'}: ${fields} — ${h.reason ?? ''}`;
+}
+
+export const heldCommand = {
+	name: 'held',
+	summary: 'list local edits ServiceTitan did not take (kept its own value or refused), held until edited or retried',
+	usage: 'pricebook-sync held [--entity <type>] [--json]',
+	flags: { entity, json } as Record<string, FlagSpec>,
+	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
+		const entityType = entityFilter(args.flags.entity);
+		return withDb(ctx, async (db) => {
+			const held = await listHeldPushes(db, { entityType });
+			if (args.flags.json) ctx.stdout(JSON.stringify({ held }));
+			else if (held.length === 0) ctx.stdout('no held edits: ServiceTitan took every pushed value');
+			else {
+				for (const h of held) ctx.stdout(describeHeld(h));
+				ctx.stdout('Fix the cause in ServiceTitan or edit the row in Retool; then: pricebook-sync retry-push <entity> <id>... --by <you>');
+			}
 			return ExitCode.ok;
 		});
 	},

@@ -39,21 +39,44 @@ export async function markBusy(t: Task, runId: number, now: Date): Promise<void>
 	]);
 }
 
+/** Pushes read back from ServiceTitan: stored as sent, stored in its own equivalent form, or not applied (held). */
+export interface PushCounts {
+	verified: number;
+	normalized: number;
+	ignored: number;
+}
+
 export interface RunProgress {
 	pagesRead: number;
 	itemsSeen: number;
 	counts: Record<string, number>;
 	itemsSynced: number;
 	itemsPushed: number;
+	/** Pushes read back, by what ServiceTitan did with them (absent: none, as for vendor imports). */
+	pushes?: PushCounts;
 	conflictsDetected: number;
 	errors: number;
 }
 
+const pushesOf = (p: RunProgress): PushCounts => p.pushes ?? { verified: 0, normalized: 0, ignored: 0 };
+
 export async function saveRunProgress(t: Task, runId: number, p: RunProgress): Promise<void> {
 	await t.none(
 		`UPDATE sync_runs SET pages_read = $2, items_seen = $3, counts = $4, items_synced = $5, items_pushed = $6,
-		   conflicts_detected = $7, errors_count = $8 WHERE id = $1`,
-		[runId, p.pagesRead, p.itemsSeen, p.counts, p.itemsSynced, p.itemsPushed, p.conflictsDetected, p.errors],
+		   conflicts_detected = $7, errors_count = $8, pushes_verified = $9, pushes_normalized = $10, pushes_ignored = $11 WHERE id = $1`,
+		[
+			runId,
+			p.pagesRead,
+			p.itemsSeen,
+			p.counts,
+			p.itemsSynced,
+			p.itemsPushed,
+			p.conflictsDetected,
+			p.errors,
+			pushesOf(p).verified,
+			pushesOf(p).normalized,
+			pushesOf(p).ignored,
+		],
 	);
 }
 
@@ -99,9 +122,23 @@ export async function addRunProgress(
 		             FROM (SELECT jsonb_object_keys(counts) UNION SELECT jsonb_object_keys($4::jsonb)) AS keys(k)),
 		   items_synced = items_synced + $5, items_pushed = items_pushed + $6, conflicts_detected = conflicts_detected + $7,
 		   max_modified_on = CASE WHEN $8::text IS NOT NULL AND (max_modified_on IS NULL OR $8 > max_modified_on) THEN $8 ELSE max_modified_on END,
-		   listed_total = COALESCE($9::int, listed_total)
+		   listed_total = COALESCE($9::int, listed_total),
+		   pushes_verified = pushes_verified + $10, pushes_normalized = pushes_normalized + $11, pushes_ignored = pushes_ignored + $12
 		 WHERE id = $1`,
-		[runId, delta.pagesRead, delta.itemsSeen, delta.counts, delta.itemsSynced, delta.itemsPushed, delta.conflictsDetected, maxModifiedOn, listedTotal],
+		[
+			runId,
+			delta.pagesRead,
+			delta.itemsSeen,
+			delta.counts,
+			delta.itemsSynced,
+			delta.itemsPushed,
+			delta.conflictsDetected,
+			maxModifiedOn,
+			listedTotal,
+			pushesOf(delta).verified,
+			pushesOf(delta).normalized,
+			pushesOf(delta).ignored,
+		],
 	);
 }
 
@@ -123,6 +160,9 @@ export interface RunRow {
 	items_seen: number;
 	items_synced: number;
 	items_pushed: number;
+	pushes_verified: number;
+	pushes_normalized: number;
+	pushes_ignored: number;
 	conflicts_detected: number;
 	errors_count: number;
 	error: string | null;
@@ -149,6 +189,8 @@ export interface ChangeLogEntry {
 	action: string;
 	before: unknown;
 	after: unknown;
+	/** Pushes: per pushed field, what was sent, what ServiceTitan stored and the outcome (lib/sync/verify-push.ts). */
+	receipt?: unknown;
 }
 
 export async function logChanges(t: Task, runId: number | null, entityType: string, entries: readonly ChangeLogEntry[], now: Date): Promise<void> {
@@ -156,13 +198,21 @@ export async function logChanges(t: Task, runId: number | null, entityType: stri
 	await inChunks(entries, WRITE_CHUNK, async (chunk) => {
 		await t.none(
 			bound(
-				`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, changed_at)
-				 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, $4
-				 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb)`,
+				`INSERT INTO sync_change_log (run_id, entity_type, entity_id, action, before, after, receipt, changed_at)
+				 SELECT $1, $2, x.entity_id, x.action, x.before, x.after, x.receipt, $4
+				 FROM jsonb_to_recordset($3::jsonb) AS x(entity_id bigint, action text, before jsonb, after jsonb, receipt jsonb)`,
 				[
 					runId,
 					entityType,
-					JSON.stringify(chunk.map((e) => ({ entity_id: e.entityId, action: e.action, before: e.before ?? null, after: e.after ?? null }))),
+					JSON.stringify(
+						chunk.map((e) => ({
+							entity_id: e.entityId,
+							action: e.action,
+							before: e.before ?? null,
+							after: e.after ?? null,
+							receipt: e.receipt ?? null,
+						})),
+					),
 					now,
 				],
 			),

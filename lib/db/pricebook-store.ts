@@ -394,3 +394,25 @@ export async function holdRefusedValues(
 		),
 	);
 }
+
+/**
+ * A person's retry of held edits: push_refused and the reason are cleared, so the next run pushes the row's values
+ * again. `ids` null: every held row of the table. Returns what each released row held, for the audit trail.
+ */
+export async function releaseHeldPushes(
+	t: Task,
+	table: string,
+	ids: readonly number[] | null,
+): Promise<{ id: number; held: Record<string, unknown>; reason: string | null }[]> {
+	const rows = await t.any<{ id: string; held: Record<string, unknown>; reason: string | null }>(
+		`WITH old AS (
+		   SELECT id, push_refused, push_error FROM $1:name
+		   WHERE push_refused IS NOT NULL AND deleted_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+		   FOR UPDATE
+		 )
+		 UPDATE $1:name AS t SET push_refused = NULL, push_error = NULL FROM old WHERE t.id = old.id
+		 RETURNING t.id, old.push_refused AS held, old.push_error AS reason`,
+		[table, ids],
+	);
+	return rows.map((r) => ({ id: Number(r.id), held: r.held, reason: r.reason })).sort((a, b) => a.id - b.id);
+}

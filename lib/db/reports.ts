@@ -15,6 +15,8 @@ export interface EntityStatusRecord {
 	conflicts: number;
 	deleted: number;
 	push_errors: number;
+	/** Live rows whose edit ServiceTitan did not take, held until edited or retried (migration 0009). */
+	pushes_held: number;
 	last_full_sync_at: Date | null;
 	last_incremental_sync_at: Date | null;
 	last_success_at: Date | null;
@@ -70,6 +72,9 @@ export interface RunRecord {
 	counts: Record<string, number>;
 	items_synced: number;
 	items_pushed: number;
+	pushes_verified: number;
+	pushes_normalized: number;
+	pushes_ignored: number;
 	conflicts_detected: number;
 	errors_count: number;
 	error: string | null;
@@ -94,6 +99,7 @@ export interface ChangeRecord {
 	action: string;
 	before: unknown;
 	after: unknown;
+	receipt: unknown;
 	changed_at: Date;
 }
 
@@ -118,4 +124,38 @@ export async function countPushErrorsStartingWith(q: Queryable, prefix: string):
 		[prefix],
 	);
 	return Number(n);
+}
+
+/** Pushes of the runs of each entity type that finished since `since`, by what ServiceTitan did with them. */
+export async function sumPushesSince(
+	q: Queryable,
+	since: Date,
+): Promise<{ entity_type: string; pushes_verified: number; pushes_normalized: number; pushes_ignored: number }[]> {
+	return q.any(
+		`SELECT entity_type, sum(pushes_verified)::int AS pushes_verified, sum(pushes_normalized)::int AS pushes_normalized,
+		   sum(pushes_ignored)::int AS pushes_ignored
+		 FROM sync_runs WHERE finished_at >= $1 AND NOT dry_run AND entity_type IS NOT NULL GROUP BY entity_type`,
+		[since],
+	);
+}
+
+/** One row of pricebook_held_pushes_v (migration 0009): a local edit ServiceTitan did not take. */
+export interface HeldPushRecord {
+	entity_type: string;
+	entity_id: number;
+	item_label: string | null;
+	fields: string[];
+	held_values: Record<string, unknown>;
+	st_values: Record<string, unknown>;
+	reason: string | null;
+	held_since: Date | null;
+}
+
+/** Held edits, oldest first (the longest-waiting on top), optionally of one entity type. */
+export async function listHeldPushRecords(q: Queryable, entityType: string | null, limit: number): Promise<HeldPushRecord[]> {
+	return q.any<HeldPushRecord>(
+		`SELECT * FROM pricebook_held_pushes_v WHERE ($1::text IS NULL OR entity_type = $1)
+		 ORDER BY held_since ASC NULLS FIRST, entity_type, entity_id LIMIT $2`,
+		[entityType, limit],
+	);
 }

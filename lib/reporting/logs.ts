@@ -28,6 +28,9 @@ export interface RunLogRow {
 	noChange: number;
 	itemsSynced: number;
 	itemsPushed: number;
+	pushesVerified: number;
+	pushesNormalized: number;
+	pushesIgnored: number;
 	conflictsDetected: number;
 	errors: number;
 	error: string | null;
@@ -58,6 +61,9 @@ export async function listRuns(db: Db, filter: LogFilter = {}): Promise<RunLogRo
 		noChange: r.counts.noChange ?? 0,
 		itemsSynced: r.items_synced,
 		itemsPushed: r.items_pushed,
+		pushesVerified: r.pushes_verified,
+		pushesNormalized: r.pushes_normalized,
+		pushesIgnored: r.pushes_ignored,
 		conflictsDetected: r.conflicts_detected,
 		errors: r.errors_count,
 		error: r.error,
@@ -72,6 +78,8 @@ export interface ChangeLogRow {
 	action: string;
 	before: unknown;
 	after: unknown;
+	/** Pushes: per pushed field, what was sent, what ServiceTitan stored and the outcome. */
+	receipt: unknown;
 	changedAt: string;
 }
 
@@ -85,6 +93,7 @@ export async function listChanges(db: Db, filter: LogFilter & { entityId?: numbe
 		action: r.action,
 		before: r.before,
 		after: r.after,
+		receipt: r.receipt,
 		changedAt: r.changed_at.toISOString(),
 	}));
 }

@@ -35,7 +35,7 @@ export function renderStatusPage(input: { status: SyncStatus; conflicts: Conflic
 	const colour = { green: '#1a7f37', yellow: '#b58500', red: '#cf222e' }[status.health];
 	const entityRows = TYPES.map((t) => {
 		const e = status[t];
-		return `<tr><td>${esc(t)}</td><td>${e.total}</td><td>${e.synced}</td><td>${e.pending}</td><td>${e.conflicts}</td><td>${e.deleted}</td><td>${esc(ago(e.lastSuccess, now))}</td><td>${esc(e.lastRunStatus ?? '—')}</td></tr>`;
+		return `<tr><td>${esc(t)}</td><td>${e.total}</td><td>${e.synced}</td><td>${e.pending}</td><td>${e.conflicts}</td><td>${e.deleted}</td><td>${e.pushesHeld}</td><td>${e.pushes24h.verified} / ${e.pushes24h.normalized} / ${e.pushes24h.ignored}</td><td>${esc(ago(e.lastSuccess, now))}</td><td>${esc(e.lastRunStatus ?? '—')}</td></tr>`;
 	}).join('\n');
 	const conflictRows = conflicts.length
 		? conflicts
@@ -57,10 +57,22 @@ export function renderStatusPage(input: { status: SyncStatus; conflicts: Conflic
 				})
 				.join('\n')
 		: '<p class="none">No open conflicts.</p>';
+	const held = status.heldPushes;
+	const heldRows = held.length
+		? `<table><thead><tr><th>item</th><th>field</th><th>local (held)</th><th>ServiceTitan</th><th>since</th><th>reason</th></tr></thead><tbody>${held
+				.flatMap((h) =>
+					h.fields.map(
+						(f) =>
+							`<tr><td>${esc(h.entityType)} ${h.entityId}${h.label ? ` (${esc(h.label)})` : ''}</td><td>${esc(f)}</td><td class="local">${esc(show(h.heldValues[f]))}</td><td class="st">${esc(show(h.stValues[f]))}</td><td>${esc(ago(h.heldSince, now))}</td><td>${esc(h.reason ?? '')}</td></tr>`,
+					),
+				)
+				.join('')}</tbody></table>
+<p class="how">Fix the cause in ServiceTitan (or edit the row in Retool), then: <code>pricebook-sync retry-push &lt;entity&gt; &lt;id&gt;... --by &lt;you&gt;</code></p>`
+		: '<p class="none">None: ServiceTitan took every pushed value.</p>';
 	const runRows = runs
 		.map(
 			(r) =>
-				`<tr class="run-${esc(r.status)}"><td>${r.runId}</td><td>${esc(r.entityType ?? '—')}</td><td>${esc(r.kind)}</td><td>${esc(r.status)}</td><td>${esc(ago(r.startedAt, now))}</td><td>${r.durationS === null ? '—' : r.durationS.toFixed(1) + ' s'}</td><td>${r.itemsSynced}</td><td>${r.itemsPushed}</td><td>${r.conflictsDetected}</td><td>${r.errors}</td><td>${esc(r.error ?? '')}</td></tr>`,
+				`<tr class="run-${esc(r.status)}"><td>${r.runId}</td><td>${esc(r.entityType ?? '—')}</td><td>${esc(r.kind)}</td><td>${esc(r.status)}</td><td>${esc(ago(r.startedAt, now))}</td><td>${r.durationS === null ? '—' : r.durationS.toFixed(1) + ' s'}</td><td>${r.itemsSynced}</td><td>${r.itemsPushed}${r.pushesNormalized + r.pushesIgnored > 0 ? ` (${r.pushesNormalized} normalized, ${r.pushesIgnored} not applied)` : ''}</td><td>${r.conflictsDetected}</td><td>${r.errors}</td><td>${esc(r.error ?? '')}</td></tr>`,
 		)
 		.join('\n');
 	const errors = status.recentErrors
@@ -90,10 +102,12 @@ thead th{background:#eaeef2}.conflict{background:#fff;border:1px solid #d0d7de;b
 <div id="health-reasons">${status.healthReasons.map(esc).join('; ')}</div>
 </div></div>
 <h2>Items</h2>
-<table id="entities"><thead><tr><th>type</th><th>total</th><th>synced</th><th>pending</th><th>conflicts</th><th>deleted</th><th>last success</th><th>last run</th></tr></thead>
+<table id="entities"><thead><tr><th>type</th><th>total</th><th>synced</th><th>pending</th><th>conflicts</th><th>deleted</th><th>held</th><th>pushes 24 h: verified / normalized / not applied</th><th>last success</th><th>last run</th></tr></thead>
 <tbody>${entityRows}</tbody></table>
 <h2>Open conflicts (${conflicts.length})</h2>
 <div id="conflicts">${conflictRows}</div>
+<h2>Held edits (${held.length}${held.length === 20 ? '+' : ''})</h2>
+<div id="held">${heldRows}</div>
 <h2>Recent runs</h2>
 <table id="runs"><thead><tr><th>run</th><th>type</th><th>kind</th><th>status</th><th>started</th><th>took</th><th>synced</th><th>pushed</th><th>conflicts</th><th>errors</th><th>error</th></tr></thead>
 <tbody>${runRows}</tbody></table>

@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../db/connection';
 import { countOpenConflicts } from '../db/conflict-store';
-import { countErrorsSince, countPushErrorsStartingWith, readEntityStatuses, readRecentErrors } from '../db/reports';
+import { countErrorsSince, countPushErrorsStartingWith, readEntityStatuses, readRecentErrors, sumPushesSince } from '../db/reports';
+import type { PushCounts } from '../db/ledger';
+import { listHeldPushes, type HeldPush } from './held-pushes';
 import { PUSH_FORBIDDEN } from '../sync/push';
 import type { EntityType } from '../entities/types';
 
@@ -12,6 +14,10 @@ export interface EntityStatus {
 	conflicts: number;
 	deleted: number;
 	pushErrors: number;
+	/** Edits ServiceTitan did not take (kept its own value, or refused with a 400): held until edited or retried. */
+	pushesHeld: number;
+	/** Pushes of the last 24 hours, read back: stored as sent, stored in ServiceTitan's own form, or not applied. */
+	pushes24h: PushCounts;
 	lastFullSync: string | null;
 	lastIncrementalSync: string | null;
 	lastSuccess: string | null;
@@ -48,6 +54,8 @@ export interface SyncStatus {
 	openConflicts: number;
 	/** Local edits waiting because the ServiceTitan app may not write (403); 0 when it may. */
 	pushForbidden: number;
+	/** The longest-waiting held edits (at most 20; the view pricebook_held_pushes_v has them all). */
+	heldPushes: HeldPush[];
 	recentErrors: RecentError[];
 	generatedAt: string;
 }
@@ -105,7 +113,9 @@ export function healthOf(
 		else if (now.getTime() - Date.parse(e.lastSuccess) > staleAfterMinutes * 60_000) red.push(`${type} last synced more than ${staleAfterMinutes} min ago`);
 		if (e.lastRunStatus === 'failed') red.push(`${type} last run failed: ${e.lastRunError ?? 'unknown error'}`);
 		if (e.conflicts > 0) yellow.push(`${e.conflicts} ${type} conflict(s) to resolve`);
-		if (e.pushErrors > 0) yellow.push(`${e.pushErrors} ${type} edit(s) refused by ServiceTitan`);
+		if (e.pushesHeld > 0)
+			yellow.push(`${e.pushesHeld} ${type} edit(s) not taken by ServiceTitan, held locally (fix the cause, then: pricebook-sync retry-push ${type})`);
+		if (e.pushErrors > e.pushesHeld) yellow.push(`${e.pushErrors - e.pushesHeld} ${type} edit(s) refused by ServiceTitan`);
 	}
 	if (recentErrors24h > 0) yellow.push(`${recentErrors24h} error(s) logged in the last 24 h`);
 	if (red.length > 0) return { health: 'red', reasons: [...red, ...yellow] };
@@ -116,8 +126,10 @@ export function healthOf(
 export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promise<SyncStatus> {
 	const now = options.now ?? new Date();
 	const rows = await readEntityStatuses(db);
+	const pushes = new Map((await sumPushesSince(db, new Date(now.getTime() - 24 * 3600_000))).map((p) => [p.entity_type, p]));
 	const entities = {} as Record<EntityType, EntityStatus>;
 	for (const r of rows) {
+		const p = pushes.get(r.entity_type);
 		entities[r.entity_type as EntityType] = {
 			total: r.total,
 			synced: r.synced,
@@ -125,6 +137,8 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 			conflicts: r.conflicts,
 			deleted: r.deleted,
 			pushErrors: r.push_errors,
+			pushesHeld: r.pushes_held,
+			pushes24h: { verified: p?.pushes_verified ?? 0, normalized: p?.pushes_normalized ?? 0, ignored: p?.pushes_ignored ?? 0 },
 			lastFullSync: iso(r.last_full_sync_at),
 			lastIncrementalSync: iso(r.last_incremental_sync_at),
 			lastSuccess: iso(r.last_success_at),
@@ -159,6 +173,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 		categories: entities.categories,
 		openConflicts,
 		pushForbidden,
+		heldPushes: await listHeldPushes(db, { limit: 20 }),
 		recentErrors: errors.map((e) => ({
 			id: e.id,
 			runId: e.run_id,

@@ -8,7 +8,7 @@ import { isStApiError } from '../servicetitan/errors';
 import { processBatch } from './apply';
 import type { Pending } from './decide';
 import { prepareStItems } from './prepare';
-import { verifyPush, type PushVerdict } from './verify-push';
+import { pushOutcome, pushReceipt, verifyPush, type PushVerdict } from './verify-push';
 import type { StItem } from './prepare';
 import type { RunScope } from './scope';
 import { Tally } from './tally';
@@ -96,7 +96,7 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 	const now = scope.now();
 	const columns = def.fields.map((f) => f.column);
 	const clean: { p: Pending; st: StItem; verdict: PushVerdict }[] = [];
-	const refused: { p: Pending; st: StItem; fields: string[] }[] = [];
+	const refused: { p: Pending; st: StItem; verdict: PushVerdict }[] = [];
 	const redecide: { id: number; st: StItem | null }[] = [];
 	for (const { p } of answered) {
 		const st = stored.get(p.decision.id) ?? null;
@@ -104,7 +104,7 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 		// Gone meanwhile, or someone else changed it in ServiceTitan while ours was under way: decided again below,
 		// three-way against the base from before the push (what landed counts as our own echo through push_in_flight).
 		if (!st || !verdict || verdict.elsewhere.length > 0) redecide.push({ id: p.decision.id, st });
-		else if (verdict.ignored.length > 0) refused.push({ p, st, fields: verdict.ignored });
+		else if (verdict.ignored.length > 0) refused.push({ p, st, verdict });
 		else clean.push({ p, st, verdict });
 	}
 	const changes: ChangeLogEntry[] = [];
@@ -127,22 +127,20 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 			[...clean.filter(({ st }) => !written.has(st.id)), ...refused].map(({ st }) => stWrite(def, st)),
 			now,
 		);
-		for (const { p, fields } of refused) {
-			const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the edit is held until the row is edited again`;
+		for (const { p, st, verdict } of refused) {
+			const fields = verdict.ignored;
+			const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the edit is held until the row is edited again or a person retries it`;
 			refusals.push({ id: p.decision.id, message, refused: pick(p.local!.current, fields) });
 			if (p.local!.pushError !== message) errors.push({ entityId: p.decision.id, kind: 'push_not_applied', message, details: { fields } });
+			// The fields that did land changed ServiceTitan: the change log says so, with what happened to each field.
+			changes.push(pushChange(p, st, verdict, 'push_not_applied'));
+			scope.tally.pushes.ignored += 1;
 		}
 		await recordPushRefused(tx, def.table, [...refusals, ...rejected]);
 		await recordPushErrors(tx, def.table, missing);
 		for (const { p, st, verdict } of clean) {
-			const fields = p.decision.fields ?? [];
-			changes.push({
-				entityId: st.id,
-				action: 'pushed',
-				before: Object.fromEntries(fields.map((f) => [f, p.st?.canonical[f] ?? null])),
-				// As ServiceTitan stored it: a normalized field shows its form, which the local row adopted.
-				after: Object.fromEntries(fields.map((f) => [f, st.canonical[f]])),
-			});
+			changes.push(pushChange(p, st, verdict, 'pushed'));
+			scope.tally.pushes[pushOutcome(verdict)] += 1;
 			if (verdict.normalized.length > 0)
 				scope.log('info', `${def.singular} ${st.id}: ServiceTitan stored ${verdict.normalized.join(', ')} in its own form; adopted locally`);
 		}
@@ -158,9 +156,22 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 		scope.tally.conflictsDetected += again.conflictsDetected;
 		scope.tally.errors += again.errors;
 	}
-	scope.tally.itemsPushed += changes.length;
+	scope.tally.itemsPushed += clean.length;
 	scope.tally.errors += errors.length;
 	if (systemic) throw systemic;
+}
+
+/** A verified push in the change log: ServiceTitan's values before and as stored, and the per-field receipt. */
+function pushChange(p: Pending, st: StItem, verdict: PushVerdict, action: 'pushed' | 'push_not_applied'): ChangeLogEntry {
+	const fields = p.decision.fields ?? [];
+	return {
+		entityId: st.id,
+		action,
+		before: Object.fromEntries(fields.map((f) => [f, p.st?.canonical[f] ?? null])),
+		// As ServiceTitan stored it: a normalized field shows its form, which the local row adopted.
+		after: Object.fromEntries(fields.map((f) => [f, st.canonical[f]])),
+		receipt: pushReceipt(fields, p.local!.current, st.canonical, verdict),
+	};
 }
 
 /**

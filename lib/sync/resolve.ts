@@ -4,7 +4,7 @@ import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import type { Db } from '../db/connection';
 import { closeConflict, readConflict, refreshConflict, type ConflictRecord, type ConflictRefresh } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
-import { finishRun, logChanges, startRun } from '../db/ledger';
+import { finishRun, logChanges, logErrors, startRun } from '../db/ledger';
 import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
 import { holdRefusedValues, markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
@@ -21,7 +21,8 @@ import {
 	type ResolveResult,
 } from './resolve-decision';
 import { resolutionWrites, type ResolutionWrites } from './resolve-writes';
-import { verifyPush } from './verify-push';
+import { noPushes } from './tally';
+import { pushOutcome, pushReceipt, verifyPush } from './verify-push';
 
 // What is decided lives in resolve-decision.ts and resolve-writes.ts; this module reads, locks and writes.
 export { RESOLUTIONS, type Resolution, type ResolveRequest, type ResolveResult } from './resolve-decision';
@@ -94,9 +95,15 @@ async function resolveLocked(
 			const st = acceptPatchAnswer(def, stored);
 			const verdict = verifyPush(def, decision.fields, decision.target, decision.current, st.canonical);
 			const refusedFields = [...verdict.ignored, ...verdict.elsewhere.filter((f) => decision.fields.includes(f))];
-			const result = await writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, st, now()));
+			const w = resolutionWrites(def, conflict, request, row, decision.before, st, now());
+			const outcome = refusedFields.length > 0 ? 'ignored' : pushOutcome(verdict);
+			const result = await writeResolution(t, def, {
+				...w,
+				change: { ...w.change, receipt: pushReceipt(decision.fields, decision.target, st.canonical, verdict) },
+				progress: { ...w.progress, itemsPushed: outcome === 'ignored' ? 0 : 1, pushes: { ...noPushes(), [outcome]: 1 } },
+			});
 			if (refusedFields.length === 0) return result;
-			return holdRefused(t, def, conflict.entity_id, pick(decision.target, refusedFields), result);
+			return holdRefused(t, def, conflict.entity_id, pick(decision.target, refusedFields), result, now());
 		}
 	}
 }
@@ -106,13 +113,20 @@ async function resolveLocked(
  * it, and the chosen values of the rest stay on the local row as a held edit (pending, with the reason), never
  * silently replaced by ServiceTitan's.
  */
-async function holdRefused(t: Task, def: EntityDefinition, id: number, refused: CanonicalRecord, result: ResolveResult): Promise<ResolveResult> {
+async function holdRefused(t: Task, def: EntityDefinition, id: number, refused: CanonicalRecord, result: ResolveResult, at: Date): Promise<ResolveResult> {
 	const fields = Object.keys(refused);
 	const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the chosen value is held locally until the row is edited again`;
 	const values = rowValuesFromCanonical(def, refused);
 	await t.tx(async (tx) => {
 		await markEngineWrites(tx);
 		await holdRefusedValues(tx, def.table, id, Object.fromEntries(fields.map((f) => [f, values[f]])), refused, message);
+		await logErrors(
+			tx,
+			null,
+			def.type,
+			[{ entityId: id, kind: 'resolution_not_applied', message, details: { fields, conflictId: result.conflictId } }],
+			at,
+		);
 	});
 	return { ...result, refusedFields: fields, message: `${result.message}; ${message}` };
 }

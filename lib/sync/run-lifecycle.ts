@@ -25,7 +25,7 @@ import { inApplyOrder, listedIds, newestStamp, prepareStItems, type StItem } fro
 import { ledgerRecord, MemoryRecord, type RunRecord } from './run-record';
 import type { RunDeps, RunRequest, RunResult, SyncKind, SyncSettings } from './run-types';
 import type { RunScope } from './scope';
-import { Tally, type Summary } from './tally';
+import { noPushes, Tally, type Summary } from './tally';
 
 /**
  * The one lifecycle of a sync run: begin (lease, ledger row, window), read a listing page, apply it, push the
@@ -391,6 +391,7 @@ export function resultFromLedger(r: RunRow): RunResult {
 		summary: summaryOf(r.counts),
 		itemsSynced: r.items_synced,
 		itemsPushed: r.items_pushed,
+		pushes: { verified: r.pushes_verified, normalized: r.pushes_normalized, ignored: r.pushes_ignored },
 		conflictsDetected: r.conflicts_detected,
 		errors: r.errors_count,
 		syncedAt: (r.finished_at ?? r.started_at).toISOString(),
@@ -413,6 +414,7 @@ function memoryResult(run: ActiveRun, record: MemoryRecord, at: Date, failure: s
 		summary: { ...tally.summary },
 		itemsSynced: tally.itemsSynced,
 		itemsPushed: tally.itemsPushed,
+		pushes: { ...tally.pushes },
 		conflictsDetected: tally.conflictsDetected,
 		errors: tally.errors,
 		syncedAt: at.toISOString(),
@@ -432,6 +434,7 @@ export function busyResult(request: Pick<RunRequest, 'entityType' | 'kind' | 'dr
 		summary: summaryOf(undefined),
 		itemsSynced: 0,
 		itemsPushed: 0,
+		pushes: noPushes(),
 		conflictsDetected: 0,
 		errors: 0,
 		syncedAt: at.toISOString(),

@@ -3,7 +3,7 @@ import type { FailureKind } from '../failures';
 import type { EntityType } from '../entities/types';
 import type { Category } from './categorize';
 import type { StApi, SyncLog } from './ports';
-import type { PlannedItem, Summary } from './tally';
+import type { PlannedItem, PushCounts, Summary } from './tally';
 
 export type SyncKind = 'full' | 'incremental' | 'entity';
 
@@ -69,6 +69,12 @@ export interface RunResult {
 	summary: Summary;
 	itemsSynced: number;
 	itemsPushed: number;
+	/**
+	 * Pushes read back from ServiceTitan: stored exactly as sent (verified), stored in its own equivalent form that the
+	 * local row adopted (normalized), or answered but not applied for some field (ignored: the edit is held locally).
+	 * itemsPushed = verified + normalized.
+	 */
+	pushes: PushCounts;
 	conflictsDetected: number;
 	errors: number;
 	syncedAt: string;

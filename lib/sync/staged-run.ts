@@ -24,7 +24,7 @@ import {
 	type RunEnd,
 } from './run-lifecycle';
 import type { RunDeps, RunResult } from './run-types';
-import { Tally, type Summary } from './tally';
+import { Tally, type PushCounts, type Summary } from './tally';
 
 /**
  * The n8n driver of the run lifecycle (run-lifecycle.ts): the run split into steps that n8n runs as separate
@@ -56,11 +56,18 @@ export interface PhaseCounts {
 	summary: Summary;
 	itemsSynced: number;
 	itemsPushed: number;
+	pushes: PushCounts;
 	conflictsDetected: number;
 }
 
 function phaseCounts(tally: Tally): PhaseCounts {
-	return { summary: { ...tally.summary }, itemsSynced: tally.itemsSynced, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected };
+	return {
+		summary: { ...tally.summary },
+		itemsSynced: tally.itemsSynced,
+		itemsPushed: tally.itemsPushed,
+		pushes: { ...tally.pushes },
+		conflictsDetected: tally.conflictsDetected,
+	};
 }
 
 /** Start Sync Run: begins one run per entity type (the advisory lock only for the moment of starting). */

@@ -1,6 +1,11 @@
+import type { PushCounts } from '../db/ledger';
 import { CATEGORIES, type Category, type Decision } from './categorize';
 
 export type Summary = Record<Category, number>;
+
+export type { PushCounts };
+
+export const noPushes = (): PushCounts => ({ verified: 0, normalized: 0, ignored: 0 });
 
 export interface PlannedItem {
 	id: number;
@@ -17,6 +22,7 @@ export class Tally {
 	summary: Summary = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Summary;
 	itemsSynced = 0;
 	itemsPushed = 0;
+	pushes = noPushes();
 	conflictsDetected = 0;
 	errors = 0;
 	pagesRead = 0;
@@ -44,6 +50,7 @@ export class Tally {
 		}
 		this.itemsSynced += other.itemsSynced;
 		this.itemsPushed += other.itemsPushed;
+		for (const k of Object.keys(this.pushes) as (keyof PushCounts)[]) this.pushes[k] += other.pushes[k];
 		this.conflictsDetected += other.conflictsDetected;
 		this.errors += other.errors;
 		this.pagesRead += other.pagesRead;
@@ -57,6 +64,7 @@ export class Tally {
 			counts: { ...this.summary },
 			itemsSynced: this.itemsSynced,
 			itemsPushed: this.itemsPushed,
+			pushes: { ...this.pushes },
 			conflictsDetected: this.conflictsDetected,
 			errors: this.errors,
 		};

@@ -1,6 +1,6 @@
 import { differingFields } from '../entities/canonical';
 import { isNormalizedForm } from '../entities/equivalence';
-import type { CanonicalRecord, EntityDefinition } from '../entities/types';
+import type { CanonicalRecord, CanonicalValue, EntityDefinition } from '../entities/types';
 
 /** What ServiceTitan did with each pushed field, read back after the PATCH. */
 export interface PushVerdict {
@@ -39,4 +39,32 @@ export function verifyPush(
 		else verdict.elsewhere.push(f);
 	}
 	return verdict;
+}
+
+/** How a run counts one verified push: all fields as sent, some in ServiceTitan's own form, or some not applied. */
+export type PushOutcome = 'verified' | 'normalized' | 'ignored';
+
+export function pushOutcome(verdict: PushVerdict): PushOutcome {
+	if (verdict.ignored.length > 0) return 'ignored';
+	return verdict.normalized.length > 0 ? 'normalized' : 'verified';
+}
+
+/** One pushed field in the change log: what was sent, what ServiceTitan stored when read back, and the verdict. */
+export interface FieldReceipt {
+	sent: CanonicalValue;
+	stored: CanonicalValue;
+	outcome: 'landed' | 'normalized' | 'ignored' | 'changed_by_someone_else';
+}
+
+/** The change log's receipt of a push: one entry per pushed field. */
+export function pushReceipt(fields: readonly string[], sent: CanonicalRecord, stored: CanonicalRecord, verdict: PushVerdict): Record<string, FieldReceipt> {
+	const outcome = (f: string): FieldReceipt['outcome'] =>
+		verdict.landed.includes(f)
+			? 'landed'
+			: verdict.normalized.includes(f)
+				? 'normalized'
+				: verdict.ignored.includes(f)
+					? 'ignored'
+					: 'changed_by_someone_else';
+	return Object.fromEntries(fields.map((f) => [f, { sent: sent[f] ?? null, stored: stored[f] ?? null, outcome: outcome(f) }]));
 }

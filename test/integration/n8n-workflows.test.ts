@@ -93,13 +93,22 @@ describe("scheduled workflows in n8n's engine", () => {
 		h.sim.control.advanceClock(60_000);
 		h.sim.control.updateItem('materials', a, { price: 101 });
 		h.sim.control.updateItem('materials', c, { price: 303 });
-		await retoolUpdate(h.t, 'pricebook_materials', b, { price: 202 });
+		// ServiceTitan keeps money to the cent: the push is verified as normalized, and the local row takes its form.
+		h.sim.control.setQuirks({ patch: { roundMoney: {} } });
+		await retoolUpdate(h.t, 'pricebook_materials', b, { price: '202.3456' });
 		await retoolUpdate(h.t, 'pricebook_materials', c, { price: 333 });
 		const results = finished(await run('pricebook-incremental-sync.json', schedule));
 		const materials = results.find((r) => r.entityType === 'materials')!;
-		expect(materials).toMatchObject({ kind: 'incremental', itemsSynced: 1, itemsPushed: 1, conflictsDetected: 1 });
+		expect(materials).toMatchObject({
+			kind: 'incremental',
+			itemsSynced: 1,
+			itemsPushed: 1,
+			pushes: { verified: 0, normalized: 1, ignored: 0 },
+			conflictsDetected: 1,
+		});
 		expect((await h.t.db.one('SELECT price FROM pricebook_materials WHERE id = $1', [a])).price).toBe('101');
-		expect(h.sim.control.getItem('materials', b)!.price).toBe(202);
+		expect(h.sim.control.getItem('materials', b)!.price).toBe(202.35);
+		expect((await h.t.db.one('SELECT price, sync_status FROM pricebook_materials WHERE id = $1', [b])).price).toBe('202.35');
 		expect((await h.t.db.one('SELECT sync_status FROM pricebook_materials WHERE id = $1', [c])).sync_status).toBe('conflict');
 	});
 

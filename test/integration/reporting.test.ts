@@ -99,6 +99,27 @@ describe('conflict list and views', () => {
 		const runs = await h.t.db.any('SELECT * FROM pricebook_recent_runs_v');
 		expect(runs[0]).toMatchObject({ kind: 'full', entity_type: 'materials', status: 'succeeded' });
 		expect(Number(runs[0].duration_s)).toBeGreaterThanOrEqual(0);
+		// The columns, in order, as docs/database.md lists them (new columns only ever go last).
+		const columns = async (view: string) =>
+			(
+				await h.t.db.any(
+					'SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position',
+					[view],
+				)
+			).map((c) => c.column_name as string);
+		expect(await columns('pricebook_sync_status_v')).toEqual(
+			'entity_type, total, synced, pending, conflicts, deleted, push_errors, last_full_sync_at, last_incremental_sync_at, last_success_at, consecutive_failures, incremental_cursor, last_run_status, last_run_kind, last_run_finished_at, last_run_error, pushes_held'.split(
+				', ',
+			),
+		);
+		expect(await columns('pricebook_recent_runs_v')).toEqual(
+			'run_id, kind, entity_type, trigger, dry_run, status, started_at, finished_at, duration_s, counts, items_synced, items_pushed, conflicts_detected, errors_count, error, window_from, window_to, pushes_verified, pushes_normalized, pushes_ignored'.split(
+				', ',
+			),
+		);
+		expect(await columns('pricebook_held_pushes_v')).toEqual(
+			'entity_type, entity_id, item_label, fields, held_values, st_values, reason, held_since'.split(', '),
+		);
 	});
 });
 

@@ -22,6 +22,9 @@ beforeAll(async () => {
 	h.sim.control.advanceClock(60_000);
 	h.sim.control.updateItem('materials', id, { price: 11, displayName: '<b>ST & "quotes"</b>' });
 	await retoolUpdate(h.t, 'pricebook_materials', id, { price: 12.5 });
+	// An edit ServiceTitan answers for but does not store: held, shown with both values.
+	h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['cost'], entities: ['materials'] } } });
+	await retoolUpdate(h.t, 'pricebook_materials', h.sim.control.listIds('materials')[3], { cost: 4.75 });
 	await h.engine.run({ kind: 'incremental', entityType: 'materials' });
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -77,6 +80,20 @@ it('shows a person the status card, the conflict with its side-by-side diff, and
 	expect(displayName[2]).toBe('<b>ST & "quotes"</b>');
 	expect(await page.locator('.conflict b').count()).toBe(0);
 	expect(await conflict.textContent()).toMatch(/pricebook-sync resolve \d+ --resolution/);
+
+	const held = await page.$$eval('#held tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent)));
+	expect(held).toEqual([
+		[
+			expect.stringMatching(/^materials \d+ \(M-/),
+			'cost',
+			'4.75',
+			expect.any(String),
+			expect.stringMatching(/ago$/),
+			expect.stringMatching(/did not apply cost/),
+		],
+	]);
+	expect(await page.textContent('#held')).toMatch(/pricebook-sync retry-push/);
+	expect(materials[6]).toBe('1');
 
 	expect(await page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(5);
 	expect(requested.every((u) => u.startsWith('file://'))).toBe(true);

@@ -707,6 +707,7 @@ describe('the command line', () => {
 			summary: { newInST: expect.any(Number), deletedInST: 0, modifiedInSTOnly: 0, modifiedLocalOnly: 0, conflicts: 0, noChange: 0 },
 			itemsSynced: expect.any(Number),
 			itemsPushed: 0,
+			pushes: { verified: 0, normalized: 0, ignored: 0 },
 			conflictsDetected: 0,
 			errors: 0,
 			runId: expect.any(Number),

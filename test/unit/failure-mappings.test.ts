@@ -56,6 +56,7 @@ function failedRun(entityType: RunResult['entityType'], status: RunResult['statu
 		summary,
 		itemsSynced: 0,
 		itemsPushed: 0,
+		pushes: { verified: 0, normalized: 0, ignored: 0 },
 		conflictsDetected: 0,
 		errors: 0,
 		syncedAt: '2024-01-01T00:00:00.000Z',
