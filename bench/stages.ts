@@ -1,5 +1,5 @@
 import { pgp } from '../lib/db/connection';
-import type { EntityType, IterateParams, ListParams, StPage, StRecord } from '../lib/servicetitan';
+import type { EntityType, ExportParams, IterateParams, ListParams, StExportPage, StPage, StRecord } from '../lib/servicetitan';
 import type { StApi } from '../lib/sync/ports';
 
 /**
@@ -63,6 +63,8 @@ export function timedStApi(inner: StApi, totals: StageTotals): StApi {
 		getByIds: (entity: EntityType, ids: readonly number[]): Promise<StRecord[]> => time(() => inner.getByIds(entity, ids)),
 		get: (entity: EntityType, id: number): Promise<StRecord | null> => time(() => inner.get(entity, id)),
 		patch: (entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> => time(() => inner.patch(entity, id, body)),
+		exportPage: (entity: EntityType, params: ExportParams): Promise<StExportPage> => time(() => inner.exportPage(entity, params)),
+		serverNow: (entity: EntityType): Promise<Date | null> => time(() => inner.serverNow(entity)),
 		async *iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage> {
 			const iterator = inner.iteratePages(entity, params)[Symbol.asyncIterator]();
 			for (;;) {

@@ -102,6 +102,10 @@ class Simulator {
 			createItem: (entity, fields) => this.state.createRaw(entity, fields),
 			listIds: (entity, options) => this.state.ids(entity, options?.includeInactive ?? true),
 			advanceClock: (ms) => this.clock.advance(ms),
+			stepClock: (ms) => {
+				this.clock.advance(ms);
+				this.state.followClock();
+			},
 			now: () => this.clock.now(),
 			setFaults: (faults) => this.faults.set(faults),
 			failNext: (fault) => this.faults.add(fault),
@@ -382,7 +386,8 @@ class Simulator {
 		entry.status = out.status;
 		this.stats.byStatus[out.status] = (this.stats.byStatus[out.status] ?? 0) + 1;
 		const text = out.text ?? (out.body === undefined ? '' : JSON.stringify(out.body));
-		const headers: Record<string, string | number> = { ...out.headers };
+		// ServiceTitan's notion of now, as any HTTP server sends it (second precision): the sync bounds its cursor by it.
+		const headers: Record<string, string | number> = { Date: new Date(this.clock.now()).toUTCString(), ...out.headers };
 		if (out.status !== 204) headers['Content-Type'] = out.contentType ?? 'application/json; charset=utf-8';
 		headers['Content-Length'] = Buffer.byteLength(text);
 		if (!res.destroyed) {

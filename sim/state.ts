@@ -43,6 +43,11 @@ export class SimState {
 		return this.store.get(entity, id);
 	}
 
+	/** See SimStore.followClock. */
+	followClock(): void {
+		this.store.followClock();
+	}
+
 	ids(entity: SimEntity, includeInactive: boolean): number[] {
 		return [...this.store.live(entity)].filter((r) => includeInactive || r.active).map((r) => r.id);
 	}

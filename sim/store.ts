@@ -111,6 +111,14 @@ export class SimStore {
 		return { modifiedOn: formatStTicks(ticks) };
 	}
 
+	/**
+	 * ServiceTitan's clock was stepped (a correction, or a jump that is undone): later stamps follow the clock as
+	 * it now reads, even when that is before stamps already handed out, as a server whose clock moved does.
+	 */
+	followClock(): void {
+		this.lastTicks = BigInt(Math.floor(this.clock.now())) * 10_000n - 1n;
+	}
+
 	/** A modifiedOn set from outside (the control interface); later touches stay after it. */
 	explicitStamp(modifiedOn: string): { modifiedOn: string } {
 		const ticks = parseTicks(modifiedOn);

@@ -270,6 +270,13 @@ export interface SimControl {
 	createItem(entity: SimEntity, fields: Record<string, unknown>): SimRecord;
 	listIds(entity: SimEntity, options?: { includeInactive?: boolean }): number[];
 	advanceClock(ms: number): void;
+	/**
+	 * Steps ServiceTitan's clock by `ms` (ahead, or back when negative) as a server whose clock is corrected does:
+	 * stamps written afterwards follow the clock even when that is before stamps already handed out, and the
+	 * `Date` header of every answer reads it. A jump ahead and back: stepClock(+3 h), an edit, stepClock(-3 h).
+	 * (advanceClock keeps stamps increasing, as time passing does.)
+	 */
+	stepClock(ms: number): void;
 	now(): number;
 	setFaults(faults: SimFaults): void;
 	/** Adds scripted faults behind those already queued. */

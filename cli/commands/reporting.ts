@@ -76,6 +76,9 @@ export const statusCommand = {
 			ctx.stdout(
 				`last full sync: ${status.lastFullSync ?? 'never'}; last incremental: ${status.lastIncrementalSync ?? 'never'}; next: ${status.nextScheduledSync}`,
 			);
+			ctx.stdout(
+				`changes arrive with the next incremental run (${status.nextIncrementalSync}): ServiceTitan edits and deletes come in, Retool edits go out`,
+			);
 			for (const t of ['categories', 'services', 'materials', 'equipment'] as const) {
 				const e = status[t];
 				const p = e.pushes24h;

@@ -154,6 +154,8 @@ export interface RunRow {
 	window_from: string | null;
 	window_to: string | null;
 	max_modified_on: string | null;
+	/** ServiceTitan's clock when the run began listing (normalized): the cursor it saves never passes it. */
+	st_clock_at_start: string | null;
 	listed_total: number | null;
 	counts: Record<string, number>;
 	pages_read: number;
@@ -167,6 +169,11 @@ export interface RunRow {
 	errors_count: number;
 	error: string | null;
 	details: Record<string, unknown>;
+}
+
+/** Where a run's listing starts, and ServiceTitan's clock at that moment (see run-lifecycle.ts openListing). */
+export async function saveListingStart(t: Task, runId: number, windowFrom: string | null, stClock: string | null): Promise<void> {
+	await t.none('UPDATE sync_runs SET window_from = $2, st_clock_at_start = $3 WHERE id = $1', [runId, windowFrom, stClock]);
 }
 
 export async function readRun(t: Task, runId: number): Promise<RunRow | null> {
@@ -250,11 +257,11 @@ export async function readSyncState(t: Task, entityType: string): Promise<SyncSt
 	return t.one<SyncStateRow>('SELECT * FROM sync_state WHERE entity_type = $1', [entityType]);
 }
 
-/** Only a successful run moves the cursor. */
+/** Only a successful run moves the cursor; `cursor` is its new value (null: unchanged), decided by the caller under the run's lock. */
 export async function recordRunSuccess(t: Task, entityType: string, kind: 'full' | 'incremental' | 'entity', cursor: string | null, now: Date): Promise<void> {
 	await t.none(
 		`UPDATE sync_state SET
-		   cursor_raw = CASE WHEN $3::text IS NULL THEN cursor_raw WHEN cursor_raw IS NULL OR $3 > cursor_raw THEN $3 ELSE cursor_raw END,
+		   cursor_raw = COALESCE($3, cursor_raw),
 		   last_full_sync_at = CASE WHEN $2 = 'full' THEN $4 ELSE last_full_sync_at END,
 		   last_incremental_sync_at = CASE WHEN $2 = 'incremental' THEN $4 ELSE last_incremental_sync_at END,
 		   last_success_at = CASE WHEN $2 = 'entity' THEN last_success_at ELSE $4 END,

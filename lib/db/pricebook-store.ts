@@ -303,11 +303,21 @@ export async function countUnseen(t: Task, table: string, runId: number): Promis
 }
 
 /** Records ids a run has read from ServiceTitan; returns those it had not read before (a listing can repeat an item). */
-export async function recordSeen(t: Task, runId: number, ids: readonly number[]): Promise<number[]> {
+export async function recordSeen(t: Task, runId: number, ids: readonly number[], recheck: readonly number[] = []): Promise<number[]> {
 	if (ids.length === 0) return [];
 	const rows = await t.any<{ entity_id: string }>(
 		'INSERT INTO sync_run_seen (run_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING RETURNING entity_id',
 		[runId, ids],
+	);
+	if (recheck.length > 0) await t.none('UPDATE sync_run_seen SET recheck = TRUE WHERE run_id = $1 AND entity_id = ANY($2::bigint[])', [runId, recheck]);
+	return rows.map((r) => Number(r.entity_id));
+}
+
+/** Ids a run must look up by id before deciding (listed inactive by the export feed: deactivated or deleted), in id order. */
+export async function recheckIds(t: Task, runId: number, afterId: number, limit: number): Promise<number[]> {
+	const rows = await t.any<{ entity_id: string }>(
+		'SELECT entity_id FROM sync_run_seen WHERE run_id = $1 AND recheck AND entity_id > $2 ORDER BY entity_id LIMIT $3',
+		[runId, afterId, limit],
 	);
 	return rows.map((r) => Number(r.entity_id));
 }

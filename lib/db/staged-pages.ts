@@ -19,6 +19,8 @@ export interface StageMeta {
 	conflict_ids: number[] | null;
 	/** Unique to this staging of the page. */
 	token: string;
+	/** Export-feed listings: where the next page goes on (ServiceTitan's continuation token). */
+	continue_from: string | null;
 }
 
 export interface NewStage {
@@ -29,15 +31,16 @@ export interface NewStage {
 	itemCount: number;
 	hasMore: boolean;
 	maxModifiedOn: string | null;
+	continueFrom?: string | null;
 }
 
 /** Stores a fetched page once; a second fetch of the same page keeps the first (n8n may retry a node). Returns the new staging's token, null when it was there already. */
 export async function stagePage(t: Task, stage: NewStage): Promise<string | null> {
 	const row = await t.oneOrNone<{ token: string }>(
 		bound(
-			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on) VALUES ($1, $2, $3, $4, $5, $6)
+			`INSERT INTO sync_page_stage (run_id, page, items, item_count, has_more, max_modified_on, continue_from) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			 ON CONFLICT (run_id, page) DO NOTHING RETURNING token`,
-			[stage.runId, stage.page, JSON.stringify(stage.items), stage.itemCount, stage.hasMore, stage.maxModifiedOn],
+			[stage.runId, stage.page, JSON.stringify(stage.items), stage.itemCount, stage.hasMore, stage.maxModifiedOn, stage.continueFrom ?? null],
 		),
 	);
 	return row?.token ?? null;
@@ -45,7 +48,7 @@ export async function stagePage(t: Task, stage: NewStage): Promise<string | null
 
 export async function readStageMeta(t: Task, runId: number, page: number): Promise<StageMeta | null> {
 	return t.oneOrNone<StageMeta>(
-		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token
+		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token, continue_from
 		 FROM sync_page_stage WHERE run_id = $1 AND page = $2`,
 		[runId, page],
 	);
@@ -54,7 +57,7 @@ export async function readStageMeta(t: Task, runId: number, page: number): Promi
 /** Every page of a run, in page order (without their items). */
 export async function readStageMetas(t: Task, runId: number): Promise<StageMeta[]> {
 	return t.any<StageMeta>(
-		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token
+		`SELECT page, item_count, has_more, max_modified_on, plan IS NOT NULL AS has_plan, applied, conflicts_stored, conflict_ids, token, continue_from
 		 FROM sync_page_stage WHERE run_id = $1 ORDER BY page`,
 		[runId],
 	);

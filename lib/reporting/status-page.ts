@@ -99,6 +99,7 @@ thead th{background:#eaeef2}.conflict{background:#fff;border:1px solid #d0d7de;b
 <div class="state" id="health">${esc(status.health)}</div>
 <div id="last-synced">Last synced: ${esc(ago(status.lastIncrementalSync ?? status.lastFullSync, now))}</div>
 <div id="next-sync">Next sync: in ${esc(until(status.nextScheduledSync, now))}</div>
+<div id="arrival">ServiceTitan edits and deletes come in, and Retool edits go out, with the next incremental run: in ${esc(until(status.changesArriveBy.serviceTitanEdits, now))}</div>
 <div id="health-reasons">${status.healthReasons.map(esc).join('; ')}</div>
 </div></div>
 <h2>Items</h2>

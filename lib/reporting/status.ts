@@ -47,6 +47,11 @@ export interface SyncStatus {
 	nextScheduledSync: string;
 	nextIncrementalSync: string;
 	nextFullSync: string;
+	/**
+	 * When each kind of change reaches the other side at the latest: ServiceTitan edits and deletes come in, and
+	 * Retool edits go out, with the next incremental run (the nightly full run is a second look, not the first).
+	 */
+	changesArriveBy: { serviceTitanEdits: string; serviceTitanDeletes: string; retoolEdits: string };
 	services: EntityStatus;
 	materials: EntityStatus;
 	equipment: EntityStatus;
@@ -167,6 +172,11 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 		nextScheduledSync: (next.incremental < next.full ? next.incremental : next.full).toISOString(),
 		nextIncrementalSync: next.incremental.toISOString(),
 		nextFullSync: next.full.toISOString(),
+		changesArriveBy: {
+			serviceTitanEdits: next.incremental.toISOString(),
+			serviceTitanDeletes: next.incremental.toISOString(),
+			retoolEdits: next.incremental.toISOString(),
+		},
 		services: entities.services,
 		materials: entities.materials,
 		equipment: entities.equipment,

@@ -38,6 +38,9 @@ const ITEM_PATH = /^\/(services|materials|equipment|categories)\/\d+$/;
  * 401, classification of every other status, and retries of what may be repeated.
  */
 export class ApiCaller {
+	/** ServiceTitan's clock as the `Date` header of its latest successful answer read it (second precision). */
+	lastServerDate: Date | null = null;
+
 	constructor(private readonly options: ApiCallerOptions) {}
 
 	async call(method: ApiMethod, path: string, callOptions: CallOptions = {}): Promise<unknown> {
@@ -78,6 +81,8 @@ export class ApiCaller {
 			} else {
 				const { response } = outcome;
 				if (response.status >= 200 && response.status < 300) {
+					const date = Date.parse(response.headers.date ?? '');
+					if (Number.isFinite(date)) this.lastServerDate = new Date(date);
 					if (response.status === 204 || response.body.trim() === '') return undefined;
 					try {
 						return parseJson(response.body, callLabel);

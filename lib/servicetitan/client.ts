@@ -32,6 +32,7 @@ export class ServiceTitanClient {
 	private readonly baseUrl: string;
 	private readonly transport: HttpTransport;
 	private readonly pricebook: PricebookApi;
+	private readonly caller: ApiCaller;
 	private readonly counters: StClientStats = { requests: 0, tokenRequests: 0, retries: 0 };
 
 	constructor(
@@ -70,13 +71,13 @@ export class ServiceTitanClient {
 		);
 		const shared: RequestPlumbing = { transport: this.transport, retry, redactor, counters: this.counters, now, log };
 		const tokenEndpoint = new TokenEndpoint({ ...shared, authUrl: this.authUrl, clientId: config.clientId, clientSecret: config.clientSecret });
-		const caller = new ApiCaller({
+		const caller = (this.caller = new ApiCaller({
 			...shared,
 			baseUrl: this.baseUrl,
 			appKey: config.appKey,
 			limiter: new RateLimiter(options.requestsPerSecond ?? 60, now, sleep),
 			tokens: new TokenCache(() => tokenEndpoint.request(), now, options.tokenRenewMarginMs ?? 60_000),
-		});
+		}));
 		this.pricebook = new PricebookApi((method, path, callOptions) => caller.call(method, path, callOptions), {
 			concurrency: options.concurrency ?? 8,
 			maxRecordDepth: options.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH,
@@ -103,6 +104,15 @@ export class ServiceTitanClient {
 	/** One page of the export feed; follow `continueFrom` until `hasMore` is false. */
 	exportPage(entity: EntityType, params: ExportParams = {}): Promise<StExportPage> {
 		return this.pricebook.exportPage(entity, params);
+	}
+
+	/**
+	 * ServiceTitan's own clock: the `Date` header of a one-item listing of `entity` (second precision, so up to a
+	 * second behind). null when ServiceTitan sends no usable `Date` header.
+	 */
+	async serverNow(entity: EntityType): Promise<Date | null> {
+		await this.pricebook.listPage(entity, { page: 1, pageSize: 1, active: 'Any' });
+		return this.caller.lastServerDate;
 	}
 
 	/** Active and inactive records for `ids`, 50 per request; ids ST does not know are simply absent. */

@@ -103,6 +103,12 @@ export function subtractSeconds(normalized: string, seconds: number): string {
 	return ticksToStTimestamp(stTimestampToTicks(normalized) - delta);
 }
 
+/** `normalized` plus `seconds` (non-negative), normalized. */
+export function addSeconds(normalized: string, seconds: number): string {
+	if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`addSeconds expects a finite, non-negative number of seconds, got ${seconds}`);
+	return ticksToStTimestamp(stTimestampToTicks(normalized) + BigInt(Math.round(seconds * 1e7)));
+}
+
 /** Whether `value` parses as a ServiceTitan timestamp. */
 export function isStTimestamp(value: unknown): value is string {
 	if (typeof value !== 'string') return false;

@@ -13,11 +13,11 @@ import {
 	type RunRow,
 } from '../db/ledger';
 import type { LeaseMode } from '../db/leases';
-import { forgetSeen, rowExists, type Task } from '../db/pricebook-store';
+import { countLive, forgetSeen, rowExists, type Task } from '../db/pricebook-store';
 import { dropStagedPages } from '../db/staged-pages';
 import { errorMessage, failureKindOf, SyncFailure, type FailureKind } from '../failures';
-import { subtractSeconds } from '../servicetitan/timestamps';
-import type { StPage } from '../servicetitan/types';
+import { addSeconds, normalizeStTimestamp, subtractSeconds } from '../servicetitan/timestamps';
+import type { StRecord } from '../servicetitan/types';
 import { processBatch, processByIdLookup, type BatchOptions } from './apply';
 import { CATEGORIES } from './categorize';
 import { acquireLease, releaseLease, renewLease } from './lease';
@@ -42,6 +42,15 @@ export interface ActiveRun {
 	dryRun: boolean;
 	/** Incremental runs of a stamped type: read ServiceTitan's changes from this stamp on (unstamped types read their whole listing). */
 	windowFrom: string | null;
+	/** The window was given by the caller (`since`): taken as it is. */
+	windowGiven: boolean;
+	/**
+	 * 'export': incremental runs of a stamped type read ServiceTitan's export feed (continued by token, deletes
+	 * included); 'pages': every other listing run reads the paged listing.
+	 */
+	listing: 'pages' | 'export';
+	/** ServiceTitan's clock when the listing began (normalized; null before, or when it sends no Date header). */
+	stClockAtStart: string | null;
 	ranAsFullBecause?: string;
 	confirmMassDelete: boolean;
 	pageSize: number;
@@ -54,6 +63,13 @@ export type Begun = { status: 'started'; run: ActiveRun } | { status: 'busy'; re
 export interface BeginRequest extends RunRequest {
 	pageSize?: number;
 }
+
+function listingOf(kind: SyncKind, def: EntityDefinition): ActiveRun['listing'] {
+	return kind === 'incremental' && def.stamped ? 'export' : 'pages';
+}
+
+/** How far past ServiceTitan's clock (its Date header has whole seconds) a saved cursor may lie. */
+export const CLOCK_TOLERANCE_SECONDS = 2;
 
 /** Why an incremental run should run as a full sync instead, if it should (after downtime, after repeated failures, first run). */
 async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task, request: RunRequest): Promise<string | undefined> {
@@ -94,12 +110,24 @@ export async function beginRun(deps: RunDeps, t: Task, request: BeginRequest, mo
 	const windowFrom = kind === 'incremental' && def.stamped ? (request.since ?? subtractSeconds(state.cursor_raw!, deps.settings.overlapSeconds)) : null;
 	const pageSize = request.pageSize ?? deps.settings.pageSize;
 	const confirmMassDelete = request.confirmMassDelete ?? false;
-	const common = { def, kind, dryRun, windowFrom, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+	const windowGiven = request.since !== undefined;
+	const common = {
+		def,
+		kind,
+		dryRun,
+		windowFrom,
+		windowGiven,
+		listing: listingOf(kind, def),
+		stClockAtStart: null,
+		confirmMassDelete,
+		pageSize,
+		...(ranAsFullBecause ? { ranAsFullBecause } : {}),
+	};
 	if (ranAsFullBecause) deps.log('info', `${def.type}: running a full sync: ${ranAsFullBecause}`);
 	if (dryRun) return { status: 'started', run: { ...common, runId: null, record: new MemoryRecord(new Tally(true)) } };
 
 	const now = deps.now();
-	const details = { mode, confirmMassDelete, pageSize, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+	const details = { mode, confirmMassDelete, pageSize, windowGiven, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
 	const runId = await startRun(
 		t,
 		{ kind, entityType: def.type, trigger: request.trigger ?? (mode === 'staged' ? 'n8n' : 'cli'), dryRun, windowFrom, details },
@@ -131,13 +159,17 @@ export async function resumeRun(deps: RunDeps, t: Task, ref: { runId: number; en
 			`run ${ref.runId} lost its lease (it stalled longer than ${Math.round(deps.settings.leaseTtlMs / 1000)} s and another run took over)`,
 		);
 	}
-	const details = row.details as { confirmMassDelete?: boolean; ranAsFullBecause?: string; pageSize?: number };
+	const details = row.details as { confirmMassDelete?: boolean; ranAsFullBecause?: string; pageSize?: number; windowGiven?: boolean };
+	const def = entityDefinition(ref.entityType);
 	return {
-		def: entityDefinition(ref.entityType),
+		def,
 		runId: row.id,
 		kind: row.kind as SyncKind,
 		dryRun: false,
 		windowFrom: row.window_from,
+		windowGiven: details.windowGiven ?? false,
+		listing: listingOf(row.kind as SyncKind, def),
+		stClockAtStart: row.st_clock_at_start,
 		confirmMassDelete: details.confirmMassDelete ?? false,
 		pageSize: details.pageSize ?? deps.settings.pageSize,
 		...(details.ranAsFullBecause ? { ranAsFullBecause: details.ranAsFullBecause } : {}),
@@ -166,6 +198,63 @@ export function stepScope(deps: RunDeps, t: Task, run: ActiveRun): RunScope {
 	};
 }
 
+/**
+ * Before the first listing page of a run of a stamped type: ServiceTitan's clock, read from its answer's Date
+ * header. The cursor this run saves never passes it (plus CLOCK_TOLERANCE_SECONDS), so a record stamped in
+ * ServiceTitan's future cannot pin the cursor there, and whatever changes while the run reads is read again by the
+ * next run. An incremental window also reaches back to what ServiceTitan's clock read when the last successful run
+ * ended: if that clock stepped back since, edits made after the step carry stamps before the cursor, and the
+ * window still covers them. Kept in the ledger row, so every later step of an n8n run sees it.
+ */
+export async function openListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<void> {
+	if (run.kind === 'entity' || !run.def.stamped) return;
+	const serverNow = await deps.st.serverNow(run.def.type);
+	if (!serverNow) deps.log('warn', `${run.def.type}: ServiceTitan sent no Date header; the cursor is bounded by nothing but the stamps it lists`);
+	run.stClockAtStart = serverNow ? normalizeStTimestamp(serverNow.toISOString()) : null;
+	if (run.kind === 'incremental' && run.stClockAtStart && run.windowFrom && !run.windowGiven) {
+		const state = await readSyncState(t, run.def.type);
+		const sinceSuccessS = state.last_success_at ? Math.max(0, (deps.now().getTime() - state.last_success_at.getTime()) / 1000) : 0;
+		const reach = subtractSeconds(run.stClockAtStart, sinceSuccessS + deps.settings.overlapSeconds);
+		if (reach < run.windowFrom) {
+			if (run.windowFrom > subtractSeconds(run.stClockAtStart, deps.settings.overlapSeconds))
+				deps.log('warn', `${run.def.type}: the cursor lies after ServiceTitan's clock (${run.stClockAtStart}); reading from ${reach}`);
+			run.windowFrom = reach;
+		}
+	}
+	await run.record.saveListingStart(t, run.windowFrom, run.stClockAtStart);
+}
+
+/** One page of a run's listing, paged or from the export feed. */
+export interface ListingPage {
+	data: StRecord[];
+	hasMore: boolean;
+	totalCount?: number | null;
+	/** Export feed: where the next page goes on. */
+	continueFrom?: string;
+}
+
+/** The export feed's page that follows `from` (the window's start, or the previous page's token). */
+export async function exportPage(deps: RunDeps, run: ActiveRun, from: string): Promise<ListingPage> {
+	const page = await deps.st.exportPage(run.def.type, { from, includeRecentChanges: true });
+	if (page.hasMore && page.data.length === 0 && page.continueFrom === from)
+		throw new SyncFailure('st_unavailable', `ServiceTitan's ${run.def.type} export feed claimed more but did not move on from its token`);
+	return { data: page.data, hasMore: page.hasMore, continueFrom: page.continueFrom };
+}
+
+/** The run's whole listing, page by page (the library driver; the n8n steps fetch one page per node). */
+export async function* listingPages(deps: RunDeps, run: ActiveRun): AsyncIterable<ListingPage> {
+	if (run.listing === 'pages') {
+		yield* deps.st.iteratePages(run.def.type, listingParams(run));
+		return;
+	}
+	for (let from = run.windowFrom!; ;) {
+		const page = await exportPage(deps, run, from);
+		yield page;
+		if (!page.hasMore) return;
+		from = page.continueFrom!;
+	}
+}
+
 /** Listing parameters of the run's window. */
 export function listingParams(run: ActiveRun) {
 	return { pageSize: run.pageSize, active: 'Any' as const, includeTotal: true, ...(run.windowFrom ? { modifiedOnOrAfter: run.windowFrom } : {}) };
@@ -184,10 +273,14 @@ export interface ReadPage {
  * item an earlier page already had (a listing over a changing set can repeat one: applying it twice is harmless,
  * counting it twice is not), and counts the page. Call it in the transaction that keeps what it returns.
  */
-export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, page: StPage): Promise<ReadPage> {
+export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, page: ListingPage): Promise<ReadPage> {
 	const scope = stepScope(deps, t, run);
 	const valid = await prepareStItems(scope, page.data);
-	const fresh = await run.record.markSeen(t, listedIds(page.data));
+	// The export feed lists a deleted record as inactive, like a deactivated one: such an id is looked up by id when
+	// the listing is complete (completeListing), and only what ServiceTitan then does not return is a delete.
+	const recheck = run.listing === 'export' ? listedIds(page.data.filter((r) => r.active === false)) : [];
+	const fresh = await run.record.markSeen(t, listedIds(page.data), recheck);
+	const later = new Set(recheck);
 	const maxModifiedOn = newestStamp(valid);
 	scope.tally.pagesRead = 1;
 	scope.tally.itemsSeen = page.data.length;
@@ -195,7 +288,7 @@ export async function readListingPage(deps: RunDeps, t: Task, run: ActiveRun, pa
 	return {
 		items: inApplyOrder(
 			run.def,
-			valid.filter((i) => fresh.has(i.id)),
+			valid.filter((i) => fresh.has(i.id) && !later.has(i.id)),
 		),
 		maxModifiedOn,
 	};
@@ -231,18 +324,26 @@ export function recordStep(t: Task, run: ActiveRun, tally: Tally): Promise<void>
 }
 
 /**
- * After the last page. Full runs: rows ServiceTitan no longer listed are looked up by id, and only what it does
- * not return then is treated as deleted (page drift can leave a live item out of a complete listing), unless the
- * mass-delete guard stops it. Incremental runs: local edits whose item ServiceTitan did not list are re-read by id
- * and pushed. Then the listing must have been whole. Returns the guard's figures when it withheld the sweep.
+ * After the last page. A whole listing (full runs; incremental runs of categories): rows ServiceTitan no longer
+ * listed are looked up by id, and only what it does not return then is treated as deleted (page drift can leave a
+ * live item out of a complete listing), unless the mass-delete guard stops it. Export-feed runs: the records it
+ * listed inactive are looked up by id the same way (a deleted item reaches the local database within one
+ * incremental run, with the same guard), then local edits whose item it did not list are re-read by id and pushed.
+ * Then the listing must have been whole. Returns the guard's figures when it withheld the sweep.
  */
 export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
 	const scope = stepScope(deps, t, run);
 	try {
 		let found = 0;
 		let blocked: RunResult['massDeleteBlocked'];
-		if (run.kind === 'full') ({ blocked, found } = await sweep(deps.settings, scope, run));
-		else await pushPendingEdits(scope, run);
+		// A whole listing (full runs, and incremental runs of a type without stamps, which read all of it) is swept,
+		// pending local edits included. The export feed's inactive records are looked up by id the same way, and
+		// local edits it did not list are pushed.
+		if (run.listing === 'pages') ({ blocked, found } = await sweep(deps.settings, scope, run, unseenIds(run)));
+		else {
+			({ blocked } = await sweep(deps.settings, scope, run, recheckedIds(run)));
+			await pushPendingEdits(scope, run);
+		}
 		// A withheld sweep fails the run already, for a reason a person must act on.
 		if (!blocked) await requireWholeListing(t, run, found);
 		return blocked;
@@ -288,19 +389,47 @@ function massDeleteMessage(def: EntityDefinition, settings: SyncSettings, blocke
 	);
 }
 
+/** Where a sweep's candidates come from: rows a whole listing did not return, or ids the export feed listed inactive. */
+interface SweepSource {
+	count(t: Task): Promise<{ candidates: number; live: number }>;
+	after(t: Task, afterId: number, limit: number): Promise<number[]>;
+}
+
+function unseenIds(run: ActiveRun): SweepSource {
+	return {
+		count: async (t) => {
+			const { unseen, live } = await run.record.countUnseen(t, run.def.table);
+			return { candidates: unseen, live };
+		},
+		after: (t, afterId, limit) => run.record.unseenAfter(t, run.def.table, afterId, limit),
+	};
+}
+
+function recheckedIds(run: ActiveRun): SweepSource {
+	return {
+		count: async (t) => ({ candidates: (await run.record.recheckAfter(t, 0, 1)).length, live: await countLive(t, run.def.table) }),
+		after: (t, afterId, limit) => run.record.recheckAfter(t, afterId, limit),
+	};
+}
+
 /**
- * Every live row the listing did not return is looked up by id first: what ServiceTitan returns is applied (a
- * listing can leave a live item out), and only what it does not return counts as deleted there. The mass-delete
- * guard weighs those confirmed deletes alone, before any is applied.
+ * Every candidate is looked up by id first: what ServiceTitan returns is applied (a listing can leave a live item
+ * out; an inactive record in the export feed may be merely deactivated), and only what it does not return counts
+ * as deleted there. The mass-delete guard weighs those confirmed deletes alone, before any is applied.
  */
-async function sweep(settings: SyncSettings, scope: RunScope, run: ActiveRun): Promise<{ blocked?: RunResult['massDeleteBlocked']; found: number }> {
+async function sweep(
+	settings: SyncSettings,
+	scope: RunScope,
+	run: ActiveRun,
+	source: SweepSource,
+): Promise<{ blocked?: RunResult['massDeleteBlocked']; found: number }> {
 	const { t } = scope;
-	const { unseen, live } = await run.record.countUnseen(t, run.def.table);
-	if (unseen === 0) return { found: 0 };
+	const { candidates, live } = await source.count(t);
+	if (candidates === 0) return { found: 0 };
 	let found = 0;
 	const missing: number[] = [];
 	for (let after = 0; ;) {
-		const batch = await run.record.unseenAfter(t, run.def.table, after, 1000);
+		const batch = await source.after(t, after, 1000);
 		if (batch.length === 0) break;
 		after = batch[batch.length - 1];
 		const outcome = await processByIdLookup(scope, batch, { deferMissing: true });
@@ -349,6 +478,28 @@ export interface RunEnd {
 }
 
 /**
+ * The cursor a successful listing run leaves (null: unchanged). Never past ServiceTitan's clock when the run began
+ * listing (plus CLOCK_TOLERANCE_SECONDS): a stamp from its future is applied, but cannot pin the cursor, and what
+ * changed while the run read is read again next time. A full run re-arms the cursor from what it saw; an
+ * incremental one moves it forward only, and pulls back one left past ServiceTitan's clock.
+ */
+async function nextCursor(t: Task, run: ActiveRun, newest: string | null): Promise<string | null> {
+	if (run.kind === 'entity' || !run.def.stamped) return null;
+	const bound = run.stClockAtStart ? addSeconds(run.stClockAtStart, CLOCK_TOLERANCE_SECONDS) : null;
+	const old = (await readSyncState(t, run.def.type)).cursor_raw;
+	const normalizedOld = old ? normalizeStTimestamp(old) : null;
+	let next =
+		run.kind === 'full'
+			? (newest ?? normalizedOld)
+			: ([newest, normalizedOld]
+					.filter((s): s is string => s !== null)
+					.sort()
+					.pop() ?? null);
+	if (next && bound && next > bound) next = bound;
+	return next === normalizedOld ? null : next;
+}
+
+/**
  * Ends a run: the ledger row gets its status, error and window; only a success moves the cursor (to the newest
  * stamp the run read) and resets the failure streak. What the run staged or remembered is dropped and its lease
  * released. The result is read back from the ledger, so every driver returns the same thing.
@@ -364,7 +515,7 @@ export async function finishRun(deps: RunDeps, t: Task, run: ActiveRun, end: Run
 	const details = { ...(blocked ? { massDeleteBlocked: blocked } : {}), ...(failureKind ? { failureKind } : {}) };
 	const closed = await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, details }, at);
 	if (failure) await recordRunFailure(t, run.def.type, at);
-	else await recordRunSuccess(t, run.def.type, run.kind, run.kind === 'entity' || !run.def.stamped ? null : closed.max_modified_on, at);
+	else await recordRunSuccess(t, run.def.type, run.kind, await nextCursor(t, run, closed.max_modified_on), at);
 	await forgetSeen(t, runId);
 	await dropStagedPages(t, runId);
 	await releaseLease(t, run.def.type, runId);

@@ -1,5 +1,5 @@
-import { addRunProgress, readRun } from '../db/ledger';
-import { countLive, countSeen, countUnseen, liveIds, pendingPushIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
+import { addRunProgress, readRun, saveListingStart } from '../db/ledger';
+import { countLive, countSeen, countUnseen, liveIds, pendingPushIds, recheckIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
 import type { Tally } from './tally';
 
 /**
@@ -10,8 +10,15 @@ import type { Tally } from './tally';
  */
 export interface RunRecord {
 	readonly runId: number | null;
-	/** Records ids read from ServiceTitan; returns those this run had not read before. */
-	markSeen(t: Task, ids: readonly number[]): Promise<Set<number>>;
+	/**
+	 * Records ids read from ServiceTitan; returns those this run had not read before. `recheck`: ids to look up by
+	 * id before deciding on them (the export feed listed them inactive: deactivated, or deleted).
+	 */
+	markSeen(t: Task, ids: readonly number[], recheck?: readonly number[]): Promise<Set<number>>;
+	/** The ids marked to look up again, in id order, after `afterId`. */
+	recheckAfter(t: Task, afterId: number, limit: number): Promise<number[]>;
+	/** Where the listing starts and ServiceTitan's clock then (kept for the run's later steps and its cursor). */
+	saveListingStart(t: Task, windowFrom: string | null, stClock: string | null): Promise<void>;
 	/** Adds one step's counts (and the newest ServiceTitan stamp it read, and the listing's totalCount on its page). */
 	addProgress(t: Task, tally: Tally, maxModifiedOn: string | null, listedTotal?: number | null): Promise<void>;
 	/** How many distinct ids the run has read, and the totalCount ServiceTitan gave on the last listing page. */
@@ -26,9 +33,11 @@ export interface RunRecord {
 export function ledgerRecord(runId: number): RunRecord {
 	return {
 		runId,
-		async markSeen(t, ids) {
-			return new Set(await recordSeen(t, runId, ids));
+		async markSeen(t, ids, recheck = []) {
+			return new Set(await recordSeen(t, runId, ids, recheck));
 		},
+		recheckAfter: (t, afterId, limit) => recheckIds(t, runId, afterId, limit),
+		saveListingStart: (t, windowFrom, stClock) => saveListingStart(t, runId, windowFrom, stClock),
 		addProgress: (t, tally, maxModifiedOn, listedTotal) => addRunProgress(t, runId, tally.progress(), maxModifiedOn, listedTotal ?? null),
 		async coverage(t) {
 			const run = await readRun(t, runId);
@@ -51,11 +60,25 @@ export class MemoryRecord implements RunRecord {
 
 	constructor(readonly totals: Tally) {}
 
-	async markSeen(_t: Task, ids: readonly number[]): Promise<Set<number>> {
+	private readonly recheck = new Set<number>();
+
+	async markSeen(_t: Task, ids: readonly number[], recheck: readonly number[] = []): Promise<Set<number>> {
 		const fresh = new Set<number>();
 		for (const id of ids) if (!this.seen.has(id)) fresh.add(id);
 		for (const id of ids) this.seen.add(id);
+		for (const id of recheck) this.recheck.add(id);
 		return fresh;
+	}
+
+	async recheckAfter(_t: Task, afterId: number, limit: number): Promise<number[]> {
+		return [...this.recheck]
+			.filter((id) => id > afterId)
+			.sort((a, b) => a - b)
+			.slice(0, limit);
+	}
+
+	async saveListingStart(): Promise<void> {
+		// A dry run keeps them on its ActiveRun only.
 	}
 
 	private listedTotal: number | null = null;

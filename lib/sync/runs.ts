@@ -8,7 +8,8 @@ import {
 	beginRun,
 	completeListing,
 	finishRun,
-	listingParams,
+	listingPages,
+	openListing,
 	readListingPage,
 	recordBusy,
 	type ActiveRun,
@@ -49,7 +50,8 @@ async function drive(deps: RunDeps, t: Task, run: ActiveRun, request: RunRequest
 		}
 		let pagesRead = 0;
 		let itemsSeen = 0;
-		for await (const page of deps.st.iteratePages(run.def.type, listingParams(run))) {
+		await openListing(deps, t, run);
+		for await (const page of listingPages(deps, run)) {
 			const { items } = await readListingPage(deps, t, run, page);
 			await applyPage(deps, t, run, items);
 			pagesRead += 1;

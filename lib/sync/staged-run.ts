@@ -14,13 +14,16 @@ import {
 	completeListing,
 	finishedRun,
 	finishRun,
+	exportPage,
 	listingParams,
+	openListing,
 	readListingPage,
 	recordBusy,
 	recordStep,
 	resumeRun,
 	stepScope,
 	type ActiveRun,
+	type ListingPage,
 	type RunEnd,
 } from './run-lifecycle';
 import type { RunDeps, RunResult } from './run-types';
@@ -108,16 +111,35 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 		const run = await resumeRun(deps, t, ref);
 		const done = await readStageMeta(t, ref.runId, ref.page);
 		if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null };
-		const page = await deps.st.listPage(run.def.type, { ...listingParams(run), page: ref.page });
+		if (ref.page === 1) await openListing(deps, t, run);
+		const page = await fetchListingPage(deps, t, run, ref);
 		const staged = await t.tx(async (tx) => {
 			const { items, maxModifiedOn } = await readListingPage(deps, tx, run, page);
-			const token = await stagePage(tx, { runId: ref.runId, page: ref.page, items, itemCount: page.data.length, hasMore: page.hasMore, maxModifiedOn });
+			const token = await stagePage(tx, {
+				runId: ref.runId,
+				page: ref.page,
+				items,
+				itemCount: page.data.length,
+				hasMore: page.hasMore,
+				maxModifiedOn,
+				continueFrom: page.continueFrom ?? null,
+			});
 			return token ? { token, items } : null;
 		});
 		if (staged) rememberStagedItems(ref.runId, ref.page, staged.token, staged.items);
 		deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead: ref.page, itemsSeen: page.data.length, totalCount: page.totalCount ?? null });
 		return { ref, fetched: page.data.length, hasMore: page.hasMore, totalCount: page.totalCount ?? null };
 	});
+}
+
+/** Page `ref.page` of the run's listing: by number, or (export feed) from where the page before it stopped. */
+async function fetchListingPage(deps: RunDeps, t: Task, run: ActiveRun, ref: StagedRunRef): Promise<ListingPage> {
+	if (run.listing === 'pages') return deps.st.listPage(run.def.type, { ...listingParams(run), page: ref.page });
+	if (ref.page === 1) return exportPage(deps, run, run.windowFrom!);
+	const previous = await readStageMeta(t, ref.runId, ref.page - 1);
+	if (!previous?.continue_from)
+		throw new SyncFailure('validation', `page ${ref.page - 1} of run ${ref.runId} was not fetched: fetch the pages in order`, 'page');
+	return exportPage(deps, run, previous.continue_from);
 }
 
 async function requireStage(t: Task, ref: StagedRunRef): Promise<StageMeta> {

@@ -38,7 +38,14 @@ describe('sync status', () => {
 	it('counts per entity type match the known state', async () => {
 		const status = await getSyncStatus(h.t.db);
 		const materials = h.sim.control.listIds('materials', { includeInactive: true }).length;
-		expect(status.materials).toMatchObject({ total: materials, synced: materials - 2, pending: 1, conflicts: 1, deleted: 1, pushErrors: 1 });
+		// The edit ServiceTitan refused (400) is held: pending, and counted as held.
+		expect(status.materials).toMatchObject({ total: materials, synced: materials - 2, pending: 1, conflicts: 1, deleted: 1, pushErrors: 1, pushesHeld: 1 });
+		// Every kind of change arrives with the next incremental run.
+		expect(status.changesArriveBy).toEqual({
+			serviceTitanEdits: status.nextIncrementalSync,
+			serviceTitanDeletes: status.nextIncrementalSync,
+			retoolEdits: status.nextIncrementalSync,
+		});
 		expect(status.services).toMatchObject({ total: h.sim.control.listIds('services', { includeInactive: true }).length, pending: 0, conflicts: 0 });
 		expect(status.openConflicts).toBe(1);
 		expect(status.lastFullSync).not.toBeNull();

@@ -31,6 +31,17 @@ describe('ServiceTitanClient against the simulator', () => {
 			expect(client.stats()).toEqual({ requests: 13, tokenRequests: 1, retries: 0 });
 		});
 
+		it("reads ServiceTitan's clock from its Date header (serverNow), also when that clock is hours off this machine's", async () => {
+			const client = s.client();
+			s.sim.control.stepClock(-5 * 3600_000);
+			try {
+				const now = await client.serverNow('materials');
+				expect(Math.abs(now!.getTime() - s.sim.control.now())).toBeLessThan(1000);
+			} finally {
+				s.sim.control.stepClock(5 * 3600_000);
+			}
+		});
+
 		it('renews the token shortly before its 900 s run out, not per call', async () => {
 			const time = fakeTime();
 			const client = s.client({ now: time.now, sleep: time.sleep });

@@ -471,6 +471,29 @@ describe('ServiceTitan simulator', () => {
 		});
 	});
 
+	describe("ServiceTitan's clock", () => {
+		it('every answer carries a Date header read from its clock, which may jump ahead and step back', async () => {
+			const date = async () => Date.parse((await api('GET', '/materials?pageSize=1')).headers.get('date')!);
+			const now = s.sim.control.now();
+			expect(Math.abs((await date()) - now)).toBeLessThan(1000);
+			const [a, b] = s.sim.control.listIds('materials');
+			s.sim.control.stepClock(3 * 3600_000);
+			expect((await date()) - now).toBeGreaterThan(3 * 3600_000 - 1000);
+			const ahead = s.sim.control.updateItem('materials', a, { price: 44 }).modifiedOn;
+			s.sim.control.stepClock(-3 * 3600_000);
+			expect(Math.abs((await date()) - now)).toBeLessThan(1000);
+			// A stamp written after the step back follows the clock: before the one written while it was ahead.
+			const back = s.sim.control.updateItem('materials', b, { price: 45 }).modifiedOn;
+			expect(normalizeStTimestamp(back) < normalizeStTimestamp(ahead)).toBe(true);
+			// Time passing (advanceClock) keeps stamps increasing.
+			await advance(1000);
+			const next = s.sim.control.updateItem('materials', b, { price: 46 }).modifiedOn;
+			expect(normalizeStTimestamp(next) > normalizeStTimestamp(back)).toBe(true);
+			// No stamp from the future is left for the tests after this one.
+			s.sim.control.updateItem('materials', a, { price: 47 });
+		});
+	});
+
 	describe('export feed', () => {
 		it('walks every record once, resumes from continueFrom, and shows later changes only after the delay', async () => {
 			s.sim.control.setQuirks({ exportBatchSize: 100 });
@@ -510,6 +533,16 @@ describe('ServiceTitan simulator', () => {
 			} finally {
 				s.sim.control.setQuirks({ exportBatchSize: 500 });
 			}
+		});
+
+		it('starts at a date-time given as `from` (on or after it)', async () => {
+			const id = s.sim.control.listIds('materials')[7];
+			await advance(60_000);
+			const before = new Date(s.sim.control.now()).toISOString();
+			await advance(60_000);
+			s.sim.control.updateItem('materials', id, { price: 43 });
+			const p = (await api('GET', `/export/materials?includeRecentChanges=true&from=${encodeURIComponent(before)}`)).json as { data: Obj[] };
+			expect(p.data.map((r) => r.id)).toEqual([id]);
 		});
 
 		it('keeps hard-deleted records in the feed as inactive', async () => {

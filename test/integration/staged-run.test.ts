@@ -92,16 +92,17 @@ describe('a run split into n8n steps', () => {
 		}
 	});
 
-	it('pushes local edits and soft-deletes, and the cursor moves only at a successful finish', async () => {
+	it('pushes local edits and soft-deletes (an incremental run already: the export feed carries the delete)', async () => {
 		await runStaged(deps, 'full', ['materials']);
 		const [a, b] = h.sim.control.listIds('materials');
 		await retoolUpdate(h.t, 'pricebook_materials', a, { price: 42 });
 		h.sim.control.deleteItem('materials', b);
 		const [inc] = await runStaged(deps, 'incremental', ['materials']);
-		expect(inc).toMatchObject({ kind: 'incremental', success: true, itemsPushed: 1 });
+		expect(inc).toMatchObject({ kind: 'incremental', success: true, itemsPushed: 1, summary: { deletedInST: 1 } });
 		expect(h.sim.control.getItem('materials', a)!.price).toBe(42);
+		expect((await h.t.db.one('SELECT deleted_in_st FROM pricebook_materials WHERE id = $1', [b])).deleted_in_st).toBe(true);
 		const [full] = await runStaged(deps, 'full', ['materials']);
-		expect(full.summary.deletedInST).toBe(1);
+		expect(full.summary.deletedInST).toBe(0);
 	});
 
 	it('running a step again does not apply or count twice; finishing twice returns the same result', async () => {

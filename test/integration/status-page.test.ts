@@ -60,6 +60,9 @@ it('shows a person the status card, the conflict with its side-by-side diff, and
 	expect(await page.textContent('#health')).toBe('yellow');
 	expect(await page.textContent('#last-synced')).toMatch(/Last synced: \d+ seconds ago/);
 	expect(await page.textContent('#next-sync')).toMatch(/Next sync: in \d+ (seconds|minutes)/);
+	expect(await page.textContent('#arrival')).toMatch(
+		/ServiceTitan edits and deletes come in, and Retool edits go out, with the next incremental run: in \d+ (seconds|minutes)/,
+	);
 	const light = await page.$eval('.light', (el) => getComputedStyle(el).backgroundColor);
 	expect(light).toBe('rgb(181, 133, 0)');
 

@@ -468,6 +468,7 @@ describe('deletes', () => {
 				for await (const page of h.client.iteratePages(entity, params as never)) yield { ...page, data: page.data.filter((r) => r.id !== id) };
 			},
 			getByIds: (entity: 'materials', ids: readonly number[]) => h.client.getByIds(entity, ids),
+			serverNow: (entity: 'materials') => h.client.serverNow(entity),
 			get: (entity: 'materials', i: number) => h.client.get(entity, i),
 			patch: (entity: 'materials', i: number, body: Record<string, unknown>) => h.client.patch(entity, i, body),
 		};

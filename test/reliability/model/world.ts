@@ -1,6 +1,6 @@
 import { closeDb, connectDb, type Db } from '../../../lib/db/connection';
 import { ServiceTitanClient } from '../../../lib/servicetitan/client';
-import type { EntityType, IterateParams, ListParams, StPage, StRecord } from '../../../lib/servicetitan/types';
+import type { EntityType, ExportParams, IterateParams, ListParams, StExportPage, StPage, StRecord } from '../../../lib/servicetitan/types';
 import { SyncEngine } from '../../../lib/sync/engine';
 import type { StApi } from '../../../lib/sync/ports';
 import { DEFAULT_SETTINGS, type RunDeps } from '../../../lib/sync/run-types';
@@ -155,6 +155,16 @@ export class InterferingSt implements StApi {
 
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
 		return this.step(() => this.inner.patch(entity, id, body));
+	}
+
+	async exportPage(entity: EntityType, params: ExportParams): Promise<StExportPage> {
+		const page = await this.step(() => this.inner.exportPage(entity, params));
+		this.touched(page.data);
+		return page;
+	}
+
+	serverNow(entity: EntityType): Promise<Date | null> {
+		return this.step(() => this.inner.serverNow(entity));
 	}
 }
 
