@@ -94,6 +94,13 @@ function reliability() {
 			['— faults injected', `${n(sum(m.faults))}: ${list(m.faults)}`],
 			['— runs with a fault plan', list(m.faultPlans)],
 			['— resolutions', list(m.resolutions)],
+			...(m.pushes
+				? [
+						['— PATCH behaviours drawn', list(m.patchBehaviours)],
+						['— pushes', `${n(sum(m.pushes))}: ${list(m.pushes)}`],
+						['— during a push', `${list(m.duringPush)}; ${n(m.heldRetried)} held edits retried by a person before converging`],
+					]
+				: []),
 		);
 	}
 	if (p) {

@@ -364,8 +364,9 @@ export async function markConflictResolved(
 }
 
 /**
- * Pushed values ServiceTitan answered for but did not store: the row keeps them, pending, with the reason; they are
- * not sent again while the row holds them (see categorize). The answer was definite, so nothing is in flight.
+ * Pushed values ServiceTitan answered for but did not store: the row keeps them, pending (also after the push wrote
+ * what ServiceTitan did store onto it), with the reason; they are not sent again while the row holds them (see
+ * categorize). The answer was definite, so nothing is in flight.
  */
 export async function recordPushRefused(
 	t: Task,
@@ -374,7 +375,7 @@ export async function recordPushRefused(
 ): Promise<void> {
 	if (items.length === 0) return;
 	await t.none(
-		`UPDATE $1:name AS t SET push_error = x.message, push_refused = x.refused, push_in_flight = NULL
+		`UPDATE $1:name AS t SET push_error = x.message, push_refused = x.refused, push_in_flight = NULL, sync_status = 'pending_push'
 		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, message text, refused jsonb)
 		 WHERE t.id = x.id`,
 		[table, JSON.stringify(items)],

@@ -92,10 +92,14 @@ export function canonicalFromRow(def: EntityDefinition, row: Record<string, unkn
 	return out;
 }
 
-/** Column values to write for a canonical record (JSON-ready; decimals stay strings so NUMERIC stays exact). */
+/**
+ * Column values to write for a canonical record (JSON-ready; decimals stay strings so NUMERIC stays exact). A
+ * partial record (some fields, e.g. the values of a push ServiceTitan did not apply) gives just those columns.
+ */
 export function rowValuesFromCanonical(def: EntityDefinition, canonical: CanonicalRecord): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
 	for (const field of def.fields) {
+		if (!(field.column in canonical)) continue;
 		const value = canonical[field.column];
 		out[field.column] =
 			field.kind === 'materialList' ? (value as MaterialLine[]).map((l) => ({ materialId: l.materialId, quantity: Number(l.quantity) })) : value;

@@ -1,8 +1,9 @@
-import { patchBodyFromCanonical, pick, unpushableFields } from '../entities/canonical';
+import { patchBodyFromCanonical, pick, rowValuesFromCanonical, unpushableFields } from '../entities/canonical';
+import type { CanonicalRecord } from '../entities/types';
 import { checkStRecord } from '../entities/validate';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
-import { markPushInFlight, rebaseOnly, recordPushErrors, recordPushRefused, updateFromSt } from '../db/pricebook-store';
+import { markPushInFlight, rebaseOnly, recordPushErrors, recordPushRefused, updateFromSt, type StWrite } from '../db/pricebook-store';
 import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
 import { isStApiError } from '../servicetitan/errors';
 import { processBatch } from './apply';
@@ -116,7 +117,14 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 				tx,
 				def.table,
 				columns,
-				clean.map(({ p, st }) => stWrite(def, st, p.local!.rowVersion)),
+				[
+					...clean.map(({ p, st }) => stWrite(def, st, p.local!.rowVersion)),
+					// Held: the row also takes what ServiceTitan stored (a normalized field in its form, as the base does),
+					// except the fields it did not apply, which keep their values; recordPushRefused marks it pending again.
+					// Without this the row would differ from ServiceTitan in the normalized field too, and the next run
+					// would send the same body again, every run.
+					...refused.map(({ p, st, verdict }) => heldWrite(def, st, p.local!.current, verdict.ignored, p.local!.rowVersion)),
+				],
 				now,
 			),
 		);
@@ -124,7 +132,7 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 		await rebaseOnly(
 			tx,
 			def.table,
-			[...clean.filter(({ st }) => !written.has(st.id)), ...refused].map(({ st }) => stWrite(def, st)),
+			[...clean, ...refused].filter(({ st }) => !written.has(st.id)).map(({ st }) => stWrite(def, st)),
 			now,
 		);
 		for (const { p, st, verdict } of refused) {
@@ -229,6 +237,12 @@ async function recordForbidden(scope: RunScope, edits: readonly Pending[], reaso
 		await logErrors(tx, scope.runId, def.type, errors, scope.now());
 	});
 	scope.tally.errors += errors.length;
+}
+
+/** ServiceTitan's version of a held push's item, with the values it did not apply (`fields`) kept as they are locally. */
+function heldWrite(def: RunScope['def'], st: StItem, current: CanonicalRecord, fields: readonly string[], rowVersion: number): StWrite {
+	const write = stWrite(def, st, rowVersion);
+	return { ...write, values: rowValuesFromCanonical(def, { ...st.canonical, ...pick(current, fields) }) };
 }
 
 /** ServiceTitan's current records of `ids` (50 per call), validated; an id it no longer has is absent. */

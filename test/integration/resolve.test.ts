@@ -180,6 +180,28 @@ describe('resolution verified against what ServiceTitan stored', () => {
 	});
 });
 
+describe('resolution verified against what ServiceTitan stored, for a service', () => {
+	it('use_local of a service whose description ServiceTitan keeps: the chosen description is held locally, not lost to an error (found by the model-based suite)', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'services' });
+		const serviceId = h.sim.control.listIds('services')[3];
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('services', serviceId, { price: 11, description: 'ST description' });
+		await retoolUpdate(h.t, 'pricebook_services', serviceId, { price: 12.5, description: 'Local description' });
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'services' })).conflictsDetected).toBe(1);
+		const serviceConflict = (await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [serviceId])).id;
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['description'], entities: ['services'] } } });
+		const result = await resolve({ conflictId: serviceConflict, resolution: 'use_local' });
+		expect(result).toMatchObject({ status: 'resolved', refusedFields: ['description'] });
+		expect(h.sim.control.getItem('services', serviceId)).toMatchObject({ price: 12.5, description: 'ST description' });
+		expect(await h.t.db.one('SELECT * FROM pricebook_services WHERE id = $1', [serviceId])).toMatchObject({
+			price: '12.5',
+			description: 'Local description',
+			sync_status: 'pending_push',
+			push_error: expect.stringMatching(/did not apply description/),
+		});
+	});
+});
+
 describe('resolution of "deleted in ServiceTitan" conflicts', () => {
 	let goneId: number;
 	let goneConflict: number;

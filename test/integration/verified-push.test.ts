@@ -120,6 +120,24 @@ it("an ignored field plus another user's edit meanwhile: their edit is never pus
 	expect(local.cost).toBe('9.75');
 });
 
+it('a push ServiceTitan partly normalizes and partly ignores: the normalized field is adopted, the ignored one held, and the same body is not sent again (found by the model-based suite)', async () => {
+	const id = h.sim.control.listIds('materials')[10];
+	h.sim.control.setQuirks({ patch: { stripHtml: {}, ignoreFields: { fields: ['memberPrice'], entities: ['materials'] } } });
+	await retoolUpdate(h.t, 'pricebook_materials', id, { description: 'Line one<BR>two', member_price: '123.45' });
+	for (let i = 0; i < 3; i++) expect((await incremental()).success).toBe(true);
+	// Nothing changed on either side after the first push: sending its body again would only be ignored again.
+	expect(patches(id)).toBe(1);
+	// The local row holds ServiceTitan's form of the description, as its base does; the member price stays held.
+	const held = await row(id);
+	expect(held).toMatchObject({
+		description: 'Line one<br/>two',
+		member_price: '123.45',
+		sync_status: 'pending_push',
+		push_refused: { member_price: '123.45' },
+	});
+	expect(held.sync_base.description).toBe('Line one<br/>two');
+});
+
 describe('what a push did, counted and kept', () => {
 	it('run results, the ledger and the runs view count verified, normalized and ignored pushes; the change log keeps a per-field receipt', async () => {
 		const [exact, rounded, ignored] = h.sim.control.listIds('materials').slice(10, 13);

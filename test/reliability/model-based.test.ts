@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { entityDefinition } from '../../lib/entities/definitions';
 import { RESOLUTIONS } from '../../lib/sync/resolve';
-import { commandArbitraries, type Real } from './model/commands';
+import { commandArbitraries, tenantPatchArbitrary, tenantPatchNames, type Real } from './model/commands';
 import { converge } from './model/converge';
 import { DRIVERS } from './model/drivers';
 import { addFigures, emptyFigures, publishFigures, type Figures } from './model/figures';
@@ -39,6 +39,8 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 		count: fc.integer({ min: 2, max: 8 }),
 		pageSize: fc.constantFrom(2, 3, 50),
 		simSeed: fc.nat(),
+		/** What this tenant's ServiceTitan does with every PATCH (normalize, ignore fields), until converge(). */
+		tenant: tenantPatchArbitrary(EDITABLE[entity]),
 		commands: fc.commands(commandArbitraries(EDITABLE[entity]), {
 			maxCommands: 40,
 			size: 'max',
@@ -53,7 +55,8 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 async function runLane(lane: Lane, laneIndex: number, runs: number, figures: Figures): Promise<void> {
 	const property = fc.asyncProperty(scenario, async (s) => {
 		const world = await openWorld(lane, { seed: s.simSeed, entity: s.entity, count: s.count, pageSize: s.pageSize });
-		const real: Real = { world, figures };
+		const real: Real = { world, figures, ...(s.tenant ? { tenant: s.tenant } : {}) };
+		for (const name of tenantPatchNames(s.tenant)) figures.patchBehaviours[`${name} (tenant)`] = (figures.patchBehaviours[`${name} (tenant)`] ?? 0) + 1;
 		const reference = new Reference(entityDefinition(s.entity), EDITABLE[s.entity]);
 		try {
 			await fc.asyncModelRun(() => ({ model: reference, real }), s.commands);

@@ -76,6 +76,9 @@ if (m) {
 		`    faults injected (${sum(m.faults)}): ${list(m.faults)}`,
 		`    runs with a fault plan: ${list(m.faultPlans)}`,
 		`    resolutions: ${list(m.resolutions)}`,
+		`    PATCH behaviours drawn: ${list(m.patchBehaviours)}`,
+		`    pushes (${sum(m.pushes)}): ${list(m.pushes)}`,
+		`    during a push: ${list(m.duringPush)}; held edits a person retried ${m.heldRetried ?? 0}`,
 	);
 }
 if (p) {

@@ -1,16 +1,19 @@
 import fc from 'fast-check';
 import { canonicalFromRow, canonicalFromSt, differingFields } from '../../../lib/entities/canonical';
+import { isNormalizedForm } from '../../../lib/entities/equivalence';
+import type { CanonicalValue } from '../../../lib/entities/types';
 import { resolveConflict, RESOLUTIONS, type Resolution } from '../../../lib/sync/resolve';
 import { SyncStateError, SyncValidationError } from '../../../lib/sync/errors';
 import type { RunResult, SyncKind } from '../../../lib/sync/run-types';
 import type { SimEntity } from '../../../sim/data';
-import type { SimFaults, SimQuirks } from '../../../sim/types';
+import type { SimFaults, SimPatchBehaviour, SimQuirks } from '../../../sim/types';
 import { retoolUpdate } from '../../support/sync-harness';
-import { canonicalOf, vendorPricesSnapshot, type EditableField, type Reference } from './reference';
+import { canonicalOf, sameOrNormalized, vendorPricesSnapshot, type EditableField, type Reference } from './reference';
+import { sendsOf } from './patches';
 import type { Figures } from './figures';
 import { DRIVERS, runWithDriver, STAGED_STEPS, type Driver, type StepRerun } from './drivers';
 import { InvariantViolation } from './invariant';
-import { N8N_LEASE_TTL_MS, type RunInterference, type ScenarioWorld } from './world';
+import { N8N_LEASE_TTL_MS, type PatchCall, type RunInterference, type ScenarioWorld } from './world';
 
 export { InvariantViolation };
 
@@ -18,7 +21,15 @@ export { InvariantViolation };
 export interface Real {
 	world: ScenarioWorld;
 	figures: Figures;
+	/**
+	 * What this tenant's ServiceTitan does with every PATCH (normalizing, ignoring some fields), drawn per scenario:
+	 * every run and resolution meets it, unless its own plan says otherwise; converge() turns it off.
+	 */
+	tenant?: TenantPatch;
 }
+
+/** A tenant's standing PATCH behaviour (see Real.tenant). */
+export type TenantPatch = Pick<PatchPlan, 'normalize' | 'ignore'>;
 
 type Cmd = fc.AsyncCommand<Reference, Real>;
 
@@ -45,13 +56,21 @@ async function liveLocalIds(r: Real, m: Reference): Promise<number[]> {
 async function localEdit(m: Reference, r: Real, pick: number, field: EditableField, value: unknown): Promise<string> {
 	const id = at(await liveLocalIds(r, m), pick);
 	if (id === undefined) return 'no local row yet';
+	await localEditOf(m, r, id, field, value);
+	return `${id}.${field.column}`;
+}
+
+/** A Retool edit of row `id` (which exists). */
+async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown): Promise<void> {
 	const row = await r.world.lane.t.db.one('SELECT * FROM $1:name WHERE id = $2', [m.def.table, id]);
 	const synced = row.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
-	m.edit('local', id, field, value, canonicalFromRow(m.def, row)[field.column], synced);
+	const before = canonicalFromRow(m.def, row)[field.column];
+	m.edit('local', id, field, value, before, synced);
+	// The capture trigger marks only an UPDATE that changes a synced column: writing the same value is no edit.
+	if (canonicalOf(field, value) !== before) m.localChange(id, [field.column], r.world.sim.control.requests.length, 'a Retool edit');
 	await retoolUpdate(r.world.lane.t, m.def.table, id, { [field.column]: value });
 	m.editedSinceRun.add(id);
 	r.figures.localEdits += 1;
-	return `${id}.${field.column}`;
 }
 
 class StEdit implements Cmd {
@@ -70,6 +89,8 @@ class StEdit implements Cmd {
 		const row = await r.world.lane.t.db.oneOrNone('SELECT sync_base FROM $1:name WHERE id = $2', [m.def.table, id]);
 		const synced = row?.sync_base ? canonicalFromRow(m.def, row.sync_base)[this.field.column] : undefined;
 		m.edit('st', id, this.field, this.value, current[this.field.st], synced);
+		if (canonicalOf(this.field, this.value) !== canonicalOf(this.field, current[this.field.st]))
+			m.patches.reset(id, r.world.sim.control.requests.length, 'an edit in ServiceTitan');
 		r.world.sim.control.updateItem(m.def.type, id, { [this.field.st]: this.value });
 		r.figures.stEdits += 1;
 		await expectInvariants(m, r, this.toString());
@@ -85,6 +106,7 @@ class StDelete implements Cmd {
 		if (id === undefined) return;
 		r.world.sim.control.advanceClock(1000);
 		m.stDeleted(id);
+		m.patches.reset(id, r.world.sim.control.requests.length, 'a delete in ServiceTitan');
 		r.world.sim.control.deleteItem(m.def.type, id);
 		r.figures.stDeletes += 1;
 		await expectInvariants(m, r, this.toString());
@@ -188,7 +210,161 @@ function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 
 function clearFaults(r: Real): void {
 	r.world.sim.control.clearFaults();
-	r.world.sim.control.setQuirks({ retryAfter: 'seconds', order: 'id' });
+	r.world.sim.control.setQuirks({ retryAfter: 'seconds', order: 'id', patch: {} });
+}
+
+/**
+ * What ServiceTitan does with a run's PATCHes (the simulator's quirks.patch, see sim/types.ts SimPatchBehaviour),
+ * and what happens around one of them. Reported of live tenants: it stores an equivalent form, answers 200 but
+ * keeps its own value for a field, refuses a field with a 400, answers so late the client gives up (the change is
+ * stored all the same), or another ServiceTitan user edits the item while our PATCH is under way.
+ */
+export interface PatchPlan {
+	normalize?: { roundMoney: boolean; trimText: boolean; stripHtml?: 'normalize' | 'strip'; emptyAsNull: boolean };
+	/** Answered 200 but not stored; the answer shows the values sent (`echo`) or the ones kept. */
+	ignore?: { fields: EditableField[]; echo: boolean };
+	/** Answered 400 naming the fields; nothing stored. */
+	refuse?: { fields: EditableField[] };
+	/** Answers this late, ms: 60 arrives, 400 is past the client's 250 ms timeout (the PATCH is applied anyway). */
+	delayMs?: 60 | 400;
+	/**
+	 * Another ServiceTitan user's edit lands on the item of the run's `nth` PATCH, during it, before ours is applied
+	 * (the simulator's concurrentEdit). It changes a field the PATCH does not carry (the drawn one, or the first
+	 * editable field the PATCH leaves out): one the PATCH carries ServiceTitan would overwrite with ours at once, a
+	 * last-writer-wins inside ServiceTitan that no client of its API can see or prevent.
+	 */
+	concurrentEdit?: { nth: number; field: EditableField; value: unknown };
+	/** A Retool edit of the item of the run's `nth` PATCH: once the push is decided and recorded, before it is sent, or once ServiceTitan answered, before the engine reads the item back. */
+	retoolEdit?: { nth: number; when: 'before' | 'after'; field: EditableField; value: unknown };
+}
+
+/** The simulator switches of a plan (the edits around a PATCH are made by the run's hooks). */
+function patchQuirks(m: Reference, plan: PatchPlan): SimPatchBehaviour {
+	const b: SimPatchBehaviour = {};
+	const entities = [m.def.type];
+	if (plan.normalize?.roundMoney) b.roundMoney = { entities };
+	if (plan.normalize?.trimText) b.trimText = { entities };
+	if (plan.normalize?.stripHtml) b.stripHtml = { entities, mode: plan.normalize.stripHtml };
+	if (plan.normalize?.emptyAsNull) b.emptyAsNull = { entities };
+	if (plan.ignore) b.ignoreFields = { fields: plan.ignore.fields.map((f) => f.st), entities, echo: plan.ignore.echo };
+	if (plan.refuse) b.refuseFields = { fields: plan.refuse.fields.map((f) => f.st), entities };
+	if (plan.delayMs) b.delayMs = plan.delayMs;
+	return b;
+}
+
+/** The plan's behaviours by name, for the figures. */
+function patchPlanNames(plan: PatchPlan): string[] {
+	const names: string[] = [];
+	if (plan.normalize?.roundMoney) names.push('roundMoney');
+	if (plan.normalize?.trimText) names.push('trimText');
+	if (plan.normalize?.stripHtml) names.push(`stripHtml ${plan.normalize.stripHtml}`);
+	if (plan.normalize?.emptyAsNull) names.push('emptyAsNull');
+	if (plan.ignore) names.push(plan.ignore.echo ? 'ignoreFields (echoed)' : 'ignoreFields');
+	if (plan.refuse) names.push('refuseFields');
+	if (plan.delayMs) names.push(plan.delayMs > 250 ? 'delayMs (answer lost)' : 'delayMs (late answer)');
+	if (plan.concurrentEdit) names.push('concurrentEdit');
+	if (plan.retoolEdit) names.push(`Retool edit ${plan.retoolEdit.when} a PATCH`);
+	return names;
+}
+
+/**
+ * The hooks around the run's PATCHes that a plan asks for: another ServiceTitan user's edit landing during one, a
+ * Retool edit of the pushed row before one is sent or before it is read back. Each is recorded in the model as it
+ * happens (the ServiceTitan edit only once it landed: a PATCH that never reached ServiceTitan takes none).
+ */
+function aroundPatch(m: Reference, r: Real, plan: PatchPlan): RunInterference['aroundPatch'] {
+	const { concurrentEdit: ce, retoolEdit: re } = plan;
+	if (!ce && !re) return undefined;
+	const control = r.world.sim.control;
+	let waiting: { id: number; field: EditableField; value: unknown; before: unknown; synced: unknown; at: number } | undefined;
+	return {
+		before: async ({ entity, id, body, n }) => {
+			if (ce && ce.nth === n) {
+				const carried = new Set(Object.keys(body));
+				const field = carried.has(ce.field.st) ? m.fields.find((f) => !carried.has(f.st)) : ce.field;
+				const current = control.getItem(entity, id);
+				if (field && current) {
+					const value = field === ce.field ? ce.value : field.values[0];
+					const row = await r.world.lane.t.db.oneOrNone('SELECT sync_base FROM $1:name WHERE id = $2', [m.def.table, id]);
+					const synced = row?.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
+					waiting = { id, field, value, before: current[field.st], synced, at: control.requests.length };
+					control.setQuirks({ patch: { ...control.quirks().patch, concurrentEdit: [{ entity, id, changes: { [field.st]: value } }] } });
+				}
+			}
+			if (re && re.nth === n && re.when === 'before') {
+				await localEditOf(m, r, id, re.field, re.value);
+				r.figures.duringPush['Retool edit before the PATCH was sent'] = (r.figures.duringPush['Retool edit before the PATCH was sent'] ?? 0) + 1;
+			}
+		},
+		after: async ({ id, n, outcome }) => {
+			if (waiting && waiting.id === id) {
+				const w = waiting;
+				waiting = undefined;
+				if ((control.quirks().patch.concurrentEdit ?? []).length === 0) {
+					// It landed, before our PATCH was applied: an edit in ServiceTitan the sync owes the local row or a conflict.
+					m.edit('st', id, w.field, w.value, w.before, w.synced);
+					if (canonicalOf(w.field, w.value) !== canonicalOf(w.field, w.before)) m.patches.reset(id, w.at, "another ServiceTitan user's edit");
+					r.figures.duringPush["another ServiceTitan user's edit landed during the PATCH"] =
+						(r.figures.duringPush["another ServiceTitan user's edit landed during the PATCH"] ?? 0) + 1;
+				} else {
+					control.setQuirks({ patch: { ...control.quirks().patch, concurrentEdit: [] } });
+				}
+			}
+			if (re && re.nth === n && re.when === 'after' && outcome === 'answered') {
+				await localEditOf(m, r, id, re.field, re.value);
+				r.figures.duringPush['Retool edit between the PATCH answer and the read-back'] =
+					(r.figures.duringPush['Retool edit between the PATCH answer and the read-back'] ?? 0) + 1;
+			}
+		},
+	};
+}
+
+/**
+ * After a step: hands its PATCH calls to the model (INV-17) with whether each answer counts as definitive, and
+ * counts what became of the run's pushes. `succeeded`: the run succeeded, so it recorded every answer it got; else
+ * an answer counts only if the row no longer carries push_in_flight (the engine recorded it before it stopped).
+ */
+async function settlePatches(m: Reference, r: Real, succeeded: boolean, sync: boolean): Promise<void> {
+	const { world, figures } = r;
+	const calls = world.st.takePatchCalls();
+	if (calls.length === 0) return;
+	const db = world.lane.t.db;
+	const answeredIds = [...new Set(calls.filter((c) => c.outcome !== 'lost').map((c) => c.id))];
+	const rows = answeredIds.length === 0 ? [] : await db.any('SELECT * FROM $1:name WHERE id IN ($2:csv)', [m.def.table, answeredIds]);
+	const rowOf = new Map(rows.map((row) => [Number(row.id), row]));
+	const log = world.sim.control.requests;
+	const settled = calls.map((call) => ({ call, definitive: call.outcome !== 'lost' && (succeeded || !rowOf.get(call.id)?.push_in_flight) }));
+	m.patches.record(log, settled);
+	if (!sync) return;
+	for (const { call, definitive } of settled) {
+		const what = pushOutcome(m, call, definitive, rowOf.get(call.id), log);
+		figures.pushes[what] = (figures.pushes[what] ?? 0) + 1;
+	}
+}
+
+/** What became of one push, as the row shows it after the run (for the figures). */
+function pushOutcome(
+	m: Reference,
+	call: PatchCall,
+	definitive: boolean,
+	row: Record<string, unknown> | undefined,
+	log: ScenarioWorld['sim']['control']['requests'],
+): string {
+	if (call.outcome === 'lost') return 'answer lost (sent again later)';
+	if (!definitive) return 'answered, but the run died before recording it';
+	if (call.outcome === 'rejected') return 'refused (400), held';
+	if (!row) return 'answered';
+	if (row.has_conflict) return 'decided again: conflict';
+	if (row.push_refused && row.sync_status === 'pending_push') return 'ignored by ServiceTitan, held';
+	if (row.sync_status !== 'synced') return 'edited in Retool meanwhile, pending again';
+	const sends = sendsOf(log, call);
+	const body = (sends.length > 0 ? log[sends[sends.length - 1]].body : {}) as Record<string, unknown>;
+	const sent = canonicalFromSt(m.def, body);
+	const local = canonicalFromRow(m.def, row);
+	const fields = m.def.fields.filter((f) => f.st in body);
+	if (fields.every((f) => differingFields(m.def, { [f.column]: sent[f.column] }, { [f.column]: local[f.column] }).length === 0)) return 'landed';
+	if (fields.every((f) => sent[f.column] === local[f.column] || isNormalizedForm(f, sent[f.column], local[f.column]))) return 'normalized, adopted locally';
+	return "decided again: ServiceTitan's values taken";
 }
 
 export interface RunPlan {
@@ -208,6 +384,8 @@ export interface RunPlan {
 	faults: FaultPlan;
 	crash?: { atCall: number; afterCall: boolean };
 	editDuringRun?: { atCall: number; pick: number; field: EditableField; value: unknown };
+	/** What ServiceTitan does with this run's PATCHes, and what happens around one. */
+	patch?: PatchPlan;
 }
 
 /** Runs one sync with faults and interference, then checks the run's own promises and every invariant. */
@@ -227,7 +405,14 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	if (plan.crash) interference.crash = plan.crash;
 	const edit = plan.editDuringRun;
 	if (edit) interference.editAtCall = { atCall: edit.atCall, edit: async () => void (await localEdit(m, r, edit.pick, edit.field, edit.value)) };
+	const around = plan.patch && aroundPatch(m, r, plan.patch);
+	if (around) interference.aroundPatch = around;
 	applyFaults(r, type, plan.faults);
+	if (plan.patch || r.tenant) {
+		// The run's own plan, on top of the tenant's standing behaviour (the run's normalize or ignore replaces it).
+		world.sim.control.setQuirks({ patch: patchQuirks(m, { ...r.tenant, ...plan.patch }) });
+		for (const name of patchPlanNames(plan.patch ?? {})) figures.patchBehaviours[name] = (figures.patchBehaviours[name] ?? 0) + 1;
+	}
 	if (plan.listingOrder) world.sim.control.setQuirks({ order: plan.listingOrder, pageDrift: true });
 	// A dead n8n execution's lease: the model knows whether this run must answer busy or take the lease over.
 	const startedAt = world.sim.control.now();
@@ -279,7 +464,9 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 			);
 		}
 	}
+	await settlePatches(m, r, result?.status === 'succeeded', true);
 	if (result?.status === 'succeeded') {
+		m.runSucceeded(startSeq, result.kind === 'entity' ? entityId : undefined);
 		if (result.kind === 'entity') m.entitySucceeded(entityId!, startSeq);
 		else m.listingSucceeded(startSeq, result.kind === 'full');
 		// A full run reads every row (an incremental one only pending pushes, not rows in conflict).
@@ -306,8 +493,24 @@ class SyncRun implements Cmd {
 			parts.push(
 				`Retool edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`,
 			);
+		if (p.patch) parts.push(describePatchPlan(p.patch));
 		return `Sync(${parts.join(', ')})`;
 	};
+}
+
+function describePatchPlan(p: PatchPlan): string {
+	const parts: string[] = [];
+	if (p.normalize) parts.push(`normalize ${JSON.stringify(p.normalize)}`);
+	if (p.ignore) parts.push(`ignore ${p.ignore.fields.map((f) => f.st).join(', ')}${p.ignore.echo ? ' (echoed)' : ''}`);
+	if (p.refuse) parts.push(`refuse ${p.refuse.fields.map((f) => f.st).join(', ')} (400)`);
+	if (p.delayMs) parts.push(`answer after ${p.delayMs} ms`);
+	if (p.concurrentEdit)
+		parts.push(`ST user sets ${p.concurrentEdit.field.st} = ${JSON.stringify(p.concurrentEdit.value)} during PATCH ${p.concurrentEdit.nth}`);
+	if (p.retoolEdit)
+		parts.push(
+			`Retool edit ${p.retoolEdit.field.column} = ${JSON.stringify(p.retoolEdit.value)} ${p.retoolEdit.when === 'before' ? 'before' : 'after'} PATCH ${p.retoolEdit.nth}`,
+		);
+	return `PATCH: ${parts.join('; ')}`;
 }
 
 interface ConflictRow {
@@ -319,13 +522,33 @@ interface ConflictRow {
 }
 
 /** A person's decision, with the merged values drawn from `choices` (one bit per field: ST's or local value). */
-export async function resolveStep(m: Reference, r: Real, pick: number, resolution: Resolution, choices: number, label: string): Promise<string> {
+export async function resolveStep(
+	m: Reference,
+	r: Real,
+	pick: number,
+	resolution: Resolution,
+	choices: number,
+	label: string,
+	patch?: TenantPatch,
+): Promise<string> {
 	const { world, figures } = r;
 	const db = world.lane.t.db;
 	const open = await db.any<ConflictRow>("SELECT * FROM sync_conflicts WHERE status = 'open' AND entity_type = $1 ORDER BY id", [m.def.type]);
 	const conflict = at(open, pick);
 	if (!conflict) return 'none open';
 	const id = Number(conflict.entity_id);
+	// A person's decision: it may write any synced field of the row and PATCH any of them (INV-17, INV-18, INV-19).
+	m.localChange(
+		id,
+		m.def.fields.map((f) => f.column),
+		world.sim.control.requests.length,
+		'a resolution',
+	);
+	if (patch || r.tenant) {
+		world.sim.control.setQuirks({ patch: patchQuirks(m, patch ?? r.tenant ?? {}) });
+		for (const name of patchPlanNames(patch ?? {}))
+			figures.patchBehaviours[`${name} (resolution)`] = (figures.patchBehaviours[`${name} (resolution)`] ?? 0) + 1;
+	}
 	let mergedData: Record<string, unknown> | undefined;
 	if (resolution === 'merged') {
 		mergedData = {};
@@ -353,6 +576,10 @@ export async function resolveStep(m: Reference, r: Real, pick: number, resolutio
 		if (error instanceof SyncValidationError && resolution === 'merged' && !m.editedSinceRun.has(id))
 			throw new InvariantViolation(`after ${label}: a merge of the suggested fields was refused: ${error.message}`);
 		outcome = error instanceof SyncStateError ? `refused (${error.reason})` : `refused (invalid ${error.field}: ${error.message.slice(0, 120)})`;
+	} finally {
+		world.sim.control.setQuirks({ patch: {} });
+		// No faults during a resolution: every PATCH answer it got, it recorded.
+		await settlePatches(m, r, true, false);
 	}
 	figures.resolutions[`${resolution} → ${outcome}`] = (figures.resolutions[`${resolution} → ${outcome}`] ?? 0) + 1;
 	if ((await vendorPricesSnapshot(world)) !== vendorBefore) throw new InvariantViolation(`after ${label}: a resolution changed vendor_prices`);
@@ -378,12 +605,18 @@ async function expectResolvedState(
 	}
 	const local = canonicalFromRow(m.def, row);
 	const st = canonicalFromSt(m.def, record);
-	const differ = differingFields(m.def, local, st);
+	// A chosen value ServiceTitan kept its own for stays on the local row, held (pending, push_refused): not lost.
+	const refused = (row.push_refused ?? {}) as Record<string, CanonicalValue>;
+	const held = (f: string) =>
+		row.sync_status === 'pending_push' && f in refused && differingFields(m.def, { [f]: local[f] }, { [f]: refused[f] }).length === 0;
+	const differ = differingFields(m.def, local, st).filter((f) => !held(f));
 	if (differ.length > 0) throw new InvariantViolation(`after ${label}: ${resolution} left ${id} different on both sides (${differ.join(', ')})`);
 	for (const [field, value] of Object.entries(mergedData ?? {})) {
 		const editable = m.fields.find((f) => f.column === field);
-		const expected = editable ? canonicalOf(editable, value) : value;
-		if (JSON.stringify(local[field]) !== JSON.stringify(expected))
+		const expected = (editable ? canonicalOf(editable, value) : value) as CanonicalValue;
+		// As chosen, or in the form ServiceTitan stored it in (adopted locally).
+		const normalized = typeof expected !== 'object' && local[field] === st[field] && sameOrNormalized(m.def, field, expected, local[field]);
+		if (JSON.stringify(local[field]) !== JSON.stringify(expected) && !normalized)
 			throw new InvariantViolation(`after ${label}: merged ${field} should be ${JSON.stringify(expected)}, is ${JSON.stringify(local[field])}`);
 	}
 }
@@ -393,12 +626,14 @@ class Resolve implements Cmd {
 		readonly pick: number,
 		readonly resolution: Resolution,
 		readonly choices: number,
+		readonly patch?: TenantPatch,
 	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
-		await resolveStep(m, r, this.pick, this.resolution, this.choices, this.toString());
+		await resolveStep(m, r, this.pick, this.resolution, this.choices, this.toString(), this.patch);
 	}
-	toString = () => `Resolve(#${this.pick}, ${this.resolution}${this.resolution === 'merged' ? `, choices ${this.choices}` : ''})`;
+	toString = () =>
+		`Resolve(#${this.pick}, ${this.resolution}${this.resolution === 'merged' ? `, choices ${this.choices}` : ''}${this.patch ? `, ${describePatchPlan(this.patch)}` : ''})`;
 }
 
 class Clock implements Cmd {
@@ -468,10 +703,108 @@ const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
 	fc.constant({ kind: 'revokedToken' as const }),
 );
 
+/** `arb`'s value in `percent` of the draws, else undefined (and undefined is what it shrinks to). */
+function sometimes<T>(percent: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+	return fc.tuple(fc.nat({ max: 99 }), arb).map(([x, v]) => (x >= 100 - percent ? v : undefined));
+}
+
+/** Without the keys whose value is undefined (so a plan prints and compares as drawn). */
+function defined<T extends object>(o: T): T {
+	return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * What ServiceTitan does with a run's PATCHes. Weighted so that CI's 1,000 scenarios (about 4,000 drawn runs, a
+ * third of which push something) meet each behaviour hundreds of times: a plan in four runs of five; in a plan,
+ * normalizing in 60% (each of its switches on in three of four: a tenant does them all), another user's edit or a
+ * Retool edit around a PATCH in a third, ignoring some fields or refusing some (400) in a quarter each, a late answer
+ * in a tenth (it costs the client's timeout, three times). Ignored and refused fields are 1 to 3 of the editable
+ * ones, so a push meets them often.
+ */
+function patchPlanArbitrary(
+	fields: readonly EditableField[],
+	fieldValue: fc.Arbitrary<[EditableField, string | number | boolean]>,
+): fc.Arbitrary<PatchPlan | undefined> {
+	const someFields = (max: number) => fc.subarray([...fields], { minLength: 1, maxLength: max });
+	const often = fc.constantFrom(true, true, true, false);
+	const plan = fc
+		.record({
+			normalize: sometimes(
+				60,
+				fc.record({
+					roundMoney: often,
+					trimText: often,
+					stripHtml: fc.constantFrom<'normalize' | 'strip' | undefined>('normalize', 'normalize', 'strip', undefined),
+					emptyAsNull: often,
+				}),
+			),
+			ignore: sometimes(25, fc.record({ fields: someFields(3), echo: fc.boolean() })),
+			refuse: sometimes(25, fc.record({ fields: someFields(2) })),
+			delayMs: sometimes(10, fc.constantFrom<60 | 400>(60, 400)),
+			concurrentEdit: sometimes(
+				33,
+				fc.tuple(fc.constantFrom(1, 1, 2), fieldValue).map(([nth, [f, value]]) => ({ nth, field: f, value })),
+			),
+			retoolEdit: sometimes(
+				33,
+				fc
+					.tuple(fc.constantFrom(1, 1, 2), fc.constantFrom<'before' | 'after'>('before', 'after'), fieldValue)
+					.map(([nth, when, [f, value]]) => ({ nth, when, field: f, value })),
+			),
+		})
+		.map((p) => {
+			const { normalize, ...rest } = p;
+			const n = normalize && defined(normalize);
+			return defined({ ...rest, normalize: n && (n.roundMoney || n.trimText || n.stripHtml || n.emptyAsNull) ? n : undefined }) as PatchPlan;
+		});
+	return sometimes(80, plan).map((p) => (p && Object.keys(p).length > 0 ? p : undefined));
+}
+
+/**
+ * A tenant's standing PATCH behaviour, for a scenario: in seven scenarios of ten, normalizing in seven of those
+ * (each switch on in three of four), ignoring 1 to 3 fields in a third. Live tenants are reported to do both.
+ */
+export function tenantPatchArbitrary(fields: readonly EditableField[]): fc.Arbitrary<TenantPatch | undefined> {
+	const often = fc.constantFrom(true, true, true, false);
+	return sometimes(
+		70,
+		fc
+			.record({
+				normalize: sometimes(
+					70,
+					fc.record({
+						roundMoney: often,
+						trimText: often,
+						stripHtml: fc.constantFrom<'normalize' | 'strip' | undefined>('normalize', 'normalize', 'strip', undefined),
+						emptyAsNull: often,
+					}),
+				),
+				ignore: sometimes(35, fc.record({ fields: fc.subarray([...fields], { minLength: 1, maxLength: 3 }), echo: fc.boolean() })),
+			})
+			.map((p) => defined({ ...p, ...(p.normalize ? { normalize: defined(p.normalize) } : {}) }) as TenantPatch),
+	).map((p) => (p && Object.keys(p).length > 0 ? p : undefined));
+}
+
+/** The names of a tenant's behaviour, for the figures. */
+export function tenantPatchNames(tenant: TenantPatch | undefined): string[] {
+	return tenant ? patchPlanNames(tenant) : [];
+}
+
 /** Every step a scenario may take, weighted towards edits and runs. */
 export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitrary<Cmd>[] {
 	const fieldValue = fc.nat({ max: fields.length - 1 }).chain((i) => fc.tuple(fc.constant(fields[i]), fc.constantFrom(...fields[i].values)));
 	const pick = fc.nat({ max: 63 });
+	const patchPlan = patchPlanArbitrary(fields, fieldValue);
+	// A resolution's PATCH is verified the same way: drawn with ServiceTitan normalizing or ignoring a field.
+	const resolvePatch = sometimes(
+		40,
+		fc
+			.record({
+				normalize: sometimes(60, fc.record({ roundMoney: fc.boolean(), trimText: fc.boolean(), emptyAsNull: fc.boolean() })),
+				ignore: sometimes(60, fc.record({ fields: fc.subarray([...fields], { minLength: 1, maxLength: 3 }), echo: fc.boolean() })),
+			})
+			.map((p) => defined(p) as TenantPatch),
+	).map((p) => (p && Object.keys(p).length > 0 ? p : undefined));
 	const runPlan = fc
 		.record(
 			{
@@ -486,14 +819,21 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 					fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
 					{ freq: 3, nil: undefined },
 				),
+				patch: patchPlan,
 			},
-			{ requiredKeys: ['kind', 'driver', 'pick', 'faults'] },
+			{ requiredKeys: ['kind', 'driver', 'pick', 'faults', 'patch'] },
 		)
 		// Drawn for every run (so shrinking keeps its shape), used where it exists: a driver for listing runs,
 		// the listing order for full runs, a step run twice for n8n runs.
-		.map(({ listingOrder, rerun, ...p }): RunPlan => {
+		.map(({ listingOrder, rerun, patch, ...p }): RunPlan => {
 			const driver = p.kind === 'entity' ? 'library' : p.driver;
-			return { ...p, driver, ...(listingOrder && p.kind === 'full' ? { listingOrder } : {}), ...(rerun && driver === 'n8n' ? { rerun } : {}) };
+			return {
+				...p,
+				driver,
+				...(listingOrder && p.kind === 'full' ? { listingOrder } : {}),
+				...(rerun && driver === 'n8n' ? { rerun } : {}),
+				...(patch ? { patch } : {}),
+			};
 		});
 	return [
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new StEdit(p, f, v)),
@@ -507,7 +847,7 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 		runPlan.map((p) => new SyncRun(p)),
 		runPlan.map((p) => new SyncRun(p)),
 		runPlan.map((p) => new SyncRun(p)),
-		fc.tuple(pick, fc.constantFrom(...RESOLUTIONS), fc.nat({ max: 255 })).map(([p, res, c]) => new Resolve(p, res, c)),
+		fc.tuple(pick, fc.constantFrom(...RESOLUTIONS), fc.nat({ max: 255 }), resolvePatch).map(([p, res, c, patch]) => new Resolve(p, res, c, patch)),
 		fc.constantFrom(30_000, 600_000, 25 * 3600_000).map((ms) => new Clock(ms)),
 		fc.tuple(fc.constantFrom<'full' | 'incremental'>('full', 'incremental'), fc.constantFrom(...DRIVERS)).map(([k, d]) => new Rerun(k, d)),
 	];

@@ -1,3 +1,4 @@
+import { markEngineWrites } from '../../../lib/db/engine-session';
 import { canonicalFromRow, canonicalFromSt, differingFields } from '../../../lib/entities/canonical';
 import { compareStTimestamps } from '../../../lib/servicetitan/timestamps';
 import type { StRecord } from '../../../lib/servicetitan/types';
@@ -21,12 +22,34 @@ async function fullSyncSucceeds(m: Reference, r: Real, driver: Driver, label: st
 }
 
 /**
+ * A person retries every held edit (a push ServiceTitan ignored or refused), as the operating guide says: clears
+ * push_refused (an engine-role write), so the next run sends the values again.
+ */
+async function retryHeldEdits(m: Reference, r: Real): Promise<void> {
+	const db = r.world.lane.t.db;
+	const held = await db.tx(async (tx) => {
+		await markEngineWrites(tx);
+		const rows = await tx.any<{ id: number; push_refused: Record<string, unknown> }>(
+			'SELECT id, push_refused FROM $1:name WHERE push_refused IS NOT NULL FOR UPDATE',
+			[m.def.table],
+		);
+		await tx.none('UPDATE $1:name SET push_refused = NULL WHERE push_refused IS NOT NULL', [m.def.table]);
+		return rows;
+	});
+	for (const row of held)
+		m.localChange(Number(row.id), Object.keys(row.push_refused ?? {}), r.world.sim.control.requests.length, 'a person retried the held edit');
+	r.figures.heldRetried += held.length;
+}
+
+/**
  * The end of every scenario: faults off, a full sync, every open conflict resolved (each as the scenario
- * drew), a full sync again. Then local and ServiceTitan must agree exactly, nothing may be owed, and a
+ * drew), held edits retried, a full sync again. Then local and ServiceTitan must agree exactly, nothing may be owed, and a
  * re-run must change nothing.
  */
 export async function converge(m: Reference, r: Real, decisions: readonly Resolution[], driver: Driver): Promise<void> {
 	const db = r.world.lane.t.db;
+	// Faults off, and ServiceTitan now stores every PATCH as sent.
+	r.tenant = undefined;
 	await fullSyncSucceeds(m, r, driver, `Converge: full sync (${driver})`);
 	for (let round = 0; round < 40; round++) {
 		const open = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM sync_conflicts WHERE status = 'open' AND entity_type = $1", [m.def.type]);
@@ -37,6 +60,7 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		if (outcome === 'refused (gone_in_st)') await resolveStep(m, r, 0, 'use_st', 0, 'Converge: resolve (use_st after gone_in_st)');
 		if (round % 5 === 4) await fullSyncSucceeds(m, r, driver, `Converge: full sync between resolutions (${driver})`);
 	}
+	await retryHeldEdits(m, r);
 	await fullSyncSucceeds(m, r, driver, `Converge: full sync after resolving (${driver})`);
 	await expectRerunChangesNothing(m, r, 'full', driver, `Converge (${driver})`);
 

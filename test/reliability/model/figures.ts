@@ -24,6 +24,14 @@ export interface Figures {
 	/** Runs that had a fault plan, by plan. */
 	faultPlans: Record<string, number>;
 	resolutions: Record<string, number>;
+	/** PATCH behaviours drawn (per run, or per resolution), by name: what ServiceTitan did with the PATCHes. */
+	patchBehaviours: Record<string, number>;
+	/** What became of each push of a sync run, as its row shows after the run: landed, normalized, held, ... */
+	pushes: Record<string, number>;
+	/** Edits that landed while a push was under way: another ServiceTitan user's, a Retool edit of the row. */
+	duringPush: Record<string, number>;
+	/** Held edits a person retried (push_refused cleared) before the closing full sync. */
+	heldRetried: number;
 	invariantChecks: number;
 	idempotentReruns: number;
 	converged: number;
@@ -46,6 +54,10 @@ export function emptyFigures(): Figures {
 		faults: {},
 		faultPlans: {},
 		resolutions: {},
+		patchBehaviours: {},
+		pushes: {},
+		duringPush: {},
+		heldRetried: 0,
 		invariantChecks: 0,
 		idempotentReruns: 0,
 		converged: 0,
@@ -70,9 +82,11 @@ export function addFigures(into: Figures, from: Figures): void {
 		'invariantChecks',
 		'idempotentReruns',
 		'converged',
+		'heldRetried',
 	] as const)
 		into[key] += from[key];
-	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns'] as const) addCounts(into[key], from[key]);
+	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns', 'patchBehaviours', 'pushes', 'duringPush'] as const)
+		addCounts(into[key], from[key]);
 	for (const [driver, runs] of Object.entries(from.runsByDriver)) addCounts((into.runsByDriver[driver] ??= {}), runs);
 }
 

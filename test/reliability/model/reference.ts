@@ -1,8 +1,10 @@
-import { canonicalFromRow, canonicalFromSt, sameContent } from '../../../lib/entities/canonical';
+import { canonicalFromRow, canonicalFromSt, differingFields, sameContent } from '../../../lib/entities/canonical';
 import { canonicalDecimal } from '../../../lib/entities/decimal';
-import type { CanonicalValue, EntityDefinition } from '../../../lib/entities/types';
+import { isNormalizedForm } from '../../../lib/entities/equivalence';
+import type { CanonicalRecord, CanonicalValue, EntityDefinition } from '../../../lib/entities/types';
 import { compareStTimestamps } from '../../../lib/servicetitan/timestamps';
 import type { StRecord } from '../../../lib/servicetitan/types';
+import { PatchLedger } from './patches';
 import type { ScenarioWorld } from './world';
 
 /** A field the scenarios edit on either side: its local column, its ServiceTitan name and the values drawn. */
@@ -13,13 +15,26 @@ export interface EditableField {
 	values: readonly (string | number | boolean)[];
 }
 
-// Few values per field, so both sides often pick the same one (equal edits must not conflict) and often not.
-const TEXTS = ['Pump seal kit', `O'Brien's "quoted" part`, `'; DROP TABLE pricebook_materials; --`, '🐟 Perfect Catch — ñandú ✓', 'Line one\nline two\ttabbed'];
-const MONEY = [0, 9.99, 12.5, 100, 1234.5678];
+// Few values per field, so both sides often pick the same one (equal edits must not conflict) and often not. Some
+// are ones ServiceTitan may store in another form when a PATCH sends them (the drawn PATCH behaviours): text with
+// surrounding or repeated whitespace (trimmed and collapsed), HTML in another spelling (`<BR>` → `<br/>`, or
+// stripped), money with more than 2 decimals (rounded half away from zero), '' in a nullable text (stored as null).
+const TEXTS = [
+	'Pump seal kit',
+	`O'Brien's "quoted" part`,
+	`'; DROP TABLE pricebook_materials; --`,
+	'🐟 Perfect Catch — ñandú ✓',
+	'Line one\nline two\ttabbed',
+	'  Pump  seal   kit ',
+	'Line one<BR>two',
+];
+const NAMES = ['Seal kit', '  Seal  kit ', '<B>Seal</B> kit', ''];
+const MONEY = [0, 9.99, 12.5, 100, 1234.5678, 12.345];
 
 export const EDITABLE: Record<'materials' | 'services', readonly EditableField[]> = {
 	materials: [
 		{ column: 'description', st: 'description', kind: 'text', values: TEXTS },
+		{ column: 'display_name', st: 'displayName', kind: 'text', values: NAMES },
 		{ column: 'price', st: 'price', kind: 'decimal', values: MONEY },
 		{ column: 'member_price', st: 'memberPrice', kind: 'decimal', values: MONEY },
 		{ column: 'cost', st: 'cost', kind: 'decimal', values: MONEY },
@@ -27,6 +42,7 @@ export const EDITABLE: Record<'materials' | 'services', readonly EditableField[]
 	],
 	services: [
 		{ column: 'description', st: 'description', kind: 'text', values: TEXTS },
+		{ column: 'display_name', st: 'displayName', kind: 'text', values: NAMES },
 		{ column: 'price', st: 'price', kind: 'decimal', values: MONEY },
 		{ column: 'member_price', st: 'memberPrice', kind: 'decimal', values: MONEY },
 		{ column: 'hours', st: 'hours', kind: 'decimal', values: [0, 0.5, 1, 2.25] },
@@ -36,6 +52,18 @@ export const EDITABLE: Record<'materials' | 'services', readonly EditableField[]
 
 export function canonicalOf(field: EditableField, value: unknown): CanonicalValue {
 	return field.kind === 'decimal' ? canonicalDecimal(value) : (value as CanonicalValue);
+}
+
+/**
+ * Whether `stored` is `value` itself or the equivalent form ServiceTitan stores it in (lib/entities/equivalence.ts:
+ * money rounded, text trimmed or collapsed, HTML respelled or stripped, '' as null): a local edit ServiceTitan
+ * stored so is delivered once the local row holds the same form.
+ */
+export function sameOrNormalized(def: EntityDefinition, column: string, value: CanonicalValue | undefined, stored: CanonicalValue | undefined): boolean {
+	if (value === undefined || stored === undefined) return false;
+	if (value === stored) return true;
+	const field = def.fields.find((f) => f.column === column);
+	return !!field && isNormalizedForm(field, value, stored);
 }
 
 /** One change a person made, on one side, that the sync owes the other side (or a conflict). */
@@ -55,6 +83,10 @@ interface LocalRow extends Record<string, unknown> {
 	deleted_at: Date | null;
 	deleted_in_st: boolean;
 	st_modified_on_raw: string | null;
+	has_conflict: boolean;
+	sync_base: Record<string, unknown> | null;
+	push_error: string | null;
+	push_refused: Record<string, CanonicalValue> | null;
 }
 
 interface OpenConflict {
@@ -86,6 +118,17 @@ export class Reference {
 	 */
 	stagedLeaseUntil: number | null = null;
 	checks = 0;
+	/** INV-17: the PATCHes ServiceTitan answered, and what allows sending one again. */
+	readonly patches = new PatchLedger();
+	/**
+	 * INV-19: fields ("id:column") changed locally (a Retool edit, a resolution, a person's retry) since their base
+	 * and the row last held the same value. Every other field of a live row, not in conflict, has base = row.
+	 */
+	readonly localTouched = new Set<string>();
+	/** INV-18: the model clock at each item's last local change (Retool edit, resolution, retry). */
+	readonly lastLocalChange = new Map<number, number>();
+	/** INV-18: successful runs, by the model clock at their start; an entity run names its one item. */
+	readonly successfulRuns: { startSeq: number; entityId?: number }[] = [];
 
 	constructor(
 		readonly def: EntityDefinition,
@@ -113,9 +156,26 @@ export class Reference {
 			if (e.id !== id || e.field.column !== field.column) return true;
 			// A newer edit of the same field on the same side replaces the older one: only the last is owed.
 			if (e.side === side) return false;
-			return e.value !== before;
+			// An older edit from the other side that already arrived here (also in ServiceTitan's form) is delivered.
+			return before === undefined || !sameOrNormalized(this.def, field.column, e.value, before);
 		});
 		this.edits.push({ side, id, field, value: canonicalOf(field, rawValue), seq: this.now() });
+	}
+
+	/**
+	 * A person changed the local row (a Retool edit of `columns`, a resolution, a retry of a held edit): its pending
+	 * edit starts over (INV-18), those fields may differ from the base (INV-19), and its PATCHes may be sent again
+	 * (INV-17). `at`: ServiceTitan's request log length now.
+	 */
+	localChange(id: number, columns: readonly string[], at: number, why: string): void {
+		for (const c of columns) this.localTouched.add(`${id}:${c}`);
+		this.lastLocalChange.set(id, this.now());
+		this.patches.reset(id, at, why);
+	}
+
+	/** A successful run started at `startSeq`: it covered every row (full, incremental) or `entityId`. */
+	runSucceeded(startSeq: number, entityId?: number): void {
+		this.successfulRuns.push({ startSeq, ...(entityId !== undefined ? { entityId } : {}) });
 	}
 
 	/** Whether a run starting now must answer busy: a dead n8n execution's lease is still live. */
@@ -189,7 +249,11 @@ export class Reference {
 				const recorded = conflictOf.get(record.id)?.conflict_data.stVersion?.data;
 				const inConflict = recorded && sameContent(def, canonicalFromSt(def, recorded), canonicalFromSt(def, record));
 				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
-				if (!applied && !inConflict && !sameAsLocal)
+				// ServiceTitan's content is what the row was last synced with: a newer modifiedOn alone is no change to
+				// apply (INV-10), e.g. while the row's own edit is held after ServiceTitan refused it (400).
+				const unchanged =
+					row && !row.deleted_at && row.sync_base && sameContent(def, canonicalFromRow(def, row.sync_base), canonicalFromSt(def, record));
+				if (!applied && !inConflict && !sameAsLocal && !unchanged)
 					problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
 		}
@@ -221,7 +285,8 @@ export class Reference {
 			if (e.side === 'local') {
 				if (row?.deleted_at && !conflict) {
 					problems.push(`local edit of ${e.id}.${e.field.column} lost: the row was soft-deleted without a conflict`);
-				} else if (held(localValue) && held(stValue)) {
+				} else if ((held(localValue) && held(stValue)) || (localValue === stValue && sameOrNormalized(def, e.field.column, e.value, stValue))) {
+					// Delivered: both sides hold it, or hold the form ServiceTitan stored it in (the row adopted it).
 					delivered.add(e);
 				} else if (held(localValue) && ['pending_push', 'conflict'].includes(row!.sync_status)) {
 					// pending, or waiting for a person's decision
@@ -256,6 +321,80 @@ export class Reference {
 				continue;
 			}
 			if (d.due && !conflictOf.has(id)) problems.push(`ST deleted ${id} but a successful full sync left it live locally without a conflict`);
+		}
+
+		problems.push(...this.patches.check(world.sim.control.requests));
+		problems.push(...this.pendingSettled(rows, st, conflictOf));
+		problems.push(...this.baseFollowsRow(rows, conflictOf));
+		return problems;
+	}
+
+	/**
+	 * INV-18: a pending row is settled or held within two runs. A live `pending_push` row not in conflict must,
+	 * once two successful runs that cover it have started after its last local change, be synced, or hold its edit
+	 * for a stated reason: push_refused holding exactly the values it still differs from its base in (ServiceTitan
+	 * ignored or refused them), or a push_error without push_refused (ServiceTitan no longer has the item, the app may
+	 * not write, an empty value ServiceTitan cannot take). Runs that count: full and incremental runs (an incremental
+	 * run reads every pending row, listed or not) and entity runs of this item, that succeeded and started after the
+	 * row's last Retool edit, resolution or retry (a run under way when the edit landed may have read the row before
+	 * it). Two, not one: a run may meet the push at a moment it must leave it (its answer is what decides), and the
+	 * promise to the person is "within two runs".
+	 */
+	private pendingSettled(rows: readonly LocalRow[], st: ReadonlyMap<number, StRecord>, conflictOf: ReadonlyMap<number, OpenConflict>): string[] {
+		const { def } = this;
+		const problems: string[] = [];
+		for (const row of rows) {
+			const id = Number(row.id);
+			if (row.deleted_at || row.sync_status !== 'pending_push' || row.has_conflict || conflictOf.has(id)) continue;
+			const since = this.lastLocalChange.get(id) ?? 0;
+			const runs = this.successfulRuns.filter((r) => r.startSeq > since && (r.entityId === undefined || r.entityId === id)).length;
+			if (runs < 2) continue;
+			const record = st.get(id);
+			const local = canonicalFromRow(def, row);
+			const refused = row.push_refused;
+			// What the row still owes ServiceTitan is what it differs in from its base (ServiceTitan's version at the
+			// last sync, which a held push moves to what ServiceTitan kept): a ServiceTitan edit since is the next run's.
+			const against = row.sync_base ? canonicalFromRow(def, row.sync_base) : record ? canonicalFromSt(def, record) : null;
+			if (refused && against) {
+				const owed = differingFields(def, local, against);
+				const notHeld = owed.filter((f) => !(f in refused) || differingFields(def, { [f]: local[f] }, { [f]: refused[f] }).length > 0);
+				if (notHeld.length === 0) continue;
+				problems.push(
+					`row ${id} is pending_push after ${runs} successful runs since its last local change, and ${notHeld.join(', ')} differ from its base without being held as refused (push_refused ${JSON.stringify(refused)})`,
+				);
+				continue;
+			}
+			if (!refused && row.push_error) continue;
+			problems.push(
+				`row ${id} is still pending_push after ${runs} successful runs since its last local change: not synced, not in conflict, not held (push_error ${JSON.stringify(row.push_error)})`,
+			);
+		}
+		return problems;
+	}
+
+	/**
+	 * INV-19: the base moves only together with the local row. For a live row with a base and not in conflict, each
+	 * synced field nobody changed locally since its base and row last agreed holds the same canonical value in
+	 * sync_base and in the row: a base claiming a ServiceTitan value the row does not hold makes the next run read
+	 * a difference nobody made (a phantom local edit pushed over ServiceTitan, or a ServiceTitan edit taken for ours).
+	 */
+	private baseFollowsRow(rows: readonly LocalRow[], conflictOf: ReadonlyMap<number, OpenConflict>): string[] {
+		const { def } = this;
+		const problems: string[] = [];
+		for (const row of rows) {
+			const id = Number(row.id);
+			if (row.deleted_at || !row.sync_base || row.has_conflict || conflictOf.has(id)) continue;
+			const local: CanonicalRecord = canonicalFromRow(def, row);
+			const base: CanonicalRecord = canonicalFromRow(def, row.sync_base);
+			const differ = new Set(differingFields(def, local, base));
+			for (const { column } of def.fields) {
+				const key = `${id}:${column}`;
+				if (!differ.has(column)) this.localTouched.delete(key);
+				else if (!this.localTouched.has(key))
+					problems.push(
+						`row ${id}: ${column} is ${JSON.stringify(local[column])} but its base says ${JSON.stringify(base[column])}, and nobody edited it locally (status ${row.sync_status})`,
+					);
+			}
 		}
 		return problems;
 	}

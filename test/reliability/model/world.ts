@@ -1,5 +1,6 @@
 import { closeDb, connectDb, type Db } from '../../../lib/db/connection';
 import { ServiceTitanClient } from '../../../lib/servicetitan/client';
+import { isStApiError } from '../../../lib/servicetitan/errors';
 import type { EntityType, ExportParams, IterateParams, ListParams, StExportPage, StPage, StRecord } from '../../../lib/servicetitan/types';
 import { SyncEngine } from '../../../lib/sync/engine';
 import type { StApi } from '../../../lib/sync/ports';
@@ -66,6 +67,33 @@ export interface RunInterference {
 	crash?: { atCall: number; afterCall: boolean };
 	/** A Retool edit made while the run is under way, just before this call. */
 	editAtCall?: { atCall: number; edit: () => Promise<void> };
+	/**
+	 * Around the run's n-th PATCH (counted from 1): `before` runs once the engine has decided and recorded the push
+	 * (push_in_flight) and is about to send it, `after` once the call ended, before the engine reads the item back.
+	 */
+	aroundPatch?: {
+		before?: (call: { entity: EntityType; id: number; body: Record<string, unknown>; n: number }) => Promise<void>;
+		after?: (call: { entity: EntityType; id: number; body: Record<string, unknown>; n: number; outcome: PatchOutcome }) => Promise<void>;
+	};
+}
+
+/**
+ * How a PATCH call ended for the engine: ServiceTitan's answer arrived (2xx), it refused the values (400), or no
+ * definite answer arrived (timeout, reset, 5xx or 429 past the retries, a body it could not read).
+ */
+export type PatchOutcome = 'answered' | 'rejected' | 'lost';
+
+/**
+ * One PATCH call the engine made. ServiceTitan's request log entries from `logStart` to `logEnd` (exclusive) that
+ * are PATCHes of this item are its sends: the client repeats a PATCH whose answer it did not get, and with
+ * an answer (`answered`, `rejected`) the last of them is the one answered.
+ */
+export interface PatchCall {
+	entity: EntityType;
+	id: number;
+	logStart: number;
+	logEnd: number;
+	outcome: PatchOutcome;
 }
 
 /**
@@ -74,8 +102,11 @@ export interface RunInterference {
  */
 export class InterferingSt implements StApi {
 	private calls = 0;
+	private patches = 0;
 	private plan: RunInterference = {};
 	crashed = false;
+	/** Every PATCH call since the last `takePatchCalls()`, armed or not (resolutions PATCH too). */
+	private patchCalls: PatchCall[] = [];
 	/**
 	 * Every item the armed run was handed by ServiceTitan or asked it for by id: what the run has to decide on,
 	 * each once, however often a listing repeats it.
@@ -85,11 +116,14 @@ export class InterferingSt implements StApi {
 	constructor(
 		private readonly inner: StApi,
 		private readonly killEngineSessions: () => Promise<void>,
+		/** How many requests ServiceTitan has logged so far (positions in its request log). */
+		private readonly requestCount: () => number = () => 0,
 	) {}
 
 	arm(plan: RunInterference): void {
 		this.plan = plan;
 		this.calls = 0;
+		this.patches = 0;
 		this.crashed = false;
 		this.itemsTouched.clear();
 	}
@@ -154,7 +188,31 @@ export class InterferingSt implements StApi {
 	}
 
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
-		return this.step(() => this.inner.patch(entity, id, body));
+		return this.step(async () => {
+			const n = ++this.patches;
+			const around = this.plan.aroundPatch;
+			await around?.before?.({ entity, id, body, n });
+			const logStart = this.requestCount();
+			let outcome: PatchOutcome = 'lost';
+			try {
+				const record = await this.inner.patch(entity, id, body);
+				outcome = 'answered';
+				return record;
+			} catch (error) {
+				if (isStApiError(error) && error.kind === 'validation') outcome = 'rejected';
+				throw error;
+			} finally {
+				this.patchCalls.push({ entity, id, logStart, logEnd: this.requestCount(), outcome });
+				await around?.after?.({ entity, id, body, n, outcome });
+			}
+		});
+	}
+
+	/** The PATCH calls made since the last time this was asked. */
+	takePatchCalls(): PatchCall[] {
+		const calls = this.patchCalls;
+		this.patchCalls = [];
+		return calls;
 	}
 
 	async exportPage(entity: EntityType, params: ExportParams): Promise<StExportPage> {
@@ -209,13 +267,17 @@ export async function openWorld(lane: Lane, options: { seed: number; entity: Ent
 	// Fast retries and a short timeout: the faults are the point, not the waiting. Retry-After is honoured but capped.
 	const client = new ServiceTitanClient(credentials, { maxRetries: 2, backoffBaseMs: 1, backoffMaxMs: 5, timeoutMs: 250, requestsPerSecond: 100_000 });
 	const observer = new ServiceTitanClient(credentials, { maxRetries: 0, requestsPerSecond: 100_000 });
-	const st = new InterferingSt(client, async () => {
-		// With a timeout, each call returns once that session is gone, so its advisory locks are free: the model
-		// knows exactly when the next run must answer busy, and a crashed run's lock is never the reason.
-		await lane.t.db.any('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [
-			ENGINE_APP,
-		]);
-	});
+	const st = new InterferingSt(
+		client,
+		async () => {
+			// With a timeout, each call returns once that session is gone, so its advisory locks are free: the model
+			// knows exactly when the next run must answer busy, and a crashed run's lock is never the reason.
+			await lane.t.db.any('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [
+				ENGINE_APP,
+			]);
+		},
+		() => sim.control.requests.length,
+	);
 	const engine = new SyncEngine({ db: lane.engineDb, st, now: () => new Date(clock()), settings: { pageSize: options.pageSize } });
 	const n8nDeps: RunDeps = {
 		db: lane.engineDb,
