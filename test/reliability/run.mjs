@@ -69,7 +69,7 @@ const lines = ['', `Reliability report (${seconds} s, jest exit code ${jest.stat
 if (m) {
 	lines.push(
 		`  model-based: ${m.scenarios} scenarios (seed ${m.seed}, ${m.lanes} lanes), ${sum(m.steps)} steps, ${m.invariantChecks} invariant checks, ${m.converged} converged`,
-		`    edits: ServiceTitan ${m.stEdits}, deletes ${m.stDeletes}, creations ${m.stCreates}; Retool ${m.localEdits}; vendor prices ${m.vendorEdits}`,
+		`    edits: ServiceTitan ${m.stEdits} (${m.clockSteps ?? 0} with its clock jumping ahead or stepping back), deletes ${m.stDeletes}, creations ${m.stCreates}; Retool ${m.localEdits}; vendor prices ${m.vendorEdits}`,
 		`    runs: ${list(m.runs)}; crashes injected ${m.crashes}; idempotent re-runs checked ${m.idempotentReruns}`,
 		...Object.entries(m.runsByDriver ?? {}).map(([driver, runs]) => `      ${driver} driver: ${sum(runs)} runs (${list(runs)})`),
 		`    n8n steps run twice (none did anything twice): ${list(m.stepReruns)}; leases of dead n8n executions taken over ${m.leaseTakeovers ?? 0}`,

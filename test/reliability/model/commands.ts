@@ -73,29 +73,63 @@ async function localEditOf(m: Reference, r: Real, id: number, field: EditableFie
 	r.figures.localEdits += 1;
 }
 
+/** A ServiceTitan user sets `field` of item `id` now, recorded in the model. */
+async function stEditNow(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun = false): Promise<void> {
+	// ServiceTitan's clock moves on between a run and a person's edit there (during a run it stands: every step of
+	// a run sees one clock, so a step run again renews its lease to the same moment).
+	if (!duringRun) r.world.sim.control.advanceClock(1000);
+	const current = r.world.sim.control.getItem(m.def.type, id)!;
+	const row = await r.world.lane.t.db.oneOrNone('SELECT sync_base FROM $1:name WHERE id = $2', [m.def.table, id]);
+	const synced = row?.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
+	m.edit('st', id, field, value, current[field.st], synced);
+	if (canonicalOf(field, value) !== canonicalOf(field, current[field.st]))
+		m.patches.reset(id, r.world.sim.control.requests.length, 'an edit in ServiceTitan');
+	r.world.sim.control.updateItem(m.def.type, id, { [field.st]: value });
+}
+
+/**
+ * A person's edit in ServiceTitan. `clockAhead`: ServiceTitan's clock jumps that far ahead just for this edit and
+ * steps back after it, so the item carries a stamp from its future (the cursor must not be pinned there).
+ */
 class StEdit implements Cmd {
 	constructor(
 		readonly pick: number,
 		readonly field: EditableField,
 		readonly value: unknown,
+		readonly clockAhead = 0,
 	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		const id = at(stIds(r, m), this.pick);
 		if (id === undefined) return;
-		// ServiceTitan's clock moves on between a run and a person's edit there.
-		r.world.sim.control.advanceClock(1000);
-		const current = r.world.sim.control.getItem(m.def.type, id)!;
-		const row = await r.world.lane.t.db.oneOrNone('SELECT sync_base FROM $1:name WHERE id = $2', [m.def.table, id]);
-		const synced = row?.sync_base ? canonicalFromRow(m.def, row.sync_base)[this.field.column] : undefined;
-		m.edit('st', id, this.field, this.value, current[this.field.st], synced);
-		if (canonicalOf(this.field, this.value) !== canonicalOf(this.field, current[this.field.st]))
-			m.patches.reset(id, r.world.sim.control.requests.length, 'an edit in ServiceTitan');
-		r.world.sim.control.updateItem(m.def.type, id, { [this.field.st]: this.value });
+		if (this.clockAhead > 0) r.world.stepStClock(this.clockAhead);
+		try {
+			await this.edit(m, r, id);
+		} finally {
+			if (this.clockAhead > 0) r.world.stepStClock(-this.clockAhead);
+		}
 		r.figures.stEdits += 1;
+		if (this.clockAhead > 0) r.figures.clockSteps += 1;
 		await expectInvariants(m, r, this.toString());
 	}
-	toString = () => `StEdit(#${this.pick}, ${this.field.column} = ${JSON.stringify(this.value)})`;
+
+	private edit(m: Reference, r: Real, id: number): Promise<void> {
+		return stEditNow(m, r, id, this.field, this.value);
+	}
+	toString = () =>
+		`StEdit(#${this.pick}, ${this.field.column} = ${JSON.stringify(this.value)}${this.clockAhead ? `, stamped ${this.clockAhead / 3600_000} h in ServiceTitan's future` : ''})`;
+}
+
+/** ServiceTitan's clock steps back (a correction): its later edits carry stamps before the cursor. */
+class StClockStepBack implements Cmd {
+	constructor(readonly ms: number) {}
+	check = () => true;
+	async run(m: Reference, r: Real): Promise<void> {
+		r.world.stepStClock(-this.ms);
+		r.figures.clockSteps += 1;
+		await expectInvariants(m, r, this.toString());
+	}
+	toString = () => `StClockStepsBack(${this.ms / 60_000} min)`;
 }
 
 class StDelete implements Cmd {
@@ -119,11 +153,12 @@ class StCreate implements Cmd {
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
 		r.world.sim.control.advanceClock(1000);
-		r.world.sim.control.createItem(m.def.type, {
+		const created = r.world.sim.control.createItem(m.def.type, {
 			code: `NEW-${this.n}-${r.world.sim.control.now()}`,
 			description: `Re-created item ${this.n}`,
 			price: 10 + this.n,
 		});
+		m.stChanged(created.id);
 		r.figures.stCreates += 1;
 		await expectInvariants(m, r, this.toString());
 	}
@@ -383,7 +418,8 @@ export interface RunPlan {
 	pick: number;
 	faults: FaultPlan;
 	crash?: { atCall: number; afterCall: boolean };
-	editDuringRun?: { atCall: number; pick: number; field: EditableField; value: unknown };
+	/** An edit made while the run is under way: in Retool, or by a ServiceTitan user (the listing moves under the run). */
+	editDuringRun?: { atCall: number; pick: number; field: EditableField; value: unknown; side?: 'retool' | 'st' };
 	/** What ServiceTitan does with this run's PATCHes, and what happens around one. */
 	patch?: PatchPlan;
 }
@@ -404,7 +440,16 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	const interference: RunInterference = {};
 	if (plan.crash) interference.crash = plan.crash;
 	const edit = plan.editDuringRun;
-	if (edit) interference.editAtCall = { atCall: edit.atCall, edit: async () => void (await localEdit(m, r, edit.pick, edit.field, edit.value)) };
+	if (edit) {
+		interference.editAtCall = {
+			atCall: edit.atCall,
+			edit: async () => {
+				if (edit.side !== 'st') return void (await localEdit(m, r, edit.pick, edit.field, edit.value));
+				const id = at(stIds(r, m), edit.pick);
+				if (id !== undefined) await stEditNow(m, r, id, edit.field, edit.value, true);
+			},
+		};
+	}
 	const around = plan.patch && aroundPatch(m, r, plan.patch);
 	if (around) interference.aroundPatch = around;
 	applyFaults(r, type, plan.faults);
@@ -415,7 +460,8 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	}
 	if (plan.listingOrder) world.sim.control.setQuirks({ order: plan.listingOrder, pageDrift: true });
 	// A dead n8n execution's lease: the model knows whether this run must answer busy or take the lease over.
-	const startedAt = world.sim.control.now();
+	// Leases are kept by the sync's clock.
+	const startedAt = world.localNow();
 	const mustBeBusy = m.leaseLive(startedAt);
 	world.st.arm(interference);
 	let end: Awaited<ReturnType<typeof runWithDriver>>;
@@ -468,7 +514,7 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	if (result?.status === 'succeeded') {
 		m.runSucceeded(startSeq, result.kind === 'entity' ? entityId : undefined);
 		if (result.kind === 'entity') m.entitySucceeded(entityId!, startSeq);
-		else m.listingSucceeded(startSeq, result.kind === 'full');
+		else m.listingSucceeded(startSeq);
 		// A full run reads every row (an incremental one only pending pushes, not rows in conflict).
 		for (const id of editedBefore) if (result.kind === 'full' || id === entityId) m.editedSinceRun.delete(id);
 	}
@@ -491,7 +537,7 @@ class SyncRun implements Cmd {
 		if (p.crash) parts.push(`crash ${p.crash.afterCall ? 'after' : 'before'} ST call ${p.crash.atCall}`);
 		if (p.editDuringRun)
 			parts.push(
-				`Retool edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`,
+				`${p.editDuringRun.side === 'st' ? 'ServiceTitan' : 'Retool'} edit #${p.editDuringRun.pick}.${p.editDuringRun.field.column} = ${JSON.stringify(p.editDuringRun.value)} at ST call ${p.editDuringRun.atCall}`,
 			);
 		if (p.patch) parts.push(describePatchPlan(p.patch));
 		return `Sync(${parts.join(', ')})`;
@@ -561,7 +607,7 @@ export async function resolveStep(
 	let outcome: string;
 	try {
 		const result = await resolveConflict(
-			{ db: world.lane.engineDb, st: world.st, now: () => new Date(world.sim.control.now()), lockWaitMs: 5000 },
+			{ db: world.lane.engineDb, st: world.st, now: () => new Date(world.localNow()), lockWaitMs: 5000 },
 			{ conflictId: Number(conflict.id), resolution, resolvedBy: 'model@perfectcatch', trigger: 'model', ...(mergedData ? { mergedData } : {}) },
 		);
 		outcome = result.status;
@@ -816,7 +862,9 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 				faults: faultPlan,
 				crash: fc.option(fc.record({ atCall: fc.integer({ min: 1, max: 10 }), afterCall: fc.boolean() }), { freq: 4, nil: undefined }),
 				editDuringRun: fc.option(
-					fc.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue).map(([atCall, p, [field, value]]) => ({ atCall, pick: p, field, value })),
+					fc
+						.tuple(fc.integer({ min: 1, max: 6 }), pick, fieldValue, fc.constantFrom<'retool' | 'st'>('retool', 'retool', 'st'))
+						.map(([atCall, p, [field, value], side]) => ({ atCall, pick: p, field, value, side })),
 					{ freq: 3, nil: undefined },
 				),
 				patch: patchPlan,
@@ -838,6 +886,9 @@ export function commandArbitraries(fields: readonly EditableField[]): fc.Arbitra
 	return [
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new StEdit(p, f, v)),
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new StEdit(p, f, v)),
+		// ServiceTitan's clock misbehaving: an edit stamped hours in its future, or the clock stepping back.
+		fc.tuple(pick, fieldValue, fc.constantFrom(3 * 3600_000, 26 * 3600_000)).map(([p, [f, v], ahead]) => new StEdit(p, f, v, ahead)),
+		fc.constantFrom(20 * 60_000, 2 * 3600_000).map((ms) => new StClockStepBack(ms)),
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new LocalEdit(p, f, v)),
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new LocalEdit(p, f, v)),
 		fc.tuple(pick, fieldValue).map(([p, [f, v]]) => new LocalEdit(p, f, v)),

@@ -12,7 +12,7 @@ async function fullSyncSucceeds(m: Reference, r: Real, driver: Driver, label: st
 	let last: string | undefined;
 	for (let attempt = 0; attempt < 3; attempt++) {
 		// An n8n execution that died holds its lease until it expires: wait that out (ServiceTitan's clock moves).
-		const now = r.world.sim.control.now();
+		const now = r.world.localNow();
 		if (m.leaseLive(now)) r.world.sim.control.advanceClock(m.stagedLeaseUntil! - now);
 		const result = await runSyncStep(m, r, { kind: 'full', driver, pick: 0, faults: { kind: 'none' }, confirmMassDelete: true }, label);
 		if (result?.status === 'succeeded') return;
@@ -86,8 +86,13 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		if (!stIds.has(Number(row.id)) && (!row.deleted_at || !row.deleted_in_st))
 			problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
 	const { cursor_raw: cursor } = await db.one('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [m.def.type]);
+	// ServiceTitan's newest stamp, or its clock when a stamp lies in its future (a clock that jumped ahead, or stepped
+	// back since): the cursor is saved at most 2 s past that clock as its Date header reads it (whole seconds), so
+	// at least 1 s past the clock itself.
+	const clockBound = new Date(r.world.sim.control.now() + 1000).toISOString();
 	const newest = stRecords
 		.map((x) => String(x.modifiedOn))
+		.map((s) => (compareStTimestamps(s, clockBound) > 0 ? clockBound : s))
 		.sort(compareStTimestamps)
 		.pop();
 	if (newest && (!cursor || compareStTimestamps(cursor, newest) < 0)) problems.push(`cursor ${cursor} is behind ST's newest change ${newest}`);

@@ -7,6 +7,8 @@ export interface Figures {
 	/** Steps taken, by kind (each followed by a check of every invariant). */
 	steps: Record<string, number>;
 	stEdits: number;
+	/** ServiceTitan's clock jumping ahead for an edit, or stepping back. */
+	clockSteps: number;
 	stDeletes: number;
 	stCreates: number;
 	localEdits: number;
@@ -42,6 +44,7 @@ export function emptyFigures(): Figures {
 		scenarios: 0,
 		steps: {},
 		stEdits: 0,
+		clockSteps: 0,
 		stDeletes: 0,
 		stCreates: 0,
 		localEdits: 0,
@@ -73,6 +76,7 @@ export function addFigures(into: Figures, from: Figures): void {
 	for (const key of [
 		'scenarios',
 		'stEdits',
+		'clockSteps',
 		'stDeletes',
 		'stCreates',
 		'localEdits',

@@ -144,6 +144,7 @@ export class Reference {
 	 * edit from the other side that already arrived there is delivered, and this newer edit is what is owed now.
 	 */
 	edit(side: Edit['side'], id: number, field: EditableField, rawValue: unknown, valueBefore: unknown, syncedValue?: unknown): void {
+		if (side === 'st') this.stChanged(id);
 		const before = valueBefore === undefined ? undefined : canonicalOf(field, valueBefore);
 		// Writing the value a field already holds changes nothing on that side, so nothing is owed.
 		if (canonicalOf(field, rawValue) === before) return;
@@ -186,12 +187,30 @@ export class Reference {
 	stDeleted(id: number): void {
 		this.edits = this.edits.filter((e) => !(e.side === 'st' && e.id === id));
 		this.stDeletes.set(id, { seq: this.now(), due: false });
+		this.stChanged(id);
 	}
 
-	/** A listing run that started at `startSeq` succeeded: every ST change before it must have arrived. */
-	listingSucceeded(startSeq: number, full: boolean): void {
+	/**
+	 * When ServiceTitan last changed each item (by a person there: an edit, a create or a delete), in the model's
+	 * order of events. After its clock stepped back, such a change carries a stamp below the cursor until the next
+	 * run reads it: the cursor invariant holds the cursor to changes made before the run that saved it.
+	 */
+	readonly stChangeSeq = new Map<number, number>();
+	/** The start of the last successful listing run: the run that saved the cursor. */
+	cursorRunStart = 0;
+
+	stChanged(id: number): void {
+		this.stChangeSeq.set(id, this.now());
+	}
+
+	/**
+	 * A listing run that started at `startSeq` succeeded: every ST change before it must have arrived, and every
+	 * delete before it must be reflected (full runs sweep; incremental runs read deletes from the export feed).
+	 */
+	listingSucceeded(startSeq: number): void {
 		for (const e of this.edits) if (e.side === 'st' && e.seq < startSeq) e.due = true;
-		if (full) for (const d of this.stDeletes.values()) if (d.seq < startSeq) d.due = true;
+		for (const d of this.stDeletes.values()) if (d.seq < startSeq) d.due = true;
+		this.cursorRunStart = startSeq;
 	}
 
 	entitySucceeded(id: number, startSeq: number): void {
@@ -238,11 +257,12 @@ export class Reference {
 				problems.push(`row ${row.id} is marked synced with ST's ${record.modifiedOn} but differs from it`);
 		}
 
-		// The cursor never passes a change that was not applied.
+		// The cursor never passes a change, made before the run that saved it, that was not applied.
 		const { cursor_raw: cursor } = await db.one<{ cursor_raw: string | null }>('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [def.type]);
 		if (cursor) {
 			for (const record of stRecords) {
 				if (compareStTimestamps(String(record.modifiedOn), cursor) > 0) continue;
+				if ((this.stChangeSeq.get(record.id) ?? 0) > this.cursorRunStart) continue;
 				const row = local.get(record.id);
 				const applied = row?.st_modified_on_raw && compareStTimestamps(row.st_modified_on_raw, String(record.modifiedOn)) >= 0;
 				// A conflict holds ST's change when it recorded ST's current content (a newer modifiedOn alone moves nothing).
@@ -320,7 +340,10 @@ export class Reference {
 				if (row?.deleted_at) this.stDeletes.delete(id);
 				continue;
 			}
-			if (d.due && !conflictOf.has(id)) problems.push(`ST deleted ${id} but a successful full sync left it live locally without a conflict`);
+			if (d.due && !conflictOf.has(id))
+				problems.push(
+					`ST deleted ${id} but a successful sync (full, or incremental: the export feed carries deletes) left it live locally without a conflict`,
+				);
 		}
 
 		problems.push(...this.patches.check(world.sim.control.requests));

@@ -246,15 +246,24 @@ export interface ScenarioWorld {
 	n8nDeps: RunDeps;
 	/** Reads ServiceTitan for the invariant checks (faults are off whenever it is used). */
 	observer: ServiceTitanClient;
+	/**
+	 * The sync's own clock (the machine n8n runs on), ms: it moves with time passing (advanceClock), not with a
+	 * step of ServiceTitan's clock (stepStClock), which is ServiceTitan's server alone.
+	 */
+	localNow(): number;
+	/** Steps ServiceTitan's clock ahead or back (see SimControl.stepClock); the sync's clock does not follow. */
+	stepStClock(ms: number): void;
 	close(): Promise<void>;
 }
 
 export async function openWorld(lane: Lane, options: { seed: number; entity: EntityType; count: number; pageSize: number }): Promise<ScenarioWorld> {
 	await emptyDatabase(lane.t.db);
 	const counts = { categories: 0, materials: 0, equipment: 0, services: 0, [options.entity]: options.count };
-	// ServiceTitan's clock starts at a fixed time and moves only when the scenario says so; the engine reads it too.
+	// ServiceTitan's clock starts at a fixed time and moves only when the scenario says so; the engine's clock moves
+	// with it, except when ServiceTitan's own clock is stepped (then only ServiceTitan's moves).
 	const sim = await startSimulator({ seed: options.seed, counts, now: () => MODEL_START, quirks: { retryAfterSeconds: 1 } });
-	const clock = () => sim.control.now();
+	let stepped = 0;
+	const clock = () => sim.control.now() - stepped;
 	const credentials = {
 		clientId: sim.clientId,
 		clientSecret: sim.clientSecret,
@@ -293,6 +302,11 @@ export async function openWorld(lane: Lane, options: { seed: number; entity: Ent
 		engine,
 		n8nDeps,
 		observer,
+		localNow: clock,
+		stepStClock: (ms) => {
+			sim.control.stepClock(ms);
+			stepped += ms;
+		},
 		close: async () => {
 			client.close();
 			observer.close();
