@@ -42,7 +42,7 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 	const answered: { p: Pending; answer: StItem }[] = [];
 	// A 400 is ServiceTitan's definite no to exactly these values: held like an ignored field (not sent again until
 	// the row is edited or a person retries). A 404 (gone meanwhile) is left to the listing that will show it.
-	const rejected: { id: number; message: string; refused: Record<string, unknown> }[] = [];
+	const rejected: { id: number; message: string; refused: Record<string, unknown>; st: StItem | null }[] = [];
 	const missing: { id: number; message: string }[] = [];
 	const errors: ErrorLogEntry[] = [];
 	let systemic: unknown;
@@ -71,7 +71,7 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 					error.kind === 'validation'
 						? `ServiceTitan rejected the push: ${error.message}${detail}; the edit is held until the row is edited again or a person retries it`
 						: 'ServiceTitan no longer has this item';
-				if (error.kind === 'validation') rejected.push({ id: p.decision.id, message, refused: pick(local.current, fields) });
+				if (error.kind === 'validation') rejected.push({ id: p.decision.id, message, refused: pick(local.current, fields), st: p.st });
 				else missing.push({ id: p.decision.id, message });
 				errors.push({
 					entityId: p.decision.id,
@@ -128,11 +128,17 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 				now,
 			),
 		);
-		// Edited again while the push was under way: only the base moves, the newer edit stays pending.
+		// Edited again while the push was under way: only the base moves, the newer edit stays pending. A rejected
+		// push (nothing stored) moves the base to what ServiceTitan held when the push was decided: that is the base
+		// the push was decided on (an earlier push of ours whose answer was lost counts as ours there), and it must
+		// outlive push_in_flight, which this push replaced, or that earlier push would next read as an edit in
+		// ServiceTitan and conflict with the held one.
 		await rebaseOnly(
 			tx,
 			def.table,
-			[...clean, ...refused].filter(({ st }) => !written.has(st.id)).map(({ st }) => stWrite(def, st)),
+			[...[...clean, ...refused].filter(({ st }) => !written.has(st.id)).map(({ st }) => st), ...rejected.flatMap(({ st }) => (st ? [st] : []))].map(
+				(st) => stWrite(def, st),
+			),
 			now,
 		);
 		for (const { p, st, verdict } of refused) {

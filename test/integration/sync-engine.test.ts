@@ -316,6 +316,31 @@ describe('a refused push', () => {
 	});
 });
 
+describe('a refused push after one whose answer was lost', () => {
+	it('still takes ServiceTitan holding the lost push as our own echo: the newer Retool edit stays held, no conflict (found by the model-based suite)', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { description: 'First wording' });
+		const lost = await new SyncEngine({ db: h.t.db, st: losingPushAnswers() }).run({ kind: 'incremental', entityType: 'materials' });
+		expect(lost.status).toBe('failed');
+		expect(h.sim.control.getItem('materials', id)!.description).toBe('First wording');
+		// The person rewords it; ServiceTitan refuses the new wording (400).
+		await retoolUpdate(h.t, 'pricebook_materials', id, { description: 'Second wording' });
+		h.sim.control.failNext({ action: { kind: 'status', status: 400 }, match: { method: 'PATCH', path: `/materials/${id}` } });
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'materials' })).success).toBe(true);
+		expect(await material(id)).toMatchObject({
+			description: 'Second wording',
+			sync_status: 'pending_push',
+			push_refused: { description: 'Second wording' },
+		});
+		// ServiceTitan's "First wording" is our own earlier push, not an edit there: nothing to decide between.
+		const next = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(next.conflictsDetected).toBe(0);
+		expect(await material(id)).toMatchObject({ description: 'Second wording', sync_status: 'pending_push', has_conflict: false });
+	});
+});
+
 describe('values ServiceTitan cannot take', () => {
 	it('an emptied price or description is refused before any push, logged once naming the item and field, and pushed once filled in', async () => {
 		h = await startHarness();

@@ -53,21 +53,23 @@ async function liveLocalIds(r: Real, m: Reference): Promise<number[]> {
 }
 
 /** A Retool-style edit: a plain UPDATE, recorded in the model with the value it replaced. */
-async function localEdit(m: Reference, r: Real, pick: number, field: EditableField, value: unknown): Promise<string> {
+async function localEdit(m: Reference, r: Real, pick: number, field: EditableField, value: unknown, duringRun = false): Promise<string> {
 	const id = at(await liveLocalIds(r, m), pick);
 	if (id === undefined) return 'no local row yet';
-	await localEditOf(m, r, id, field, value);
+	await localEditOf(m, r, id, field, value, duringRun);
 	return `${id}.${field.column}`;
 }
 
-/** A Retool edit of row `id` (which exists). */
-async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown): Promise<void> {
+/** A Retool edit of row `id` (which exists); `duringRun`: made while a run is under way. */
+async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun: boolean): Promise<void> {
 	const row = await r.world.lane.t.db.one('SELECT * FROM $1:name WHERE id = $2', [m.def.table, id]);
 	const synced = row.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
 	const before = canonicalFromRow(m.def, row)[field.column];
 	m.edit('local', id, field, value, before, synced);
-	// The capture trigger marks only an UPDATE that changes a synced column: writing the same value is no edit.
+	// The capture trigger marks only an UPDATE that changes a synced column: writing the value the row holds is no
+	// edit. During a run such a save still matters to a push under way (it moves the row version).
 	if (canonicalOf(field, value) !== before) m.localChange(id, [field.column], r.world.sim.control.requests.length, 'a Retool edit');
+	else if (duringRun) m.savedDuringRun(id, r.world.sim.control.requests.length);
 	await retoolUpdate(r.world.lane.t, m.def.table, id, { [field.column]: value });
 	m.editedSinceRun.add(id);
 	r.figures.localEdits += 1;
@@ -327,7 +329,7 @@ function aroundPatch(m: Reference, r: Real, plan: PatchPlan): RunInterference['a
 				}
 			}
 			if (re && re.nth === n && re.when === 'before') {
-				await localEditOf(m, r, id, re.field, re.value);
+				await localEditOf(m, r, id, re.field, re.value, true);
 				r.figures.duringPush['Retool edit before the PATCH was sent'] = (r.figures.duringPush['Retool edit before the PATCH was sent'] ?? 0) + 1;
 			}
 		},
@@ -346,7 +348,7 @@ function aroundPatch(m: Reference, r: Real, plan: PatchPlan): RunInterference['a
 				}
 			}
 			if (re && re.nth === n && re.when === 'after' && outcome === 'answered') {
-				await localEditOf(m, r, id, re.field, re.value);
+				await localEditOf(m, r, id, re.field, re.value, true);
 				r.figures.duringPush['Retool edit between the PATCH answer and the read-back'] =
 					(r.figures.duringPush['Retool edit between the PATCH answer and the read-back'] ?? 0) + 1;
 			}
@@ -444,7 +446,7 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 		interference.editAtCall = {
 			atCall: edit.atCall,
 			edit: async () => {
-				if (edit.side !== 'st') return void (await localEdit(m, r, edit.pick, edit.field, edit.value));
+				if (edit.side !== 'st') return void (await localEdit(m, r, edit.pick, edit.field, edit.value, true));
 				const id = at(stIds(r, m), edit.pick);
 				if (id !== undefined) await stEditNow(m, r, id, edit.field, edit.value, true);
 			},

@@ -21,21 +21,27 @@ import type { PatchCall } from './world';
  *   `push_in_flight`, written before the PATCH and cleared with the outcome, so for a run that did not succeed a
  *   send counts as definitive only if its row no longer carries push_in_flight after the run. A run that succeeded
  *   recorded every answer it got (else it would have failed), so there every 2xx or 400 it received counts.
+ * - a person saved the row (in Retool: any UPDATE, even one writing the values it held) while the push was under
+ *   way, after the engine decided it and before the answer: the engine's compare-and-set on the row version keeps
+ *   the answer off the row (only the base moves), and the next run decides the row again.
  * A change by another ServiceTitan user that lands during our PATCH (before it is applied) is not "in between":
  * the engine sees it in the read-back and decides again, so it has no reason to send the same body again either.
  */
 export class PatchLedger {
 	/** Where, in ServiceTitan's request log, something happened that allows an item's bodies to be sent again. */
-	private readonly resets: { id: number; at: number; why: string }[] = [];
+	private readonly resets: { id: number; at: number; why: string; duringPushOnly: boolean }[] = [];
 	/** Positions in the request log of sends whose answer was definitive. */
 	private readonly definitive = new Set<number>();
 	/** Per item: bodies answered definitively since its last reset, with the request that was answered. */
 	private readonly answered = new Map<number, Map<string, { seq: number; status: number | undefined }>>();
 	private scanned = 0;
 
-	/** Something that allows the item's PATCHes to be sent again happened now (`at`: the request log's length). */
-	reset(id: number, at: number, why: string): void {
-		this.resets.push({ id, at, why });
+	/**
+	 * Something that allows the item's PATCHes to be sent again happened now (`at`: the request log's length).
+	 * `duringPushOnly`: it matters only to a push under way (a save of the row that changed no value).
+	 */
+	reset(id: number, at: number, why: string, duringPushOnly = false): void {
+		this.resets.push({ id, at, why, duringPushOnly });
 	}
 
 	/** The PATCH calls of a step, each with whether its answer counts as definitive (see above). */
@@ -43,7 +49,16 @@ export class PatchLedger {
 		for (const { call, definitive } of calls) {
 			if (!definitive || call.outcome === 'lost') continue;
 			const sends = sendsOf(log, call);
-			if (sends.length > 0) this.definitive.add(sends[sends.length - 1]);
+			if (sends.length === 0) continue;
+			const answered = sends[sends.length - 1];
+			// A person saved the row while the push was under way, after the engine decided it (its last read from
+			// ServiceTitan before the PATCH) and before the answer: the engine cannot write the answer onto the row (its
+			// compare-and-set on the row version fails, even for a save that changed nothing), so only the base moves
+			// and the next run decides the row again, and may send the same values once more.
+			let decided = sends[0];
+			while (decided > 0 && !(log[decided - 1].target === 'api' && log[decided - 1].method !== 'PATCH')) decided -= 1;
+			if (this.resets.some((r) => r.id === call.id && r.at >= decided && r.at <= answered)) continue;
+			this.definitive.add(answered);
 		}
 	}
 
@@ -52,7 +67,7 @@ export class PatchLedger {
 		const problems: string[] = [];
 		let r = 0;
 		const applyResets = (upTo: number) => {
-			for (; r < this.resets.length && this.resets[r].at <= upTo; r++) this.answered.delete(this.resets[r].id);
+			for (; r < this.resets.length && this.resets[r].at <= upTo; r++) if (!this.resets[r].duringPushOnly) this.answered.delete(this.resets[r].id);
 		};
 		for (let i = this.scanned; i < log.length; i++) {
 			applyResets(i);

@@ -174,6 +174,17 @@ export class Reference {
 		this.patches.reset(id, at, why);
 	}
 
+	/**
+	 * A person saved the row during a run without changing a value. No edit (the capture trigger marks nothing), but
+	 * it moves the row version: a push of the row under way cannot write its answer onto the row, so only the base
+	 * moves and the next run decides the row again (INV-17 lets that run send the same values; INV-18 counts runs
+	 * from here). Between runs such a save changes nothing for the engine, and counts for nothing.
+	 */
+	savedDuringRun(id: number, at: number): void {
+		this.lastLocalChange.set(id, this.now());
+		this.patches.reset(id, at, 'a Retool save of the row during a push', true);
+	}
+
 	/** A successful run started at `startSeq`: it covered every row (full, incremental) or `entityId`. */
 	runSucceeded(startSeq: number, entityId?: number): void {
 		this.successfulRuns.push({ startSeq, ...(entityId !== undefined ? { entityId } : {}) });
@@ -269,11 +280,7 @@ export class Reference {
 				const recorded = conflictOf.get(record.id)?.conflict_data.stVersion?.data;
 				const inConflict = recorded && sameContent(def, canonicalFromSt(def, recorded), canonicalFromSt(def, record));
 				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
-				// ServiceTitan's content is what the row was last synced with: a newer modifiedOn alone is no change to
-				// apply (INV-10), e.g. while the row's own edit is held after ServiceTitan refused it (400).
-				const unchanged =
-					row && !row.deleted_at && row.sync_base && sameContent(def, canonicalFromRow(def, row.sync_base), canonicalFromSt(def, record));
-				if (!applied && !inConflict && !sameAsLocal && !unchanged)
+				if (!applied && !inConflict && !sameAsLocal)
 					problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
 		}
