@@ -79,7 +79,7 @@ function reliability() {
 			['— steps', list(m.steps)],
 			[
 				'— edits',
-				`ServiceTitan ${n(m.stEdits)} edits (clock jumping ahead or stepping back ${n(m.clockSteps ?? 0)} times), ${n(m.stDeletes)} deletes, ${n(m.stCreates)} creations; Retool ${n(m.localEdits)} edits; vendor prices ${n(m.vendorEdits)} edits`,
+				`ServiceTitan ${n(m.stEdits)} edits, ${n(m.stDeletes)} deletes, ${n(m.stCreates)} creations; Retool ${n(m.localEdits)} edits; vendor prices ${n(m.vendorEdits)} edits`,
 			],
 			['— runs', `${list(m.runs)}; ${n(m.crashes)} crashes injected; ${n(m.idempotentReruns)} re-runs checked to change nothing`],
 			...Object.entries(m.runsByDriver ?? {}).map(([driver, runs]) => [`— ${driver} driver`, `${n(sum(runs))} runs: ${list(runs)}`]),

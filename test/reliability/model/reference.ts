@@ -280,7 +280,12 @@ export class Reference {
 				const recorded = conflictOf.get(record.id)?.conflict_data.stVersion?.data;
 				const inConflict = recorded && sameContent(def, canonicalFromSt(def, recorded), canonicalFromSt(def, record));
 				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
-				if (!applied && !inConflict && !sameAsLocal)
+				// ServiceTitan's content is the row's base: its newer modifiedOn is no change to apply (INV-10), e.g. an
+				// item touched without a change while the row holds an edit ServiceTitan ignored or refused (such a row is
+				// left as it is, its stamp too). A base that claims content the row never took is INV-19's to find.
+				const unchanged =
+					row && !row.deleted_at && row.sync_base && sameContent(def, canonicalFromRow(def, row.sync_base), canonicalFromSt(def, record));
+				if (!applied && !inConflict && !sameAsLocal && !unchanged)
 					problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
 		}
