@@ -68,8 +68,12 @@ function listingOf(kind: SyncKind, def: EntityDefinition): ActiveRun['listing'] 
 	return kind === 'incremental' && def.stamped ? 'export' : 'pages';
 }
 
-/** How far past ServiceTitan's clock (its Date header has whole seconds) a saved cursor may lie. */
-export const CLOCK_TOLERANCE_SECONDS = 2;
+/**
+ * How far past ServiceTitan's clock as its Date header reads it a saved cursor may lie. None: the header has whole
+ * seconds (it reads up to a second early), so the bound is already at or before ServiceTitan's true time, and any
+ * change made after the run began (our own pushes included) carries a stamp after the cursor.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 0;
 
 /** Why an incremental run should run as a full sync instead, if it should (after downtime, after repeated failures, first run). */
 async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task, request: RunRequest): Promise<string | undefined> {

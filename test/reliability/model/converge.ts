@@ -87,9 +87,8 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 			problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
 	const { cursor_raw: cursor } = await db.one('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [m.def.type]);
 	// ServiceTitan's newest stamp, or its clock when a stamp lies in its future (a clock that jumped ahead, or stepped
-	// back since): the cursor is saved at most 2 s past that clock as its Date header reads it (whole seconds), so
-	// at least 1 s past the clock itself.
-	const clockBound = new Date(r.world.sim.control.now() + 1000).toISOString();
+	// back since): the cursor is saved at most at that clock as its Date header reads it (whole seconds).
+	const clockBound = new Date(Math.floor(r.world.sim.control.now() / 1000) * 1000).toISOString();
 	const newest = stRecords
 		.map((x) => String(x.modifiedOn))
 		.map((s) => (compareStTimestamps(s, clockBound) > 0 ? clockBound : s))
