@@ -1,3 +1,4 @@
+import { markEngineWrites } from '../../lib/db/engine-session';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -44,12 +45,16 @@ function filledIn(urls: Record<string, string>, withFeedCredential = false): IWo
 
 beforeAll(async () => {
 	t = await createTestDatabase();
-	await t.db.none(
-		`INSERT INTO pricebook_materials (id, code, st_data) VALUES
+	// As a sync brought them in from ServiceTitan (the engine's write: a person's INSERT would be a new item).
+	await t.db.tx(async (tx) => {
+		await markEngineWrites(tx);
+		await tx.none(
+			`INSERT INTO pricebook_materials (id, code, st_data) VALUES
 		 (1, 'M-1', '{"primaryVendor": {"vendorName": "CED", "vendorPart": "CED-1"}}'),
 		 (2, 'M-2', '{"otherVendors": [{"vendorName": "Pool360", "vendorPart": "P360-1"}]}'),
 		 (3, 'M-3', '{"primaryVendor": {"vendorName": "Home Depot", "vendorPart": "HD-1"}}')`,
-	);
+		);
+	});
 	server = createServer((req, res) => {
 		seenAuth.push(String(req.headers['x-api-key'] ?? ''));
 		const body = FEEDS[req.url ?? ''];

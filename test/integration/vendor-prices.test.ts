@@ -1,3 +1,4 @@
+import { markEngineWrites } from '../../lib/db/engine-session';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +18,12 @@ function link(vendorName: string, vendorPart: string) {
 	return { id: 1, vendorId: 101, vendorName, vendorPart, cost: 1, active: true, memo: null };
 }
 
+/** A material as a sync brought it in from ServiceTitan (the engine's write: a person's INSERT would be a new item). */
 async function material(id: number, stData: Record<string, unknown>): Promise<void> {
-	await t.db.none('INSERT INTO pricebook_materials (id, code, st_data) VALUES ($1, $2, $3)', [id, `M-${id}`, stData]);
+	await t.db.tx(async (tx) => {
+		await markEngineWrites(tx);
+		await tx.none('INSERT INTO pricebook_materials (id, code, st_data) VALUES ($1, $2, $3)', [id, `M-${id}`, stData]);
+	});
 }
 
 function feedFile(name: string, content: string): string {
@@ -141,7 +146,11 @@ describe('vendor price import', () => {
 	});
 
 	it('keeps and still updates the prices of a soft-deleted material', async () => {
-		await t.db.none('UPDATE pricebook_materials SET deleted_at = now(), deleted_in_st = TRUE WHERE id = 1002');
+		// Deleted in ServiceTitan, as the sync records it.
+		await t.db.tx(async (tx) => {
+			await markEngineWrites(tx);
+			await tx.none('UPDATE pricebook_materials SET deleted_at = now(), deleted_in_st = TRUE WHERE id = 1002');
+		});
 		const r = await importVendorPrices(t.db, { vendor: 'pool360', content: 'Item Number,Your Price\nP360-222,95\n' });
 		expect(r).toMatchObject({ updated: 1, priceChanges: 1, matchedBy: { existing: 1 } });
 		expect(await priceOf('pool360', 'P360-222')).toMatchObject({ material_id: 1002, price: '95.0000' });
