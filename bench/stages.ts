@@ -63,6 +63,7 @@ export function timedStApi(inner: StApi, totals: StageTotals): StApi {
 		getByIds: (entity: EntityType, ids: readonly number[]): Promise<StRecord[]> => time(() => inner.getByIds(entity, ids)),
 		get: (entity: EntityType, id: number): Promise<StRecord | null> => time(() => inner.get(entity, id)),
 		patch: (entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> => time(() => inner.patch(entity, id, body)),
+		create: (entity: EntityType, body: Record<string, unknown>): Promise<StRecord> => time(() => inner.create(entity, body)),
 		exportPage: (entity: EntityType, params: ExportParams): Promise<StExportPage> => time(() => inner.exportPage(entity, params)),
 		serverNow: (entity: EntityType): Promise<Date | null> => time(() => inner.serverNow(entity)),
 		async *iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage> {

@@ -11,7 +11,19 @@ export type { EntityType, StConfig } from './servicetitan';
 // The failure vocabulary, and each surface's input checks and HTTP answers.
 export { FAILURE_KINDS, SyncFailure, failureKindOf, failureKindOfRuns, errorMessage, type FailureKind } from './failures';
 export { SyncNotFoundError, SyncStateError, SyncValidationError } from './sync/errors';
-export { entityTypeOf, entityTypesOf, positiveIdOf, wholeNumberOf, choiceOf, resolutionOf, resolvedByOf, isIsoTime, isoTimeOf, jsonOf } from './api/validators';
+export {
+	entityIdOf,
+	entityTypeOf,
+	entityTypesOf,
+	positiveIdOf,
+	wholeNumberOf,
+	choiceOf,
+	resolutionOf,
+	resolvedByOf,
+	isIsoTime,
+	isoTimeOf,
+	jsonOf,
+} from './api/validators';
 export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
 export { answerForRuns, answerForResolution, answerForError, type HttpAnswer } from './api/responses';
 export { httpStatusFor } from './api/http-status';

@@ -79,7 +79,7 @@ export class SimListing {
 		};
 	}
 
-	/** The live records a listing's filters (active, modified/created bounds, ids, categoryType) let through. */
+	/** The live records a listing's filters (active, modified/created bounds, ids, categoryType, searchText) let through. */
 	private filter(entity: SimEntity, query: URLSearchParams): SimRecord[] {
 		const active = (query.get('active') ?? 'True').toLowerCase();
 		if (!['true', 'false', 'any'].includes(active)) {
@@ -113,6 +113,9 @@ export class SimListing {
 		if (categoryType && categoryType !== 'Services' && categoryType !== 'Materials') {
 			throw new BadRequest({ categoryType: ['Values: [Services, Materials]'] });
 		}
+		// ServiceTitan's text search: a case-insensitive match anywhere in the code, name or description (not exact:
+		// a client looking for one code must check the code of what comes back). Categories declare no searchText.
+		const search = entity !== 'categories' ? (query.get('searchText') ?? '').trim().toLowerCase() : '';
 		// Categories without timestamps (a live tenant's) cannot be filtered by them: the filters are ignored.
 		const timeFiltered = entity !== 'categories' || this.quirks().categoryTimestamps;
 		const out: SimRecord[] = [];
@@ -121,6 +124,15 @@ export class SimListing {
 			if (active === 'false' && record.active) continue;
 			if (ids && !ids.has(record.id)) continue;
 			if (categoryType && record.categoryType !== categoryType) continue;
+			if (
+				search &&
+				!['code', 'displayName', 'description'].some((k) =>
+					String(record[k] ?? '')
+						.toLowerCase()
+						.includes(search),
+				)
+			)
+				continue;
 			if (
 				timeFiltered &&
 				(modifiedOnOrAfter !== undefined || modifiedBefore !== undefined || createdOnOrAfter !== undefined || createdBefore !== undefined)

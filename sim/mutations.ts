@@ -26,7 +26,10 @@ export class SimMutations {
 		const missing = REQUIRED_ON_CREATE[entity].filter((f) => body[f] === undefined || body[f] === null);
 		if (missing.length > 0) throw new BadRequest(Object.fromEntries(missing.map((f) => [f, [`The ${f} field is required.`]])));
 		const base = blankRecord(entity, this.store);
-		const record = { ...base, ...this.convert(entity, base, body).changes } as SimRecord;
+		// A create goes through the same field handling as a PATCH: ServiceTitan may store a normalized form, or drop a
+		// field (reported for useStaticPrices after create), so the created item need not hold what was sent.
+		const rules = new PatchRules(this.quirks().patch ?? {}, entity);
+		const record = { ...base, ...this.convert(entity, base, body, rules).changes } as SimRecord;
 		this.store.put(entity, record);
 		return record;
 	}

@@ -1,4 +1,4 @@
-import { entityTypeOf, positiveIdOf, resolvedByOf, retryHeldPushes } from '../../lib';
+import { entityIdOf, entityTypeOf, resolvedByOf, retryHeldPushes } from '../../lib';
 import { withMigratedDb } from '../database';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
@@ -19,7 +19,7 @@ export const retryPushCommand = {
 		const entityType = entityTypeOf(entityText, 'entityType', 'entity type');
 		const all = args.flags.all === true;
 		if (all ? idTexts.length > 0 : idTexts.length === 0) throw new UsageError('give the ids of the rows to retry, or --all (not both)');
-		const ids = idTexts.map((id) => positiveIdOf(id, 'id', 'id'));
+		const ids = idTexts.map((id) => entityIdOf(id, 'id', 'id'));
 		const requestedBy = resolvedByOf(args.flags.by, 'requestedBy', '--by');
 		const url = requireDatabaseUrl(ctx.env);
 		const result = await withMigratedDb(url, 2, (db) => retryHeldPushes({ db }, { entityType, ids, all, requestedBy }));

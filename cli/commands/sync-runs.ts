@@ -5,7 +5,7 @@ import {
 	entityTypesOf,
 	failureKindOfRuns,
 	isoTimeOf,
-	positiveIdOf,
+	entityIdOf,
 	ServiceTitanClient,
 	stConfigFromEnv,
 	SyncEngine,
@@ -108,7 +108,7 @@ export const entityCommand = {
 		const [type, idText, extra] = args.positionals;
 		if (!type || !idText || extra !== undefined) throw new UsageError('expected an entity type and an id, e.g. pricebook-sync entity materials 9404');
 		const entityType = entityTypeOf(type, 'type', 'entity type');
-		const entityId = positiveIdOf(idText, 'id');
+		const entityId = entityIdOf(idText, 'id');
 		return withEngine(ctx, args, async (engine) => [await engine.run({ kind: 'entity', entityType, entityId, dryRun: Boolean(args.flags['dry-run']) })]);
 	},
 };

@@ -1,7 +1,7 @@
 import type { EntityType } from '../entities/types';
 import { SyncValidationError } from '../sync/errors';
 import type { Resolution } from '../sync/resolve';
-import { entityTypeOf, entityTypesOf, isoTimeOf, jsonOf, positiveIdOf, resolutionOf, resolvedByOf } from './validators';
+import { entityIdOf, entityTypeOf, entityTypesOf, isoTimeOf, jsonOf, positiveIdOf, resolutionOf, resolvedByOf } from './validators';
 
 /**
  * Parsing and validation of the HTTP API's requests (the n8n webhooks Retool calls). Everything a caller sends
@@ -78,7 +78,7 @@ export function parseEntityRequest(params: unknown, rawBody: unknown): EntitySyn
 	const p = (typeof params === 'object' && params !== null ? params : {}) as Json;
 	const body = objectBody(rawBody);
 	onlyKeys(body, ['dryRun']);
-	return { entityType: entityTypeOf(p.type, 'type'), entityId: positiveIdOf(p.id, 'id'), dryRun: optionalBoolean(body, 'dryRun') };
+	return { entityType: entityTypeOf(p.type, 'type'), entityId: entityIdOf(p.id, 'id'), dryRun: optionalBoolean(body, 'dryRun') };
 }
 
 export interface ResolveHttpRequest {

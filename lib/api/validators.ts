@@ -45,6 +45,18 @@ export function positiveIdOf(value: unknown, field: string, label = field): numb
 	return id;
 }
 
+/**
+ * An item's id: ServiceTitan's (positive), or the temporary negative id of a row inserted in Retool and not yet
+ * created in ServiceTitan (so Retool's "after save" call can ask for the create at once). Not 0.
+ */
+export function entityIdOf(value: unknown, field: string, label = field): number {
+	const text = typeof value === 'number' ? String(value) : value;
+	const negative = typeof text === 'string' && text.startsWith('-');
+	const id = digits(negative ? (text as string).slice(1) : text, 15);
+	if (id === undefined || id === 0) refuse(field, `${label} must be a whole number other than 0 (ServiceTitan's id, or a new row's temporary negative id)`);
+	return negative ? -id : id;
+}
+
 /** A whole number within [min, max]; `unit` names what it counts ("seconds"). The message states the range only when `showRange`. */
 export function wholeNumberOf(
 	value: unknown,

@@ -53,6 +53,7 @@ export interface StoredRow extends Record<string, unknown> {
 	local_modified_at: Date | null;
 	last_synced_at: Date | null;
 	deleted_at: Date | null;
+	deleted_in_st: boolean;
 	has_conflict: boolean;
 	/** Canonical values of a PATCH that was sent and whose answer may not have been recorded (migration 0006). */
 	push_in_flight: Record<string, unknown> | null;
@@ -83,6 +84,7 @@ const SYNC_ROW_COLUMNS = [
 	'local_modified_at',
 	'last_synced_at',
 	'deleted_at',
+	'deleted_in_st',
 	'has_conflict',
 	'push_in_flight',
 	'push_error',
@@ -99,7 +101,7 @@ export async function readRow(t: Task, table: string, id: number): Promise<Store
  */
 export async function pendingPushIds(t: Task, table: string, afterId: number, limit: number, unseenByRun: number | null = null): Promise<number[]> {
 	const rows = await t.any<{ id: number }>(
-		`SELECT id FROM $1:name AS t WHERE sync_status = 'pending_push' AND deleted_at IS NULL AND id > $2
+		`SELECT id FROM $1:name AS t WHERE sync_status = 'pending_push' AND NOT deleted_in_st AND id > GREATEST($2, 0)
 		   AND ($4::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $4 AND s.entity_id = t.id))
 		 ORDER BY id LIMIT $3`,
 		[table, afterId, limit, unseenByRun],
@@ -109,12 +111,16 @@ export async function pendingPushIds(t: Task, table: string, afterId: number, li
 
 /** Live ids of a table in id order, from `afterId` (a dry run's sweep, which records nothing). */
 export async function liveIds(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
-	const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3', [table, afterId, limit]);
+	const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL AND id > GREATEST($2, 0) ORDER BY id LIMIT $3', [
+		table,
+		afterId,
+		limit,
+	]);
 	return rows.map((r) => r.id);
 }
 
 export async function countLive(t: Task, table: string): Promise<number> {
-	return (await t.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE deleted_at IS NULL', [table])).n;
+	return (await t.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE deleted_at IS NULL AND id > 0', [table])).n;
 }
 
 export async function rowExists(t: Task, table: string, id: number): Promise<boolean> {
@@ -182,7 +188,10 @@ export async function updateFromSt(t: Task, table: string, columns: readonly str
 				`UPDATE ${ident(table)} AS t SET ${sets},
 				   sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
 				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, sync_status = 'synced',
-				   sync_direction = 'from_st', deleted_at = NULL, deleted_in_st = FALSE, push_error = NULL, push_in_flight = NULL, push_refused = NULL
+				   sync_direction = 'from_st', push_error = NULL, push_in_flight = NULL, push_refused = NULL, deleted_in_st = FALSE,
+				   -- Back in ServiceTitan after the sync had deleted it, or reactivated there: no longer deleted. A person's
+				   -- soft delete (a deactivation ServiceTitan holds too) stays.
+				   deleted_at = CASE WHEN t.deleted_in_st OR x.active IS NOT FALSE THEN NULL ELSE t.deleted_at END
 				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
 				 WHERE t.id = x.id AND t.row_version = x.row_version
 				 RETURNING t.id`,
@@ -285,7 +294,7 @@ export async function recordPushErrors(t: Task, table: string, items: readonly {
 /** Ids a completed full listing did not return, in batches (id order), for the soft-delete sweep. */
 export async function unseenIds(t: Task, table: string, runId: number, afterId: number, limit: number): Promise<number[]> {
 	const rows = await t.any<{ id: number }>(
-		`SELECT id FROM $1:name AS t WHERE deleted_at IS NULL AND id > $3
+		`SELECT id FROM $1:name AS t WHERE deleted_at IS NULL AND id > GREATEST($3, 0)
 		   AND NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $2 AND s.entity_id = t.id)
 		 ORDER BY id LIMIT $4`,
 		[table, runId, afterId, limit],
@@ -297,7 +306,7 @@ export async function countUnseen(t: Task, table: string, runId: number): Promis
 	return t.one(
 		`SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $2 AND s.entity_id = t.id))::int AS unseen,
 		        count(*)::int AS live
-		 FROM $1:name AS t WHERE deleted_at IS NULL`,
+		 FROM $1:name AS t WHERE deleted_at IS NULL AND id > 0`,
 		[table, runId],
 	);
 }

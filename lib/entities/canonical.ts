@@ -15,6 +15,9 @@ export class FieldValueError extends Error {
 
 function asId(value: unknown, field: string): number {
 	const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+	// A negative id is a row inserted in Retool that ServiceTitan has not created yet (its temporary id).
+	if (typeof n === 'number' && Number.isSafeInteger(n) && n < 0)
+		throw new FieldValueError(field, `refers to ${n}, a row not yet created in ServiceTitan; it is sent once that row is created`);
 	if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new FieldValueError(field, 'expected a positive integer id');
 	return n;
 }

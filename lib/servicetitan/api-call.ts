@@ -8,7 +8,7 @@ import { CallRetries, type NamedWait } from './retry';
 import type { TokenCache } from './token';
 import type { RawResponse } from './transport';
 
-export type ApiMethod = 'GET' | 'PATCH';
+export type ApiMethod = 'GET' | 'PATCH' | 'POST';
 
 export interface CallOptions {
 	query?: URLSearchParams;

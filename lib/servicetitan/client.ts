@@ -134,6 +134,11 @@ export class ServiceTitanClient {
 		return this.pricebook.patch(entity, id, body);
 	}
 
+	/** POST a new item (see PricebookApi.create: never repeated after an answer that may have been lost). */
+	create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord> {
+		return this.pricebook.create(entity, body);
+	}
+
 	/** Gets a token and reads one category: proves credentials, app key and tenant. */
 	async testConnection(): Promise<void> {
 		await this.listPage('categories', { page: 1, pageSize: 1 });

@@ -30,6 +30,10 @@ export function listQuery(entity: EntityType, params: ListParams): URLSearchPara
 		for (const id of params.ids) assertId(id);
 		query.set('ids', params.ids.join(','));
 	}
+	if (params.searchText !== undefined) {
+		if (entity === 'categories') throw new RangeError('the categories listing has no searchText filter');
+		query.set('searchText', params.searchText);
+	}
 	if (params.categoryType !== undefined) {
 		if (entity !== 'categories') throw new RangeError('categoryType applies to categories only');
 		query.set('categoryType', params.categoryType);

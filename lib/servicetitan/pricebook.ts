@@ -196,6 +196,27 @@ export class PricebookApi {
 		return this.record(entity, answer, { method: 'PATCH', path });
 	}
 
+	/**
+	 * POST a new item; returns the record ServiceTitan answers with (its id is the item's). Never repeated after a
+	 * timeout or a server error: a POST is not idempotent, and ServiceTitan may have created the item before the
+	 * answer was lost, so the caller looks the item up before it sends again. A 429 is repeated (nothing was done).
+	 */
+	async create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord> {
+		if (!isObject(body)) throw new TypeError('create body must be an object');
+		const path = `/${entity}`;
+		const answer = await this.call('POST', path, { body, giveUpOn: () => true });
+		if (!isObject(answer)) {
+			throw new StApiError(`ServiceTitan answered POST ${path} without the created item`, {
+				kind: 'malformed_response',
+				status: 201,
+				retryable: false,
+				method: 'POST',
+				path,
+			});
+		}
+		return this.record(entity, answer, { method: 'POST', path });
+	}
+
 	/** A page's items as records: categories flattened, each record checked for its id and depth. */
 	private records(entity: EntityType, items: unknown[], call: CallLabel): StRecord[] {
 		if (entity === 'categories') return flattenCategories(items, this.maxDepth).map((item) => toRecord(item, call));

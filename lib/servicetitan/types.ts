@@ -39,6 +39,8 @@ export interface ListParams {
 	modifiedOnOrAfter?: string;
 	/** Exclusive, UTC. */
 	modifiedBefore?: string;
+	/** ServiceTitan's text search (code, name, description); not declared for categories. */
+	searchText?: string;
 	/** At most 50; not supported by the categories listing (ST does not declare it there). */
 	ids?: readonly number[];
 	includeTotal?: boolean;

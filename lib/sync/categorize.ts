@@ -19,6 +19,8 @@ export interface LocalSide {
 	/** Normalized (7 fractional digits). */
 	stModifiedOn: string | null;
 	deletedAt: Date | null;
+	/** The sync soft-deleted the row because ServiceTitan no longer had the item; false for a person's delete. */
+	deletedInSt?: boolean;
 	hasConflict: boolean;
 	rowVersion: number;
 	/** Why the last push was refused, if it was (so the same refusal is not logged again every run). */
@@ -137,7 +139,10 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 			: { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict awaits a decision' };
 	}
 
-	if (local.deletedAt) {
+	// Soft-deleted by the sync (ServiceTitan had lost the item) and listed again: it came back. A person's soft delete
+	// is different: the trigger made it a deactivation (active false) that is pushed like any edit, so it takes the
+	// ordinary path below and a full run cannot undo it.
+	if (local.deletedAt && local.deletedInSt !== false) {
 		if (isLocalChanged && stVsLocal.length > 0) {
 			return {
 				id,

@@ -31,6 +31,7 @@ function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): Lo
 		lastSyncedAt: row.last_synced_at,
 		stModifiedOn: row.st_modified_on_raw ? normalizeStTimestamp(row.st_modified_on_raw) : null,
 		deletedAt: row.deleted_at,
+		deletedInSt: row.deleted_in_st,
 		hasConflict: row.has_conflict,
 		rowVersion: Number(row.row_version),
 		pushError: row.push_error,

@@ -11,6 +11,8 @@ export interface StApi {
 	getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]>;
 	get(entity: EntityType, id: number): Promise<StRecord | null>;
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord>;
+	/** POST a new item; not repeated after a lost answer (look the item up before sending again). */
+	create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord>;
 }
 
 export type SyncLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;

@@ -1,3 +1,4 @@
+import { createLocalItems } from './create-local';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import {
@@ -350,6 +351,9 @@ export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): P
 		}
 		// A withheld sweep fails the run already, for a reason a person must act on.
 		if (!blocked) await requireWholeListing(t, run, found);
+		// Rows people inserted become items in ServiceTitan, after the listing: a run that died after a create's POST
+		// finds the item it made there (possibly already brought in by this listing) before it would send again.
+		if (!blocked) await createLocalItems(scope);
 		return blocked;
 	} finally {
 		await recordStep(t, run, scope.tally);
@@ -458,6 +462,13 @@ export async function applyEntity(deps: RunDeps, t: Task, run: ActiveRun, id: nu
 	const scope = stepScope(deps, t, run);
 	scope.tally.pagesRead = 1;
 	try {
+		// A temporary id: a row inserted in Retool, created in ServiceTitan now (Retool's "after save" call).
+		if (id < 0) {
+			if (!(await rowExists(t, run.def.table, id))) throw new SyncFailure('not_found', `${run.def.singular} ${id} does not exist locally`);
+			scope.tally.pagesRead = 0;
+			await createLocalItems(scope, [id]);
+			return;
+		}
 		const record = await scope.st.get(run.def.type, id);
 		if (record) {
 			scope.tally.itemsSeen = 1;

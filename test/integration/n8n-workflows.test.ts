@@ -195,7 +195,8 @@ describe("webhook workflows in n8n's engine", () => {
 		expect((await h.t.db.one('SELECT display_name FROM pricebook_materials WHERE id = $1', [id])).display_name).toBe('Saved in Retool, checked now');
 		for (const [params, field] of [
 			[{ type: 'gizmos', id: '1' }, 'type'],
-			[{ type: 'materials', id: '-5' }, 'id'],
+			[{ type: 'materials', id: '0' }, 'id'],
+			[{ type: 'materials', id: '-5.5' }, 'id'],
 			[{ type: 'materials', id: '1; DROP TABLE pricebook_materials' }, 'id'],
 		] as const) {
 			const bad = await call('pricebook-webhook-entity.json', { params });
@@ -203,6 +204,8 @@ describe("webhook workflows in n8n's engine", () => {
 		}
 		const missing = await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '424242' } });
 		expect(missing.statusCode).toBe(404);
+		// A negative id is a row inserted in Retool (its temporary id): none here, so 404 too.
+		expect((await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '-5' } })).statusCode).toBe(404);
 	});
 
 	it('POST resolve-conflict/:id resolves (200), then says already resolved; unknown id → 404; stale → 409; bad body → 400', async () => {

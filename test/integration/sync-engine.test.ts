@@ -751,7 +751,8 @@ describe('the command line', () => {
 		expect(readable.stdout).toMatch(/equipment\s+full: succeeded/);
 		for (const argv of [
 			['entity', 'widgets', '1'],
-			['entity', 'materials', '-4'],
+			['entity', 'materials', '0'],
+			['entity', 'materials', '-4.5'],
 			['entity', 'materials', 'abc'],
 			['full', '--entity', 'x'],
 			['incremental', '--since', 'yesterday'],

@@ -28,6 +28,7 @@ function row(over: Partial<StoredRow> = {}): StoredRow {
 		local_modified_at: new Date('2024-12-10T15:00:00Z'),
 		last_synced_at: new Date('2024-12-10T10:00:00Z'),
 		deleted_at: null,
+		deleted_in_st: false,
 		has_conflict: true,
 		push_in_flight: null,
 		push_error: null,

@@ -1,5 +1,5 @@
 import { parseEntityRequest, parseSyncRequest } from '../../lib/api/requests';
-import { choiceOf, entityTypesOf, isoTimeOf, positiveIdOf, wholeNumberOf } from '../../lib/api/validators';
+import { choiceOf, entityIdOf, entityTypesOf, isoTimeOf, positiveIdOf, wholeNumberOf } from '../../lib/api/validators';
 import { SyncValidationError } from '../../lib/sync/errors';
 
 /** The webhooks and the CLI share these checks: one rule, the same words, only the name of the input differs. */
@@ -19,7 +19,14 @@ describe('shared input validators', () => {
 		const cli = refusal(() => entityTypesOf('widgets', 'entityType', '--entity'));
 		expect(webhook).toEqual({ field: 'entityType', message: 'entityType must be services, materials, equipment, categories or all' });
 		expect(cli).toEqual({ field: 'entityType', message: webhook.message.replace('entityType', '--entity') });
-		expect(refusal(() => parseEntityRequest({ type: 'materials', id: '0' }, {}))).toEqual(refusal(() => positiveIdOf('0', 'id')));
+		expect(refusal(() => parseEntityRequest({ type: 'materials', id: '0' }, {}))).toEqual(refusal(() => entityIdOf('0', 'id')));
+	});
+
+	it('take a new row’s temporary negative id as an item id, and nothing else that is not ServiceTitan’s', () => {
+		expect(parseEntityRequest({ type: 'materials', id: '-7' }, {}).entityId).toBe(-7);
+		expect(entityIdOf(-12, 'id')).toBe(-12);
+		for (const bad of ['0', '-0', '--7', '-7.5', '- 7', '-1e3', '-', -0, -7.5]) expect(() => entityIdOf(bad, 'id')).toThrow(SyncValidationError);
+		expect(() => positiveIdOf('-7', 'id')).toThrow(SyncValidationError);
 	});
 
 	it('accept plain digits only, within the range', () => {

@@ -159,3 +159,13 @@ export function badValueFor(field: FieldDef): fc.Arbitrary<unknown> {
 			throw new Error(`no bad values for ${field.kind} fields`);
 	}
 }
+
+/** A new row's temporary id (negative, at most 15 digits): valid where an item's id is asked for (entity runs). */
+function isTemporaryId(value: unknown): boolean {
+	if (typeof value === 'number') return Number.isSafeInteger(value) && value < 0 && String(-value).length <= 15;
+	return typeof value === 'string' && /^-\d{1,15}$/.test(value) && Number(value) !== 0;
+}
+
+/** Item ids that are neither ServiceTitan's (positive) nor a new row's temporary id (negative), each invalid by construction. */
+export const badEntityIdText: fc.Arbitrary<string> = badIdText.filter((text) => !isTemporaryId(text));
+export const badEntityIdAnyType: fc.Arbitrary<unknown> = badIdAnyType.filter((value) => !isTemporaryId(value));

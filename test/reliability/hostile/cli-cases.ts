@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { commands } from '../../../cli/main';
 import { ENTITY_TYPES } from '../../../lib/servicetitan/types';
 import { DEFAULT_VENDORS } from '../../../lib/vendor/config';
-import { badEntityTypeText, badIdText, badValueFor, materials } from './bad-values';
+import { badEntityIdText, badEntityTypeText, badIdText, badValueFor, materials } from './bad-values';
 import type { CliCase } from './cli';
 import { argText, HOSTILE, parses, someName } from './text';
 
@@ -101,8 +101,8 @@ export function entityCommandCases(validIds: number[]): fc.Arbitrary<CliCase> {
 		),
 		fc.tuple(badEntityArg, id, valid).map(([t, i, s]) => ({ defect: 'bad type', argv: ['entity', t, i, ...s], mentions: 'entity type must be' })),
 		fc
-			.tuple(type, positional(badIdText), valid)
-			.map(([t, i, s]) => ({ defect: 'bad id', argv: ['entity', t, i, ...s], mentions: 'id must be a positive whole number' })),
+			.tuple(type, positional(badEntityIdText), valid)
+			.map(([t, i, s]) => ({ defect: 'bad id', argv: ['entity', t, i, ...s], mentions: 'id must be a whole number other than 0' })),
 		fc.tuple(fc.constantFrom([], ['materials']), valid).map(([p, s]) => ({ defect: 'arguments missing', argv: ['entity', ...p, ...s], mentions: shape })),
 		fc
 			.tuple(type, id, positional(argText), valid)

@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../../lib/api/requests';
 import { ENTITY_TYPES } from '../../../lib/servicetitan/types';
-import { badEntityType, badIdAnyType, badValueFor, isMaterialsField, materials, notAnObjectBody, notBoolean, unknownKey, VALID_TYPES } from './bad-values';
+import {
+	badEntityIdAnyType,
+	badEntityType,
+	badIdAnyType,
+	badValueFor,
+	isMaterialsField,
+	materials,
+	notAnObjectBody,
+	notBoolean,
+	unknownKey,
+	VALID_TYPES,
+} from './bad-values';
 import { HOSTILE, hostileText, hugeText, parses, smallJson, someName } from './text';
 import type { WebhookCase } from './webhook';
 
@@ -98,7 +109,7 @@ export function entityCases(validIds: number[]): fc.Arbitrary<WebhookCase> {
 	const validParams = fc.record({ type: fc.constantFrom(...ENTITY_TYPES), id: fc.constantFrom(...validIds).map(String) });
 	const validBody = fc.constantFrom<Record<string, unknown>>({}, { dryRun: true }, { dryRun: false });
 	const typeWrong = { status: 400 as const, field: 'type', mentions: 'type must be services, materials, equipment or categories' };
-	const idWrong = { status: 400 as const, field: 'id', mentions: 'id must be a positive whole number' };
+	const idWrong = { status: 400 as const, field: 'id', mentions: 'id must be a whole number other than 0' };
 	return fc.oneof(
 		...bodyDefects(validBody, ['dryRun']).map((arb) => fc.tuple(validParams, arb).map(([params, c]) => ({ ...c, params }))),
 		fc
@@ -106,7 +117,7 @@ export function entityCases(validIds: number[]): fc.Arbitrary<WebhookCase> {
 			.map(([params, type]) => ({ defect: 'bad type', params: { ...params, type }, ...typeWrong })),
 		validParams.map((params) => ({ defect: 'type missing', params: { id: params.id }, ...typeWrong })),
 		fc.constantFrom(null, 'materials/1', ['materials', '1'], 42).map((params) => ({ defect: 'params not an object', params, ...typeWrong })),
-		fc.tuple(validParams, badIdAnyType).map(([params, id]) => ({ defect: 'bad id', params: { ...params, id }, ...idWrong })),
+		fc.tuple(validParams, badEntityIdAnyType).map(([params, id]) => ({ defect: 'bad id', params: { ...params, id }, ...idWrong })),
 		validParams.map((params) => ({ defect: 'id missing', params: { type: params.type }, ...idWrong })),
 	);
 }

@@ -187,6 +187,13 @@ export class InterferingSt implements StApi {
 		return record;
 	}
 
+	/** A create (POST) is a step like any call: a crash may land before it is sent or after it was answered. */
+	async create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord> {
+		const record = await this.step(() => this.inner.create(entity, body));
+		this.touched([record]);
+		return record;
+	}
+
 	patch(entity: EntityType, id: number, body: Record<string, unknown>): Promise<StRecord> {
 		return this.step(async () => {
 			const n = ++this.patches;

@@ -1,0 +1,227 @@
+import { canonicalFromRow, FieldValueError, patchBodyFromCanonical, pick, sameContent } from '../entities/canonical';
+import type { CanonicalRecord, EntityDefinition } from '../entities/types';
+import { markEngineWrites } from '../db/engine-session';
+import { logChanges, logErrors, type ErrorLogEntry } from '../db/ledger';
+import { holdLocalCreate, localCreateIds, markCreateInFlight, readLocalCreate, writeBackCreated } from '../db/local-creates';
+import type { StoredRow } from '../db/pricebook-store';
+import { isStApiError } from '../servicetitan/errors';
+import type { StRecord } from '../servicetitan/types';
+import { prepareStItems, type StItem } from './prepare';
+import type { RunScope } from './scope';
+import { pushOutcome, pushReceipt, verifyPush } from './verify-push';
+import { stWrite } from './write';
+
+/**
+ * Rows a person inserted in Retool become items in ServiceTitan (docs/design.md, "Rows created in Retool").
+ *
+ * Each row waits under a temporary negative id. Its create is checked first (the fields ServiceTitan requires; no
+ * reference to another row not created yet), marked as sent, POSTed, read back, and ServiceTitan's id is written
+ * back in one transaction. A run that dies after the POST leaves the mark: the next run looks the item up (by code,
+ * or a category by name) before it would send again, so no item is created twice. A refused create keeps the row
+ * with the reason, held like a refused push until the row is edited or a person retries.
+ */
+
+/** What ServiceTitan's create request requires (its OpenAPI document: code and description, or a category's name and type). */
+export const CREATE_REQUIRES: Readonly<Record<EntityDefinition['type'], readonly string[]>> = {
+	services: ['code', 'description'],
+	materials: ['code', 'description'],
+	equipment: ['code', 'description'],
+	categories: ['name', 'category_type'],
+};
+
+/** A look-up after a lost answer adopts only items created this recently before the create was sent (clocks differ). */
+const LOOKUP_MARGIN_MS = 60 * 60 * 1000;
+
+/** What push_in_flight holds for a create: the values sent, and when. */
+interface CreateInFlight {
+	create: CanonicalRecord;
+	sentAt: string;
+}
+
+/** Creates every waiting row of the scope's type (or just `only`); a failure that is not the row's own fails the run. */
+export async function createLocalItems(scope: RunScope, only: readonly number[] | null = null): Promise<void> {
+	const { def } = scope;
+	const state: { forbidden?: string } = {};
+	for (let before = 0; ;) {
+		const ids = await localCreateIds(scope.t, def.table, before, 100, only);
+		if (ids.length === 0) return;
+		before = ids[ids.length - 1];
+		for (const id of ids) {
+			// Read again right before its create: an earlier create of this run may have re-pointed its references.
+			const row = await readLocalCreate(scope.t, def, id);
+			if (row && row.sync_status === 'pending_push' && row.deleted_at === null) await createOne(scope, row, state);
+		}
+	}
+}
+
+async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: string }): Promise<void> {
+	const { def } = scope;
+	const id = Number(row.id);
+	let current: CanonicalRecord;
+	try {
+		current = canonicalFromRow(def, row);
+	} catch (error) {
+		if (!(error instanceof FieldValueError)) throw error;
+		// Not the person's final word (a reference to a row created later, a value to correct): tried again next run.
+		return hold(scope, row, `${def.singular} ${id} cannot be created in ServiceTitan yet: ${error.message}`, null, 'create_waiting');
+	}
+	const refused = row.push_refused as CanonicalRecord | null;
+	if (refused && sameContent(def, current, refused)) return;
+	const missing = CREATE_REQUIRES[def.type].filter((c) => current[c] === null || current[c] === '');
+	if (missing.length > 0) {
+		const message = `ServiceTitan needs ${missing.join(' and ')} to create a ${def.singular}: fill ${missing.length > 1 ? 'them' : 'it'} in (nothing was sent)`;
+		return hold(scope, row, message, current, 'create_refused_missing_fields');
+	}
+	if (scope.dryRun) {
+		scope.tally.count({ id, category: 'modifiedLocalOnly', action: 'push', reason: 'created locally: would be created in ServiceTitan' });
+		return;
+	}
+	if (state.forbidden) return hold(scope, row, state.forbidden, null, null);
+
+	const inFlight = row.push_in_flight as CreateInFlight | null;
+	let created: StItem | null = inFlight?.create ? await findCreated(scope, current, inFlight) : null;
+	let version = Number(row.row_version);
+	if (!created) {
+		const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
+		const sent: CreateInFlight = { create: current, sentAt: scope.now().toISOString() };
+		const marked = await scope.t.tx('create-in-flight', async (tx) => {
+			await markEngineWrites(tx);
+			return markCreateInFlight(tx, def.table, id, version, sent);
+		});
+		if (marked === null) return; // edited meanwhile: the next run creates it as it is then
+		version = marked;
+		let answer: StRecord;
+		try {
+			answer = await scope.st.create(def.type, patchBodyFromCanonical(def, current, fields));
+		} catch (error) {
+			if (isStApiError(error) && error.kind === 'validation') {
+				const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
+				return hold(
+					scope,
+					row,
+					`ServiceTitan refused to create it: ${error.message}${detail}; fix the row (or retry) and it is sent again`,
+					current,
+					'create_rejected',
+				);
+			}
+			if (isStApiError(error) && error.kind === 'forbidden') {
+				state.forbidden = `create forbidden: ${error.message}`;
+				return hold(scope, row, state.forbidden, null, null);
+			}
+			// The answer may be lost with the item created: the mark stays, the next run looks it up first.
+			throw error;
+		}
+		created = (await readBack(scope, answer)) ?? null;
+		if (!created) throw new Error(`ServiceTitan created ${def.singular} ${String(answer.id)} but its record is invalid (see the error log)`);
+	}
+	await recordCreated(scope, row, current, version, created);
+}
+
+/** What ServiceTitan stores for the created item, read back by id (its POST answer may show what it did not keep). */
+async function readBack(scope: RunScope, answer: StRecord): Promise<StItem | undefined> {
+	const id = answer.id;
+	const stored = typeof id === 'number' ? await scope.st.get(scope.def.type, id) : null;
+	return (await prepareStItems(scope, [stored ?? answer]))[0];
+}
+
+/**
+ * The item an earlier create of this row made, if ServiceTitan has it: by code (ServiceTitan's text search, then the
+ * exact code), created around when the create was sent; a category by name, type and parent.
+ */
+async function findCreated(scope: RunScope, current: CanonicalRecord, inFlight: CreateInFlight): Promise<StItem | null> {
+	const { def } = scope;
+	const records: StRecord[] = [];
+	if (def.type === 'categories') {
+		for await (const page of scope.st.iteratePages(def.type, { pageSize: 5000, active: 'Any' })) records.push(...page.data);
+	} else {
+		const page = await scope.st.listPage(def.type, { page: 1, pageSize: 50, active: 'Any', searchText: String(current.code) });
+		records.push(...page.data);
+	}
+	const since = Date.parse(inFlight.sentAt) - LOOKUP_MARGIN_MS;
+	const items = (await prepareStItems(scope, records)).filter((item) => {
+		const c = item.canonical;
+		if (def.type === 'categories') return c.name === current.name && c.category_type === current.category_type && c.parent_id === current.parent_id;
+		const createdOn = Date.parse(String(item.record.createdOn ?? ''));
+		return c.code === current.code && (!Number.isFinite(createdOn) || createdOn >= since);
+	});
+	// Several matches: the newest is the one most recently created (ids grow).
+	return items.sort((a, b) => b.id - a.id)[0] ?? null;
+}
+
+/** ServiceTitan's id written back, with what it stored: a field it normalized is adopted, one it did not take is held. */
+async function recordCreated(scope: RunScope, row: StoredRow, current: CanonicalRecord, version: number, st: StItem): Promise<void> {
+	const { def } = scope;
+	const temporaryId = Number(row.id);
+	const sent = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
+	// Fields not sent (empty locally) take ServiceTitan's defaults: they were no one's edit. A sent field stored neither
+	// as sent nor in an equivalent form was not taken (there is no earlier ServiceTitan value to tell "ignored" from
+	// "changed by someone else" for a new item).
+	const unsent = def.fields.map((f) => f.column).filter((c) => !sent.includes(c));
+	const checked = verifyPush(def, sent, current, { ...current, ...pick(st.canonical, unsent) }, st.canonical);
+	const ignored = [...checked.ignored, ...checked.elsewhere];
+	const verdict = { ...checked, ignored, elsewhere: [] };
+	const heldMessage =
+		ignored.length > 0
+			? `ServiceTitan created the item but did not take ${ignored.join(', ')}; held until the row is edited again or a person retries it`
+			: null;
+	const columns = def.fields.map((f) => f.column);
+	const now = scope.now();
+	await scope.t.tx('created-in-st', async (tx) => {
+		await markEngineWrites(tx);
+		const still = await tx.oneOrNone<{ row_version: string }>('SELECT row_version FROM $1:name WHERE id = $2 FOR UPDATE', [def.table, temporaryId]);
+		const adopt = still !== null && Number(still.row_version) === version;
+		const write = stWrite(def, st);
+		const held = ignored.length > 0 ? pick(current, ignored) : null;
+		await writeBackCreated(
+			tx,
+			def,
+			columns,
+			{ temporaryId, st: { ...write, values: { ...write.values, ...(held ?? {}) } }, adopt, held, heldMessage },
+			now,
+		);
+		await logChanges(
+			tx,
+			scope.runId,
+			def.type,
+			[
+				{
+					entityId: st.id,
+					action: 'created_in_st',
+					before: { temporaryId },
+					after: st.canonical,
+					receipt: pushReceipt(sent, current, st.canonical, verdict),
+				},
+			],
+			now,
+		);
+		if (heldMessage)
+			await logErrors(
+				tx,
+				scope.runId,
+				def.type,
+				[{ entityId: st.id, kind: 'create_not_applied', message: heldMessage, details: { fields: ignored } }],
+				now,
+			);
+	});
+	scope.log('info', `${def.singular} ${temporaryId} created in ServiceTitan as ${st.id}`);
+	scope.tally.count({ id: st.id, category: 'modifiedLocalOnly', action: 'push', reason: `created locally (row ${temporaryId}); created in ServiceTitan` });
+	scope.tally.itemsPushed += ignored.length > 0 ? 0 : 1;
+	scope.tally.pushes[ignored.length > 0 ? 'ignored' : pushOutcome(verdict)] += 1;
+	if (heldMessage) scope.tally.errors += 1;
+}
+
+/** Keeps the row as it is with the reason (Retool shows push_error), logged once while the reason stays the same. */
+async function hold(scope: RunScope, row: StoredRow, message: string, refused: CanonicalRecord | null, kind: string | null): Promise<void> {
+	const { def } = scope;
+	const id = Number(row.id);
+	if (row.push_error === message && !row.push_in_flight) return;
+	if (scope.dryRun) return;
+	const errors: ErrorLogEntry[] = kind ? [{ entityId: id, kind, message }] : [];
+	await scope.t.tx('create-held', async (tx) => {
+		await markEngineWrites(tx);
+		await holdLocalCreate(tx, def.table, id, message, refused);
+		await logErrors(tx, scope.runId, def.type, errors, scope.now());
+	});
+	scope.tally.errors += errors.length;
+	scope.log('warn', `${def.singular} ${id} not created in ServiceTitan: ${message}`);
+}

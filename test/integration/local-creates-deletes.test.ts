@@ -1,0 +1,142 @@
+import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
+
+jest.setTimeout(60_000);
+
+/**
+ * Rows a person inserts or soft-deletes in Retool reach ServiceTitan: an INSERT (temporary negative id) becomes a
+ * POST with ServiceTitan's id written back, never twice and never mistaken for an item deleted there; a soft delete
+ * becomes a deactivation that no full run undoes, and clearing it reactivates the item.
+ */
+let h: SyncHarness;
+afterEach(async () => h?.close());
+beforeEach(async () => {
+	h = await startHarness();
+	for (const r of await h.engine.runMany('full', ['categories', 'services', 'materials', 'equipment'])) expect(r.success).toBe(true);
+});
+
+const posts = (entity: string) => h.sim.control.requests.filter((q) => q.method === 'POST' && q.path.endsWith(`/${entity}`)).length;
+const run = (kind: 'incremental' | 'full', entityType: 'materials' | 'categories' | 'services' = 'materials') => h.engine.run({ kind, entityType });
+const stByCode = (entity: 'materials' | 'categories', code: string) =>
+	h.sim.control
+		.listIds(entity, { includeInactive: true })
+		.map((id) => h.sim.control.getItem(entity, id)!)
+		.filter((r) => (entity === 'categories' ? r.name === code : r.code === code));
+const insertMaterial = async (values: Record<string, unknown>): Promise<number> =>
+	Number((await h.t.db.one('INSERT INTO pricebook_materials ($1:name) VALUES ($2:csv) RETURNING id', [Object.keys(values), Object.values(values)])).id);
+const byCode = (code: string) => h.t.db.any('SELECT * FROM pricebook_materials WHERE code = $1', [code]);
+
+describe('a row inserted in Retool', () => {
+	it('is created in ServiceTitan, takes its id (vendor prices follow), and is not sent again', async () => {
+		const temp = await insertMaterial({ code: 'RT-NEW-1', description: 'Made in Retool', price: '19.99' });
+		await h.t.db.none(`INSERT INTO vendor_prices (material_id, vendor, vendor_sku, price) VALUES ($1, 'CED', 'CED-RT-1', 7.5)`, [temp]);
+		const r = await run('incremental');
+		expect(r).toMatchObject({ success: true, errors: 0 });
+		const [st] = stByCode('materials', 'RT-NEW-1');
+		expect(st).toMatchObject({ description: 'Made in Retool', price: 19.99 });
+		const [local] = await byCode('RT-NEW-1');
+		expect(Number(local.id)).toBe(st.id);
+		expect(local).toMatchObject({ sync_status: 'synced', push_in_flight: null, push_error: null, deleted_at: null });
+		expect(await h.t.db.one(`SELECT material_id FROM vendor_prices WHERE vendor_sku = 'CED-RT-1'`)).toEqual({ material_id: st.id });
+		expect(await h.t.db.one(`SELECT action, before FROM sync_change_log WHERE entity_id = $1`, [st.id])).toEqual({
+			action: 'created_in_st',
+			before: { temporaryId: temp },
+		});
+		await run('full');
+		await run('incremental');
+		expect(posts('materials')).toBe(1);
+		expect(await byCode('RT-NEW-1')).toHaveLength(1);
+	});
+
+	it('missing what ServiceTitan requires, is kept with the reason, never taken for deleted, and created once completed', async () => {
+		const temp = await insertMaterial({ code: 'RT-NEW-2', price: '5' });
+		for (const kind of ['full', 'incremental', 'full'] as const) expect((await run(kind)).success).toBe(true);
+		const held = await h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [temp]);
+		expect(held).toMatchObject({ deleted_at: null, deleted_in_st: false, sync_status: 'pending_push' });
+		expect(held.push_error).toMatch(/needs description/);
+		expect(posts('materials')).toBe(0);
+		expect(await h.t.db.one(`SELECT count(*)::int AS n FROM sync_error_log WHERE entity_id = $1`, [temp])).toEqual({ n: 1 });
+		await retoolUpdate(h.t, 'pricebook_materials', temp, { description: 'Now described' });
+		expect((await run('incremental')).success).toBe(true);
+		expect(stByCode('materials', 'RT-NEW-2')).toHaveLength(1);
+		expect((await byCode('RT-NEW-2'))[0].sync_status).toBe('synced');
+	});
+
+	it('whose POST answer is lost is looked up by code, not created twice, even after a listing brought the item in', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-1', description: 'Answer lost', price: '3' });
+		await h.t.db.none(`INSERT INTO vendor_prices (material_id, vendor, vendor_sku, price) VALUES ($1, 'CED', 'CED-LOST-1', 1.25)`, [temp]);
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await run('incremental')).success).toBe(false);
+		expect(stByCode('materials', 'RT-LOST-1')).toHaveLength(1);
+		expect((await h.t.db.one('SELECT push_in_flight FROM pricebook_materials WHERE id = $1', [temp])).push_in_flight).not.toBeNull();
+		// The next full run lists the item ServiceTitan made, then finds the create it belongs to.
+		const full = await run('full');
+		expect(full).toMatchObject({ success: true });
+		expect(posts('materials')).toBe(1);
+		const rows = await byCode('RT-LOST-1');
+		expect(rows).toHaveLength(1);
+		expect(Number(rows[0].id)).toBe(stByCode('materials', 'RT-LOST-1')[0].id);
+		expect(await h.t.db.one(`SELECT material_id FROM vendor_prices WHERE vendor_sku = 'CED-LOST-1'`)).toEqual({ material_id: Number(rows[0].id) });
+	});
+
+	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
+		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
+		expect((await run('incremental')).success).toBe(true);
+		await run('incremental');
+		expect(posts('materials')).toBe(1);
+		const row = await h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [temp]);
+		expect(row.push_error).toMatch(/refused to create/);
+		expect(row.push_in_flight).toBeNull();
+	});
+
+	it('is created at once by the single-entity call with its temporary id', async () => {
+		const temp = await insertMaterial({ code: 'RT-NOW-1', description: 'Right after save' });
+		const r = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp });
+		expect(r).toMatchObject({ success: true });
+		expect(stByCode('materials', 'RT-NOW-1')).toHaveLength(1);
+		expect(Number((await byCode('RT-NOW-1'))[0].id)).toBeGreaterThan(0);
+	});
+
+	it('referring to a category also new waits for it, then carries ServiceTitan’s category id', async () => {
+		const cat = Number((await h.t.db.one(`INSERT INTO pricebook_categories (name, category_type) VALUES ('Retool pumps', 'Materials') RETURNING id`)).id);
+		const temp = await insertMaterial({ code: 'RT-CAT-1', description: 'In a new category', categories: JSON.stringify([cat]) });
+		expect((await run('incremental')).success).toBe(true);
+		expect((await h.t.db.one('SELECT push_error FROM pricebook_materials WHERE id = $1', [temp])).push_error).toMatch(/not yet created/);
+		expect(posts('materials')).toBe(0);
+		expect((await run('incremental', 'categories')).success).toBe(true);
+		const [stCat] = stByCode('categories', 'Retool pumps');
+		expect((await h.t.db.one('SELECT categories FROM pricebook_materials WHERE id = $1', [temp])).categories).toEqual([stCat.id]);
+		expect((await run('incremental')).success).toBe(true);
+		expect(stByCode('materials', 'RT-CAT-1')[0].categories).toEqual([stCat.id]);
+	});
+});
+
+describe('a soft delete in Retool', () => {
+	it('deactivates the item in ServiceTitan, survives full runs, and clearing it reactivates', async () => {
+		const id = h.sim.control.listIds('materials')[5];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(false);
+		await run('full');
+		await run('full');
+		const row = await h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [id]);
+		expect(row.deleted_at).toBeInstanceOf(Date);
+		expect(row).toMatchObject({ active: false, sync_status: 'synced', deleted_in_st: false });
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: null });
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
+		expect(await h.t.db.one('SELECT active, deleted_at, sync_status FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+			active: true,
+			deleted_at: null,
+			sync_status: 'synced',
+		});
+	});
+
+	it('of an item someone reactivates in ServiceTitan afterwards follows ServiceTitan', async () => {
+		const id = h.sim.control.listIds('materials')[6];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+		await run('incremental');
+		h.sim.control.updateItem('materials', id, { active: true });
+		await run('full');
+		expect(await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [id])).toEqual({ active: true, deleted_at: null });
+	});
+});
