@@ -372,6 +372,10 @@ async function settlePatches(m: Reference, r: Real, succeeded: boolean, sync: bo
 	const log = world.sim.control.requests;
 	const settled = calls.map((call) => ({ call, definitive: call.outcome !== 'lost' && (succeeded || !rowOf.get(call.id)?.push_in_flight) }));
 	m.patches.record(log, settled);
+	// A PATCH of a step that did not finish changed ServiceTitan after the run that saved the cursor, like an edit
+	// made there: with ServiceTitan's clock stepped back it carries a stamp below the cursor, and it is the next run's
+	// to apply (its window reaches back; the row is still pending). A finished step recorded what it sent.
+	if (!succeeded) for (const call of calls) m.stChanged(call.id);
 	if (!sync) return;
 	for (const { call, definitive } of settled) {
 		const what = pushOutcome(m, call, definitive, rowOf.get(call.id), log);
