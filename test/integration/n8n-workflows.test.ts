@@ -208,6 +208,19 @@ describe("webhook workflows in n8n's engine", () => {
 		expect((await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '-5' } })).statusCode).toBe(404);
 	});
 
+	it('POST entity/:type/:id with a just-inserted row’s temporary id creates the item in ServiceTitan at once', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const { id: temp } = await h.t.db.one(`INSERT INTO pricebook_materials (code, description) VALUES ('N8N-NEW-1', 'Saved in Retool') RETURNING id`);
+		expect(Number(temp)).toBeLessThan(0);
+		const ok = await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: String(temp) } });
+		expect(ok.statusCode).toBe(200);
+		const created = h.sim.control.listIds('materials').filter((id) => h.sim.control.getItem('materials', id)!.code === 'N8N-NEW-1');
+		expect(created).toHaveLength(1);
+		expect(await h.t.db.any(`SELECT id, sync_status FROM pricebook_materials WHERE code = 'N8N-NEW-1'`)).toEqual([
+			{ id: created[0], sync_status: 'synced' },
+		]);
+	});
+
 	it('POST resolve-conflict/:id resolves (200), then says already resolved; unknown id → 404; stale → 409; bad body → 400', async () => {
 		await h.engine.run({ kind: 'full', entityType: 'materials' });
 		const [x, y] = h.sim.control.listIds('materials');
