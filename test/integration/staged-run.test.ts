@@ -16,6 +16,21 @@ beforeEach(async () => {
 const SNAPSHOT = `SELECT id, code, price, active, categories, sync_status, sync_base, deleted_in_st, has_conflict FROM pricebook_materials ORDER BY id`;
 
 describe('a run split into n8n steps', () => {
+	it('creates a row inserted in Retool and deactivates one soft-deleted there, as the library run does', async () => {
+		await runStaged(deps, 'full', ['materials']);
+		const { id: temp } = await h.t.db.one(`INSERT INTO pricebook_materials (code, description) VALUES ('STAGED-NEW', 'From Retool') RETURNING id`);
+		const gone = h.sim.control.listIds('materials')[3];
+		await retoolUpdate(h.t, 'pricebook_materials', gone, { deleted_at: new Date() });
+		for (const kind of ['incremental', 'full'] as const) expect((await runStaged(deps, kind, ['materials']))[0]).toMatchObject({ success: true });
+		const created = h.sim.control.listIds('materials').filter((id) => h.sim.control.getItem('materials', id)!.code === 'STAGED-NEW');
+		expect(created).toHaveLength(1);
+		expect(await h.t.db.oneOrNone('SELECT id FROM pricebook_materials WHERE id = $1', [temp])).toBeNull();
+		expect(h.sim.control.getItem('materials', gone)!.active).toBe(false);
+		const row = await h.t.db.one('SELECT deleted_at, active FROM pricebook_materials WHERE id = $1', [gone]);
+		expect(row.deleted_at).toBeInstanceOf(Date);
+		expect(row.active).toBe(false);
+	});
+
 	it('a page staged by the same run id in another database is never taken for this one', async () => {
 		// Both databases are new, so both runs get id 1: the process that staged B's page 1 last must not hand it to A.
 		const other = await startHarness({ sim: { seed: 8, counts: { categories: 2, materials: 10, equipment: 1, services: 1 } } });
