@@ -1,6 +1,6 @@
-import type { EntityType } from '../entities/types';
+import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Queryable } from './connection';
-import type { Task } from './pricebook-store';
+import { ident, type Task } from './pricebook-store';
 
 export interface ConflictWrite {
 	entityId: number;
@@ -82,7 +82,8 @@ export interface ConflictRecord {
 	detected_at: Date;
 	conflict_data: StoredConflictData;
 	suggested_merge: unknown;
-	resolution: 'use_st' | 'use_local' | 'merged' | null;
+	/** settled_by_hand: both sides came to agree without a decision here; the sync closed it (migration 0013). */
+	resolution: 'use_st' | 'use_local' | 'merged' | 'settled_by_hand' | null;
 	resolved_by: string | null;
 	resolved_at: Date | null;
 }
@@ -143,4 +144,65 @@ export async function closeConflict(t: Task, id: number, closing: ConflictClosin
 		   resolution_after = $6, updated_at = $4 WHERE id = $1`,
 		[id, closing.resolution, closing.resolvedBy, at, closing.before, closing.after],
 	);
+}
+
+/** A conflict whose sides came to agree by hand: both sides as they were, and what the item holds now. */
+export interface ConflictSettling {
+	entityId: number;
+	before: unknown;
+	after: unknown;
+}
+
+/**
+ * Closes the open conflicts of items whose sides came to agree, recorded as settled by hand (`resolvedBy`: the
+ * sync). Only open ones: one a person resolved meanwhile keeps that resolution. Returns conflict ids by entity id.
+ */
+export async function closeSettledConflicts(
+	t: Task,
+	entityType: string,
+	items: readonly ConflictSettling[],
+	resolvedBy: string,
+	at: Date,
+): Promise<Map<number, number>> {
+	if (items.length === 0) return new Map();
+	const rows = await t.any<{ id: number; entity_id: string }>(
+		`UPDATE sync_conflicts AS c SET status = 'resolved', resolution = 'settled_by_hand', resolved_by = $3, resolved_at = $4,
+		   resolution_before = x.before, resolution_after = x.after, updated_at = $4
+		 FROM jsonb_to_recordset($2::jsonb) AS x(entity_id bigint, before jsonb, after jsonb)
+		 WHERE c.status = 'open' AND c.entity_type = $1 AND c.entity_id = x.entity_id
+		 RETURNING c.id, c.entity_id`,
+		[entityType, JSON.stringify(items.map((i) => ({ entity_id: i.entityId, before: i.before, after: i.after }))), resolvedBy, at],
+	);
+	return new Map(rows.map((r) => [Number(r.entity_id), Number(r.id)]));
+}
+
+/** An open conflict with its item's synced columns as they are now, and ServiceTitan's side as the conflict shows it. */
+export interface OpenConflictSides extends Record<string, unknown> {
+	entity_id: number;
+	/** conflict_data.stVersion: `data` null when ServiceTitan had deleted the item. */
+	st_version: StoredConflictData['stVersion'] | null;
+	deleted_at: Date | null;
+}
+
+/**
+ * Open conflicts of an entity type with their rows (soft-deleted ones too), in entity id order after `afterId`;
+ * with a run id, only items that run has not read from ServiceTitan (those were decided with their page).
+ */
+export async function openConflictSides(
+	t: Task,
+	def: EntityDefinition,
+	afterId: number,
+	limit: number,
+	unseenByRun: number | null,
+): Promise<OpenConflictSides[]> {
+	const columns = def.fields.map((f) => `p.${ident(f.column)}`).join(', ');
+	const rows = await t.any<OpenConflictSides>(
+		`SELECT c.entity_id, c.conflict_data -> 'stVersion' AS st_version, p.deleted_at, ${columns}
+		 FROM sync_conflicts c JOIN ${ident(def.table)} p ON p.id = c.entity_id
+		 WHERE c.status = 'open' AND c.entity_type = $1 AND c.entity_id > $2
+		   AND ($4::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $4 AND s.entity_id = c.entity_id))
+		 ORDER BY c.entity_id LIMIT $3`,
+		[def.type, afterId, limit, unseenByRun],
+	);
+	return rows.map((r) => ({ ...r, entity_id: Number(r.entity_id) }));
 }

@@ -372,6 +372,30 @@ export async function markConflictResolved(
 	}
 }
 
+/** Who closes a conflict whose sides came to agree: the sync, not a person (kept in resolved_by, as a resolution's is). */
+export const SETTLED_BY = 'sync: both sides agree';
+
+/**
+ * Takes rows out of conflict whose two sides came to agree by hand (see categorize): the flag and the shown
+ * conflict go, as a resolution clears them; `conflict_resolution` stays NULL, since nobody chose one of the three
+ * resolutions Retool knows, and `resolved_by` says the sync closed it. A row already rewritten from ServiceTitan's
+ * version in this transaction (updateFromSt: values, base, stamps) passes `rowVersion: null`; a row both sides
+ * deleted keeps its base and the person's `deleted_at`, compare-and-set on the version it was decided on. Returns
+ * the ids written.
+ */
+export async function markConflictsSettled(t: Task, table: string, items: readonly { id: number; rowVersion: number | null }[], at: Date): Promise<number[]> {
+	if (items.length === 0) return [];
+	const rows = await t.any<{ id: string }>(
+		`UPDATE $1:name AS t SET has_conflict = FALSE, conflict_data = NULL, conflict_resolved_at = $3, conflict_resolution = NULL,
+		   resolved_by = $4, sync_status = 'synced', last_synced_at = $3, deleted_in_st = (t.deleted_at IS NOT NULL) OR t.deleted_in_st
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, row_version bigint)
+		 WHERE t.id = x.id AND (x.row_version IS NULL OR t.row_version = x.row_version)
+		 RETURNING t.id`,
+		[table, JSON.stringify(items.map((i) => ({ id: i.id, row_version: i.rowVersion }))), at, SETTLED_BY],
+	);
+	return rows.map((r) => Number(r.id));
+}
+
 /**
  * Pushed values ServiceTitan answered for but did not store: the row keeps them, pending (also after the push wrote
  * what ServiceTitan did store onto it), with the reason; they are not sent again while the row holds them (see

@@ -181,9 +181,17 @@ export function parseUserValues(def: EntityDefinition, input: unknown): Canonica
 		throw new FieldValueError('mergedData', 'expected an object of field values');
 	}
 	const out: CanonicalRecord = {};
+	// The key each field was named by: one field under both its names (member_price and memberPrice) is refused,
+	// even with equal values, since which one the person meant cannot be told and the last would silently win.
+	const namedAs = new Map<string, string>();
 	for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
 		const field = def.fields.find((f) => f.column === key || f.st === key);
 		if (!field) throw new FieldValueError(key, `not a synced field of ${def.type} (allowed: ${def.fields.map((f) => f.column).join(', ')})`);
+		const earlier = namedAs.get(field.column);
+		if (earlier !== undefined) {
+			throw new FieldValueError(field.column, `named twice, as "${earlier}" and as "${key}"; give each field once`);
+		}
+		namedAs.set(field.column, key);
 		if (field.kind === 'decimal' && value !== null && typeof value !== 'number' && typeof value !== 'string') {
 			throw new FieldValueError(field.column, 'expected a decimal number');
 		}

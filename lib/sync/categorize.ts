@@ -45,7 +45,18 @@ export interface OpenConflict {
 }
 
 export type Action =
-	'insert' | 'undelete' | 'update_from_st' | 'push' | 'soft_delete' | 'conflict' | 'refresh_conflict' | 'keep_conflict' | 'rebase' | 'refresh_meta' | 'none';
+	| 'insert'
+	| 'undelete'
+	| 'update_from_st'
+	| 'push'
+	| 'soft_delete'
+	| 'conflict'
+	| 'refresh_conflict'
+	| 'keep_conflict'
+	| 'settle_conflict'
+	| 'rebase'
+	| 'refresh_meta'
+	| 'none';
 
 export type ConflictKind = 'modified' | 'deleted_in_st' | 'unknown_base';
 
@@ -93,6 +104,9 @@ export function stChanged(def: EntityDefinition, st: StSide, local: LocalSide): 
 	return !sameContent(def, st.canonical, local.base ?? local.current);
 }
 
+const SETTLED_AGREE = 'conflict settled by hand: both sides now hold the same values';
+const SETTLED_DELETED = 'conflict settled by hand: deleted in ServiceTitan and soft-deleted locally';
+
 export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	const { id, st, local, conflict } = item;
 	if (!local) {
@@ -104,7 +118,12 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	// the suggested merge) is the local version as it is now.
 	const localMoved = !!conflict?.localCanonical && !sameContent(def, local.current, conflict.localCanonical);
 	if (!st) {
-		if (local.deletedAt) return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
+		if (local.deletedAt) {
+			// Only a person soft-deletes a row in conflict (the engine closes the conflict when it deletes): with the item
+			// gone in ServiceTitan too, both sides agree it is gone, which is what use_st would have decided.
+			if (conflict || local.hasConflict) return { id, category: 'noChange', action: 'settle_conflict', reason: SETTLED_DELETED };
+			return { id, category: 'noChange', action: 'none', reason: 'already soft-deleted' };
+		}
 		if (conflict && conflict.stCanonical === null && conflict.stModifiedOn === null && !localMoved)
 			return { id, category: 'conflicts', action: 'keep_conflict', reason: 'open conflict (deleted in ServiceTitan) awaits a decision' };
 		if (conflict || local.hasConflict) {
@@ -126,6 +145,9 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	const stVsLocal = differingFields(def, st.canonical, local.current);
 
 	if (conflict || local.hasConflict) {
+		// Someone made the two sides agree by hand (typed ServiceTitan's values in Retool, or ours in ServiceTitan): no
+		// choice is left for a person, and kept open the conflict would show an empty diff forever. Nothing is pushed.
+		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'settle_conflict', reason: SETTLED_AGREE };
 		const moved = !conflict || conflict.stCanonical === null || !sameContent(def, st.canonical, conflict.stCanonical);
 		return moved || localMoved
 			? {

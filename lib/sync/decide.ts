@@ -1,7 +1,7 @@
-import { canonicalFromRow } from '../entities/canonical';
+import { canonicalFromRow, sameContent } from '../entities/canonical';
 import { checkStRecord } from '../entities/validate';
 import type { CanonicalRecord, EntityDefinition } from '../entities/types';
-import { openConflictsFor, type OpenConflictRow } from '../db/conflict-store';
+import { openConflictsFor, type OpenConflictRow, type OpenConflictSides } from '../db/conflict-store';
 import { readSyncRowsByIds, type StoredRow } from '../db/pricebook-store';
 import { normalizeStTimestamp } from '../servicetitan/timestamps';
 import { categorize, type Decision, type LocalSide, type OpenConflict, type SyncStatus } from './categorize';
@@ -82,4 +82,23 @@ export async function decideItems(
 
 export function toPlanned(p: Pending): PlannedDecision {
 	return { ...p.decision, rowVersion: p.local?.rowVersion ?? null };
+}
+
+/**
+ * Whether an open conflict's row now agrees with ServiceTitan's side as the conflict shows it: the same synced
+ * values, or, ServiceTitan having deleted the item, soft-deleted too. Such an item may have been settled by hand
+ * and is worth reading again from ServiceTitan (where it may have moved since: categorize decides on what it holds
+ * now). Cheap and without ServiceTitan, so a run can ask it of every open conflict it did not read.
+ */
+export function mayBeSettled(def: EntityDefinition, conflict: OpenConflictSides): boolean {
+	const data = conflict.st_version?.data;
+	if (!data) return conflict.deleted_at !== null;
+	const check = checkStRecord(def, data);
+	if (!check.ok) return false;
+	try {
+		return sameContent(def, canonicalFromRow(def, conflict), check.canonical);
+	} catch {
+		// A local value that does not fit its field (a person's SQL) agrees with nothing ServiceTitan could hold.
+		return false;
+	}
 }

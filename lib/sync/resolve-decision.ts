@@ -39,7 +39,8 @@ export interface ResolveResult {
 	entityId: number;
 	/** `resolved`: done now; `already_resolved`: an earlier call did it, nothing changed; `stale`: ST changed again, review the refreshed conflict. */
 	status: 'resolved' | 'already_resolved' | 'stale';
-	resolution: Resolution | null;
+	/** `settled_by_hand` (already_resolved only): a run found both sides agreeing and closed the conflict. */
+	resolution: Resolution | 'settled_by_hand' | null;
 	resolvedBy: string | null;
 	resolvedAt: string | null;
 	message: string;
@@ -110,7 +111,10 @@ export function alreadyResolved(c: ConflictRecord): ResolveResult {
 		resolution: c.resolution,
 		resolvedBy: c.resolved_by,
 		resolvedAt: c.resolved_at?.toISOString() ?? null,
-		message: `conflict ${c.id} was already resolved (${c.resolution} by ${c.resolved_by}); nothing changed`,
+		message:
+			c.resolution === 'settled_by_hand'
+				? `conflict ${c.id} was already resolved (settled by hand: both sides came to agree, and a sync closed it); nothing changed`
+				: `conflict ${c.id} was already resolved (${c.resolution} by ${c.resolved_by}); nothing changed`,
 	};
 }
 

@@ -21,6 +21,7 @@ import { addSeconds, normalizeStTimestamp, subtractSeconds } from '../servicetit
 import type { StRecord } from '../servicetitan/types';
 import { processBatch, processByIdLookup, type BatchOptions } from './apply';
 import { CATEGORIES } from './categorize';
+import { mayBeSettled } from './decide';
 import { acquireLease, releaseLease, renewLease } from './lease';
 import { inApplyOrder, listedIds, newestStamp, prepareStItems, type StItem } from './prepare';
 import { ledgerRecord, MemoryRecord, type RunRecord } from './run-record';
@@ -349,6 +350,7 @@ export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): P
 			({ blocked } = await sweep(deps.settings, scope, run, recheckedIds(run)));
 			await pushPendingEdits(scope, run);
 		}
+		await settleAgreedConflicts(scope, run);
 		// A withheld sweep fails the run already, for a reason a person must act on.
 		if (!blocked) await requireWholeListing(t, run, found);
 		// Rows people inserted become items in ServiceTitan, after the listing: a run that died after a create's POST
@@ -383,6 +385,23 @@ async function pushPendingEdits(scope: RunScope, run: ActiveRun): Promise<void> 
 		if (page.next === null) return;
 		after = page.next;
 		await processByIdLookup(scope, page.ids);
+	}
+}
+
+/**
+ * A conflict a person settles by hand (typing ServiceTitan's values in Retool, soft-deleting a row ServiceTitan
+ * deleted) leaves the row in conflict, not pending, and ServiceTitan unchanged: neither an incremental listing nor
+ * the pending pushes would bring the item to this run, nor a full run's sweep a soft-deleted row. So the open
+ * conflicts the run did not read are checked against the ServiceTitan side they show, and those that now agree are
+ * read again by id and decided (categorize closes them as settled). The others are not read: nothing changed for them.
+ */
+async function settleAgreedConflicts(scope: RunScope, run: ActiveRun): Promise<void> {
+	for (let after = 0; ;) {
+		const page = await run.record.openConflictsUnseen(scope.t, run.def, after, 500);
+		if (page.next === null) return;
+		after = page.next;
+		const agreed = page.rows.filter((c) => mayBeSettled(run.def, c)).map((c) => c.entity_id);
+		if (agreed.length > 0) await processByIdLookup(scope, agreed);
 	}
 }
 

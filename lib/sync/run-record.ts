@@ -1,4 +1,6 @@
+import { openConflictSides, type OpenConflictSides } from '../db/conflict-store';
 import { addRunProgress, readRun, saveListingStart } from '../db/ledger';
+import type { EntityDefinition } from '../entities/types';
 import { countLive, countSeen, countUnseen, liveIds, pendingPushIds, recheckIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
 import type { Tally } from './tally';
 
@@ -25,6 +27,8 @@ export interface RunRecord {
 	coverage(t: Task): Promise<{ seen: number; listedTotal: number | null }>;
 	/** A page of pending local edits that this run has not read from ServiceTitan; `next` is null at the end. */
 	pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }>;
+	/** A page of open conflicts whose items this run has not read, with their rows; `next` is null at the end. */
+	openConflictsUnseen(t: Task, def: EntityDefinition, afterId: number, limit: number): Promise<{ rows: OpenConflictSides[]; next: number | null }>;
 	/** Live rows and how many of them the run has not read (the sweep's candidates). */
 	countUnseen(t: Task, table: string): Promise<{ unseen: number; live: number }>;
 	unseenAfter(t: Task, table: string, afterId: number, limit: number): Promise<number[]>;
@@ -46,6 +50,10 @@ export function ledgerRecord(runId: number): RunRecord {
 		async pendingUnseen(t, table, afterId, limit) {
 			const ids = await pendingPushIds(t, table, afterId, limit, runId);
 			return { ids, next: ids.length > 0 ? ids[ids.length - 1] : null };
+		},
+		async openConflictsUnseen(t, def, afterId, limit) {
+			const rows = await openConflictSides(t, def, afterId, limit, runId);
+			return { rows, next: rows.length > 0 ? rows[rows.length - 1].entity_id : null };
 		},
 		countUnseen: (t, table) => countUnseen(t, table, runId),
 		unseenAfter: (t, table, afterId, limit) => unseenIds(t, table, runId, afterId, limit),
@@ -96,6 +104,11 @@ export class MemoryRecord implements RunRecord {
 	async pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }> {
 		const page = await pendingPushIds(t, table, afterId, limit);
 		return { ids: page.filter((id) => !this.seen.has(id)), next: page.length > 0 ? page[page.length - 1] : null };
+	}
+
+	async openConflictsUnseen(t: Task, def: EntityDefinition, afterId: number, limit: number): Promise<{ rows: OpenConflictSides[]; next: number | null }> {
+		const page = await openConflictSides(t, def, afterId, limit, null);
+		return { rows: page.filter((r) => !this.seen.has(r.entity_id)), next: page.length > 0 ? page[page.length - 1].entity_id : null };
 	}
 
 	async countUnseen(t: Task, table: string): Promise<{ unseen: number; live: number }> {

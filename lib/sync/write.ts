@@ -1,8 +1,20 @@
 import { differingFields, rowValuesFromCanonical, stExtraData } from '../entities/canonical';
 import type { EntityDefinition } from '../entities/types';
-import { upsertConflicts, type ConflictWrite } from '../db/conflict-store';
+import { closeSettledConflicts, upsertConflicts, type ConflictWrite } from '../db/conflict-store';
 import { logChanges, type ChangeLogEntry } from '../db/ledger';
-import { inChunks, insertFromSt, markConflicts, refreshStMeta, softDelete, updateFromSt, WRITE_CHUNK, type StWrite, type Task } from '../db/pricebook-store';
+import {
+	inChunks,
+	insertFromSt,
+	markConflicts,
+	markConflictsSettled,
+	refreshStMeta,
+	SETTLED_BY,
+	softDelete,
+	updateFromSt,
+	WRITE_CHUNK,
+	type StWrite,
+	type Task,
+} from '../db/pricebook-store';
 import { recordStamp, stampForPg } from '../servicetitan/timestamps';
 import type { Decision } from './categorize';
 import { buildConflictData } from './conflict-data';
@@ -100,6 +112,8 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 		else missed.push(p.decision.id);
 	}
 
+	changes.push(...(await settleConflicts(scope, tx, by('settle_conflict'), missed)));
+
 	const conflicts = pending.filter((p) => p.decision.action === 'conflict' || p.decision.action === 'refresh_conflict');
 	if (conflicts.length > 0) {
 		const writes: ConflictWrite[] = conflicts.map((p) => {
@@ -135,4 +149,43 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 
 	await logChanges(tx, scope.runId, def.type, changes, now);
 	return missed;
+}
+
+/**
+ * Closes the conflicts whose two sides came to agree by hand (categorize's settle_conflict): the row takes
+ * ServiceTitan's version as its values and base (compare-and-set: a row edited again since it was read is decided
+ * again), or, deleted on both sides, keeps its delete; then the row leaves conflict and the conflict is closed as
+ * settled by hand, with both sides before and the outcome after, as a resolution records them. Nothing is pushed.
+ * Ids that lost the compare-and-set go to `missed`; returns the change-log entries.
+ */
+async function settleConflicts(scope: RunScope, tx: Task, settles: readonly Pending[], missed: number[]): Promise<ChangeLogEntry[]> {
+	if (settles.length === 0) return [];
+	const { def } = scope;
+	const now = scope.now();
+	const agreed = settles.filter((p) => p.st);
+	const rewritten = new Set(
+		await updateFromSt(
+			tx,
+			def.table,
+			def.fields.map((f) => f.column),
+			agreed.map((p) => stWrite(def, p.st!, p.local!.rowVersion)),
+			now,
+		),
+	);
+	const rows = settles
+		.filter((p) => (p.st ? rewritten.has(p.decision.id) : true))
+		.map((p) => ({ id: p.decision.id, rowVersion: p.st ? null : p.local!.rowVersion }));
+	const settled = new Set(await markConflictsSettled(tx, def.table, rows, now));
+	const done = settles.filter((p) => settled.has(p.decision.id));
+	missed.push(...settles.filter((p) => !settled.has(p.decision.id)).map((p) => p.decision.id));
+	const outcome = (p: Pending) => ({
+		entityId: p.decision.id,
+		before: { st: p.st?.canonical ?? null, local: p.local!.current },
+		after: p.st ? p.st.canonical : { deleted: true },
+	});
+	const ids = await closeSettledConflicts(tx, def.type, done.map(outcome), SETTLED_BY, now);
+	return done.map((p) => {
+		const o = outcome(p);
+		return { entityId: o.entityId, action: 'conflict_settled', before: { conflictId: ids.get(o.entityId) ?? null, ...o.before }, after: o.after };
+	});
 }

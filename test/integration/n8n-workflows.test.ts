@@ -241,6 +241,12 @@ describe("webhook workflows in n8n's engine", () => {
 			body: { resolution: 'merged', resolvedBy: 'ann', mergedData: '{"price": "lots"}' },
 		});
 		expect(invalidMerge).toMatchObject({ statusCode: 400, body: { field: 'mergedData.price' } });
+		const twice = await call('pricebook-webhook-resolve-conflict.json', {
+			params: { id: String(cx) },
+			body: { resolution: 'merged', resolvedBy: 'ann', mergedData: '{"price": 12, "member_price": 9, "memberPrice": 9}' },
+		});
+		expect(twice).toMatchObject({ statusCode: 400, body: { field: 'mergedData.member_price' } });
+		expect(twice.body.error).toMatch(/"member_price" and as "memberPrice"/);
 		const ok = await call('pricebook-webhook-resolve-conflict.json', {
 			params: { id: String(cx) },
 			body: { resolution: 'use_local', resolvedBy: 'ann@perfectcatch' },

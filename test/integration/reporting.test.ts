@@ -187,6 +187,7 @@ describe('CLI: conflicts, status and resolve', () => {
 			['resolve', 'x', '--resolution', 'use_st', '--by', 'ann'],
 			['resolve', String(conflictId), '--resolution', 'merged', '--merged-data', '{price', '--by', 'ann'],
 			['resolve', String(conflictId), '--resolution', 'merged', '--merged-data', '{"price": "cheap"}', '--by', 'ann'],
+			['resolve', String(conflictId), '--resolution', 'merged', '--merged-data', '{"price": 12, "memberPrice": 9, "member_price": 9}', '--by', 'ann'],
 		];
 		for (const argv of usage) {
 			const run = await runCliCaptured(argv, h.env);

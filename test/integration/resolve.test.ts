@@ -134,6 +134,22 @@ describe('resolution', () => {
 		await expectNothingWritten(before);
 	});
 
+	it('a merge naming one field by both its names (member_price and memberPrice) is refused, naming both keys, writing nothing', async () => {
+		const before = { row: await row(), conflict: await conflict() };
+		for (const mergedData of [
+			{ price: '11.75', member_price: 9, memberPrice: 10 },
+			// Equal values too: which key was meant cannot be told, and the audit trail would record only one.
+			{ price: '11.75', memberPrice: 9, member_price: '9.00' },
+		]) {
+			const refused = resolve({ resolution: 'merged', mergedData });
+			await expect(refused).rejects.toMatchObject({ name: 'SyncValidationError', field: 'mergedData.member_price', kind: 'validation' });
+			await expect(refused).rejects.toThrow(/named twice, as "(member_price|memberPrice)" and as "(memberPrice|member_price)"/);
+		}
+		await expectNothingWritten(before);
+		expect(h.sim.control.requests).toHaveLength(0);
+		expect(await h.t.db.one("SELECT count(*)::int AS n FROM sync_runs WHERE kind = 'resolution'")).toEqual({ n: 0 });
+	});
+
 	it('an unknown conflict id is "not found"', async () => {
 		await expect(resolve({ conflictId: 987654 })).rejects.toBeInstanceOf(SyncNotFoundError);
 		await expect(resolve({ conflictId: -1 })).rejects.toBeInstanceOf(SyncValidationError);

@@ -136,6 +136,8 @@ describe('parseUserValues', () => {
 		[{ price: true }, 'price'],
 		[{ active: 'yes' }, 'active'],
 		[{ code: '' }, 'code'],
+		[{ member_price: 5, memberPrice: 5 }, 'member_price'],
+		[{ displayName: 'A', display_name: 'B' }, 'display_name'],
 		[[1, 2], 'mergedData'],
 		['text', 'mergedData'],
 	])('refuses %p naming %s', (input, field) => {
@@ -146,6 +148,12 @@ describe('parseUserValues', () => {
 			expect(error).toBeInstanceOf(FieldValueError);
 			expect((error as FieldValueError).field).toBe(field);
 		}
+	});
+
+	it('refuses one field named by both its names, naming both keys, even with equal values', () => {
+		expect(() => parseUserValues(materials, { price: 1, member_price: '5.00', memberPrice: 5 })).toThrow(
+			'member_price: named twice, as "member_price" and as "memberPrice"; give each field once',
+		);
 	});
 });
 

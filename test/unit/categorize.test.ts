@@ -160,6 +160,47 @@ const rows: Row[] = [
 		{ category: 'conflicts', action: 'keep_conflict' },
 	],
 	[
+		"open conflict, a person typed ServiceTitan's values in Retool: settled by hand, nothing pushed",
+		{
+			st: st({ price: 11 }),
+			local: local({ ...edited({ price: 11 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) },
+		},
+		{ category: 'noChange', action: 'settle_conflict' },
+	],
+	[
+		'open conflict, someone typed the local values in ServiceTitan: settled by hand',
+		{
+			st: st({ price: 12.5 }, '2024-12-11T00:00:00Z'),
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: { id: 1, stCanonical: canon({ price: 11 }), stModifiedOn: T.stEdit, localCanonical: canon({ price: 12.5 }) },
+		},
+		{ category: 'noChange', action: 'settle_conflict' },
+	],
+	[
+		"open conflict, a person typed part of ServiceTitan's values: the sides still differ, refreshed, not settled",
+		{
+			st: st({ price: 11, description: 'ST' }),
+			local: local({ ...edited({ price: 11, description: 'local' }), syncStatus: 'conflict', hasConflict: true }),
+			conflict: {
+				id: 1,
+				stCanonical: canon({ price: 11, description: 'ST' }),
+				stModifiedOn: T.stEdit,
+				localCanonical: canon({ price: 12.5, description: 'local' }),
+			},
+		},
+		{ category: 'conflicts', action: 'refresh_conflict', fields: ['description'] },
+	],
+	[
+		'open conflict over a delete in ST, the local row soft-deleted by a person: both sides agree it is gone',
+		{
+			st: null,
+			local: local({ ...edited({ price: 12.5 }), syncStatus: 'conflict', hasConflict: true, deletedAt: T.localEdit }),
+			conflict: { id: 1, stCanonical: null, stModifiedOn: null },
+		},
+		{ category: 'noChange', action: 'settle_conflict' },
+	],
+	[
 		'pending edit reverted to the synced value',
 		{ st: st({}, T.synced), local: local({ syncStatus: 'pending_push', localModifiedAt: T.localEdit }), conflict: null },
 		{ category: 'noChange', action: 'rebase' },
