@@ -37,6 +37,8 @@ export async function rawUpsert(db: Db, table: string, copy: Buffer): Promise<{ 
 	try {
 		const start = process.hrtime.bigint();
 		await client.query('BEGIN');
+		// The baseline writes what the engine writes, as the engine: a person's INSERT would be a new item (migration 0011).
+		await client.query(`SELECT set_config('pricebook_sync.origin', 'engine', true)`);
 		await client.query(`CREATE TEMP TABLE bench_stage (LIKE ${quoteIdent(table)} INCLUDING DEFAULTS) ON COMMIT DROP`);
 		await pipeline(Readable.from([copy]), client.query(copyFrom('COPY bench_stage FROM STDIN')));
 		const result = await client.query(
