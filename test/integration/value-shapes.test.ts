@@ -1,5 +1,6 @@
 import { migrate } from '../../lib/db/migrate';
 import type { EntityType } from '../../lib/entities/types';
+import { getSyncStatus } from '../../lib/reporting/status';
 import { DEFAULT_SETTINGS, type RunDeps, type RunResult } from '../../lib/sync/run-types';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { runStaged } from '../support/staged';
@@ -190,6 +191,12 @@ describe('a malformed value from before migration 0012: the row, alone, waits fo
 				expect(e.message).toContain(`material ${e.entity_id}: `);
 				expect(e.details).toMatchObject({ column: 'categories', reason: expect.any(String), expected: expect.stringContaining('JSON array') });
 			}
+			// The status says what these rows wait for, and does not count them as edits ServiceTitan refused.
+			const reasons = (await getSyncStatus(h.t.db)).healthReasons;
+			expect(reasons).toContain(
+				'3 materials row(s) hold a value the sync cannot read and are skipped until corrected in Retool (push_error names the column and the shape expected)',
+			);
+			expect(reasons.filter((r) => /refused by ServiceTitan/.test(r))).toEqual([]);
 			const state = await syncState('materials');
 			expect(state.consecutive_failures).toBe(0);
 			expect(state.cursor_raw).not.toBe(cursorBefore);
@@ -210,6 +217,7 @@ describe('a malformed value from before migration 0012: the row, alone, waits fo
 			const fixed = await run(driver, 'incremental', 'materials');
 			expect(fixed).toMatchObject({ errors: 0, itemsPushed: 1, conflictsDetected: 1 });
 			expect(await row('pricebook_materials', d)).toMatchObject({ categories: [category], sync_status: 'conflict', push_error: null });
+			expect((await getSyncStatus(h.t.db)).healthReasons.filter((r) => /cannot read|refused by ServiceTitan/.test(r))).toEqual([]);
 			expect(await row('pricebook_materials', a)).toMatchObject({ price: '77.5', sync_status: 'synced', push_error: null });
 			expect(await row('pricebook_materials', b)).toMatchObject({ categories: [category], sync_status: 'synced', push_error: null });
 			expect(h.sim.control.getItem('materials', b)!.categories).toEqual([category]);
