@@ -81,7 +81,8 @@ describe('the database refuses malformed values when they are written (migration
 			["ServiceTitan's skuId instead of materialId", '[{"skuId": 9404, "quantity": 1}]'],
 			['materialId as text', '[{"materialId": "9404", "quantity": 1}]'],
 			['a fractional materialId', '[{"materialId": 94.5, "quantity": 1}]'],
-			['quantity as text', '[{"materialId": 9404, "quantity": "2"}]'],
+			['quantity as words', '[{"materialId": 9404, "quantity": "two"}]'],
+			['quantity as a list', '[{"materialId": 9404, "quantity": [2]}]'],
 			['quantity null', '[{"materialId": 9404, "quantity": null}]'],
 			['one line, not an array', '{"materialId": 9404, "quantity": 1}'],
 			['an array saved as JSON text', '"[{\\"materialId\\": 9404, \\"quantity\\": 1}]"'],
@@ -106,8 +107,9 @@ describe('the database refuses malformed values when they are written (migration
 		expect(await t.db.one('SELECT materials_included FROM pricebook_services WHERE id = 1')).toEqual({
 			materials_included: [{ materialId: 9404, quantity: 2 }],
 		});
-		// Extra keys in a line (a name to show, say) are tolerated, as the sync ignores them.
-		for (const json of ['[]', '[{"materialId": 9404, "quantity": 0.5, "name": "Pump seal"}]'])
+		// Extra keys in a line (a name to show, say) are tolerated, as the sync ignores them; so is a quantity written
+		// as a decimal in text (a Retool text input sends that), which the sync reads like the number.
+		for (const json of ['[]', '[{"materialId": 9404, "quantity": 0.5, "name": "Pump seal"}]', '[{"materialId": 9404, "quantity": "2.5"}]'])
 			await saveJson(t.db, 'pricebook_services', 1, 'materials_included', json);
 	});
 });

@@ -37,8 +37,17 @@ BEGIN
 END
 $fn$;
 
--- `materials_included`: a JSON array of objects, each with a whole-number materialId and a numeric quantity. Other
--- keys in a line (a name Retool shows, say) are tolerated: the sync ignores them.
+-- A quantity: a JSON number, or a decimal written as text ("2", "0.5"), which the sync reads the same way and a Retool
+-- text input sends.
+CREATE FUNCTION pricebook_is_quantity(value JSONB) RETURNS BOOLEAN LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE jsonb_typeof(value)
+    WHEN 'number' THEN TRUE
+    WHEN 'string' THEN (value #>> '{}') ~ '^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$'
+    ELSE FALSE END
+$fn$;
+
+-- `materials_included`: a JSON array of objects, each with a whole-number materialId and a quantity. Other keys in a
+-- line (a name Retool shows, say) are tolerated: the sync ignores them.
 CREATE FUNCTION pricebook_is_material_list(value JSONB) RETURNS BOOLEAN LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
 DECLARE
   line JSONB;
@@ -49,7 +58,7 @@ BEGIN
   FOR i IN 0 .. jsonb_array_length(value) - 1 LOOP
     line := value -> i;
     IF jsonb_typeof(line) IS DISTINCT FROM 'object' OR NOT pricebook_is_id(line -> 'materialId')
-       OR jsonb_typeof(line -> 'quantity') IS DISTINCT FROM 'number' THEN
+       OR NOT pricebook_is_quantity(line -> 'quantity') THEN
       RETURN FALSE;
     END IF;
   END LOOP;
