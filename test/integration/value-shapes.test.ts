@@ -305,6 +305,10 @@ describe('a malformed value from before migration 0012: the row, alone, waits fo
 		await retoolUpdate(h.t, 'pricebook_equipment', a, { price: 'NaN' });
 		h.sim.control.advanceClock(60_000);
 		h.sim.control.updateItem('equipment', c, { price: 8 });
+		// A dry run counts the row it would skip and writes nothing.
+		const dry = await h.engine.run({ kind: 'incremental', entityType: 'equipment', dryRun: true });
+		expect(dry).toMatchObject({ success: true, errors: 1, summary: { modifiedInSTOnly: 1 } });
+		expect((await row('pricebook_equipment', a)).push_error).toBeNull();
 		const [inc] = await h.engine.runMany('incremental', ['equipment']);
 		expect(inc).toMatchObject({ success: true, errors: 1, summary: { modifiedInSTOnly: 1 } });
 		expect((await row('pricebook_equipment', a)).push_error).toMatch(/^unreadable value: price holds NaN, .*it must be a decimal number/);
