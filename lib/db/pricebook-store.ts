@@ -460,3 +460,26 @@ export async function releaseHeldPushes(
 	);
 	return rows.map((r) => ({ id: Number(r.id), held: r.held, reason: r.reason })).sort((a, b) => a.id - b.id);
 }
+
+/**
+ * Marks rows holding a value the sync cannot read (lib/sync/unreadable.ts): the reason goes to push_error, where
+ * Retool shows it, and nothing else changes. Compare-and-set, so a row a person corrected meanwhile gets no stale
+ * mark (it is decided again instead). Returns the ids marked.
+ */
+export async function markUnreadable(t: Task, table: string, items: readonly { id: number; rowVersion: number; message: string }[]): Promise<number[]> {
+	if (items.length === 0) return [];
+	const rows = await t.any<{ id: number }>(
+		`UPDATE $1:name AS t SET push_error = x.message
+		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, row_version bigint, message text)
+		 WHERE t.id = x.id AND t.row_version = x.row_version
+		 RETURNING t.id`,
+		[table, JSON.stringify(items.map((i) => ({ id: i.id, row_version: i.rowVersion, message: i.message })))],
+	);
+	return rows.map((r) => r.id);
+}
+
+/** Clears the push_error of `ids` where it starts with `prefix` (a mark whose cause is gone); other reasons stay. */
+export async function clearPushErrorsStartingWith(t: Task, table: string, ids: readonly number[], prefix: string): Promise<void> {
+	if (ids.length === 0) return;
+	await t.none('UPDATE $1:name SET push_error = NULL WHERE id = ANY($2::bigint[]) AND starts_with(push_error, $3)', [table, ids, prefix]);
+}

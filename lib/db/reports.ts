@@ -126,6 +126,18 @@ export async function countPushErrorsStartingWith(q: Queryable, prefix: string):
 	return Number(n);
 }
 
+/** Per entity type, rows whose push_error starts with `prefix` (counted like the status view's push_errors). */
+export async function countPushErrorsStartingWithByType(q: Queryable, prefix: string): Promise<Record<string, number>> {
+	const rows = await q.any<{ entity_type: string; n: number }>(
+		`SELECT 'services' AS entity_type, count(*)::int AS n FROM pricebook_services WHERE starts_with(push_error, $1)
+		 UNION ALL SELECT 'materials', count(*)::int FROM pricebook_materials WHERE starts_with(push_error, $1)
+		 UNION ALL SELECT 'equipment', count(*)::int FROM pricebook_equipment WHERE starts_with(push_error, $1)
+		 UNION ALL SELECT 'categories', count(*)::int FROM pricebook_categories WHERE starts_with(push_error, $1)`,
+		[prefix],
+	);
+	return Object.fromEntries(rows.map((r) => [r.entity_type, Number(r.n)]));
+}
+
 /** Pushes of the runs of each entity type that finished since `since`, by what ServiceTitan did with them. */
 export async function sumPushesSince(
 	q: Queryable,

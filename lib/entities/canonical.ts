@@ -6,7 +6,8 @@ import type { CanonicalRecord, CanonicalValue, EntityDefinition, FieldDef, Mater
 export class FieldValueError extends Error {
 	constructor(
 		readonly field: string,
-		reason: string,
+		/** What is wrong, without the field's name. */
+		readonly reason: string,
 	) {
 		super(`${field}: ${reason}`);
 		this.name = 'FieldValueError';

@@ -1,10 +1,18 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../db/connection';
 import { countOpenConflicts } from '../db/conflict-store';
-import { countErrorsSince, countPushErrorsStartingWith, readEntityStatuses, readRecentErrors, sumPushesSince } from '../db/reports';
+import {
+	countErrorsSince,
+	countPushErrorsStartingWith,
+	countPushErrorsStartingWithByType,
+	readEntityStatuses,
+	readRecentErrors,
+	sumPushesSince,
+} from '../db/reports';
 import type { PushCounts } from '../db/ledger';
 import { listHeldPushes, type HeldPush } from './held-pushes';
 import { PUSH_FORBIDDEN } from '../sync/push';
+import { UNREADABLE_VALUE } from '../sync/unreadable';
 import type { EntityType } from '../entities/types';
 
 export interface EntityStatus {
@@ -105,6 +113,7 @@ export function healthOf(
 	now: Date,
 	staleAfterMinutes: number,
 	pushForbidden = 0,
+	unreadable: Partial<Record<string, number>> = {},
 ): { health: Health; reasons: string[] } {
 	const red: string[] = [];
 	if (pushForbidden > 0) {
@@ -120,7 +129,14 @@ export function healthOf(
 		if (e.conflicts > 0) yellow.push(`${e.conflicts} ${type} conflict(s) to resolve`);
 		if (e.pushesHeld > 0)
 			yellow.push(`${e.pushesHeld} ${type} edit(s) not taken by ServiceTitan, held locally (fix the cause, then: pricebook-sync retry-push ${type})`);
-		if (e.pushErrors > e.pushesHeld) yellow.push(`${e.pushErrors - e.pushesHeld} ${type} edit(s) refused by ServiceTitan`);
+		// Rows the sync cannot read carry their reason in push_error too, but ServiceTitan never saw them.
+		const unreadableRows = unreadable[type] ?? 0;
+		if (unreadableRows > 0)
+			yellow.push(
+				`${unreadableRows} ${type} row(s) hold a value the sync cannot read and are skipped until corrected in Retool (push_error names the column and the shape expected)`,
+			);
+		if (e.pushErrors - unreadableRows > e.pushesHeld)
+			yellow.push(`${e.pushErrors - unreadableRows - e.pushesHeld} ${type} edit(s) refused by ServiceTitan`);
 	}
 	if (recentErrors24h > 0) yellow.push(`${recentErrors24h} error(s) logged in the last 24 h`);
 	if (red.length > 0) return { health: 'red', reasons: [...red, ...yellow] };
@@ -156,6 +172,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 	const errors24h = await countErrorsSince(db, new Date(now.getTime() - 24 * 3600_000));
 	const openConflicts = await countOpenConflicts(db);
 	const pushForbidden = await countPushErrorsStartingWith(db, PUSH_FORBIDDEN);
+	const unreadable = await countPushErrorsStartingWithByType(db, UNREADABLE_VALUE);
 	const latest = (key: 'lastFullSync' | 'lastIncrementalSync') =>
 		Object.values(entities)
 			.map((e) => e[key])
@@ -163,7 +180,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 			.sort()
 			.pop() ?? null;
 	const next = nextRuns(now, options);
-	const { health, reasons } = healthOf(entities, errors24h, now, options.staleAfterMinutes ?? 60, pushForbidden);
+	const { health, reasons } = healthOf(entities, errors24h, now, options.staleAfterMinutes ?? 60, pushForbidden, unreadable);
 	return {
 		health,
 		healthReasons: reasons,

@@ -5,6 +5,7 @@ import { decideItems, type Pending, type PlannedDecision } from './decide';
 import { prepareStItems, type StItem } from './prepare';
 import { pushAll } from './push';
 import type { RunScope } from './scope';
+import { clearStaleUnreadableMarks, recordUnreadable, UNREADABLE_VALUE, unloggedCount } from './unreadable';
 import { applyDecisions } from './write';
 
 export type { RunScope } from './scope';
@@ -50,7 +51,7 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 	let plan = options.plan;
 	const pushes: Pending[] = [];
 	for (let attempt = 0; attempt < 3 && ids.length > 0; attempt++) {
-		const decided = await decideItems(
+		const { pending: decided, unreadable } = await decideItems(
 			scope,
 			ids.map((id) => ({ id, st: stById.get(id) ?? null })),
 			plan,
@@ -64,12 +65,26 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 		});
 		if (scope.dryRun) {
 			for (const p of pending) scope.tally.count(p.decision);
+			scope.tally.errors += unloggedCount(unreadable);
 			return;
 		}
-		const retry = await scope.t.tx('apply-batch', async (tx) => {
+		const { retry, logged } = await scope.t.tx('apply-batch', async (tx) => {
 			await markEngineWrites(tx);
-			return applyDecisions(scope, tx, pending);
+			const missed = await applyDecisions(scope, tx, pending);
+			const marks = await recordUnreadable(scope, tx, unreadable);
+			// A row marked unreadable that reads again was corrected: its mark goes (a push clears it when it lands,
+			// and clearing it here would move the row version the push compares).
+			const missedSet = new Set(missed);
+			await clearStaleUnreadableMarks(
+				tx,
+				scope.def.table,
+				pending
+					.filter((p) => p.decision.action !== 'push' && !missedSet.has(p.decision.id) && p.local?.pushError?.startsWith(UNREADABLE_VALUE))
+					.map((p) => p.decision.id),
+			);
+			return { retry: [...missed, ...marks.moved], logged: marks.logged };
 		});
+		scope.tally.errors += logged;
 		const retrySet = new Set(retry);
 		for (const p of pending) {
 			if (retrySet.has(p.decision.id)) continue;

@@ -8,6 +8,7 @@ import { categorize, type Decision, type LocalSide, type OpenConflict, type Sync
 import type { StItem } from './prepare';
 import type { RunScope } from './scope';
 import { syncBase } from './sync-base';
+import { unreadableRow, type UnreadableRow } from './unreadable';
 
 /** One item decided: the decision with both sides it was made on. */
 export interface Pending {
@@ -21,11 +22,24 @@ export interface PlannedDecision extends Decision {
 	rowVersion: number | null;
 }
 
-function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): LocalSide {
+/** The local side of a row, or the row as unreadable when a value in it is not in its field's shape (unreadable.ts). */
+function localSide(def: EntityDefinition, row: StoredRow, st: StItem | null): LocalSide | UnreadableRow {
+	let current: CanonicalRecord;
+	let base: CanonicalRecord | null;
+	try {
+		current = canonicalFromRow(def, row);
+	} catch (error) {
+		return unreadableRow(def, row, error, 'row');
+	}
+	try {
+		base = syncBase(def, row, st?.canonical ?? null);
+	} catch (error) {
+		return unreadableRow(def, row, error, 'sync_base');
+	}
 	return {
 		id: row.id,
-		current: canonicalFromRow(def, row),
-		base: syncBase(def, row, st?.canonical ?? null),
+		current,
+		base,
 		syncStatus: row.sync_status as SyncStatus,
 		localModifiedAt: row.local_modified_at,
 		lastSyncedAt: row.last_synced_at,
@@ -51,33 +65,53 @@ function openConflict(def: EntityDefinition, row: OpenConflictRow): OpenConflict
 	return { id: row.id, stCanonical, stModifiedOn: row.st_modified_on_raw, localCanonical: localData ?? null };
 }
 
+function isUnreadable(side: LocalSide | UnreadableRow): side is UnreadableRow {
+	return 'message' in side;
+}
+
+/** The items of a batch decided, and the rows among them the sync cannot read (skipped; see unreadable.ts). */
+export interface Decided {
+	pending: Pending[];
+	unreadable: UnreadableRow[];
+}
+
 /**
  * Reads the local rows and open conflicts of `items` (two statements) and decides each item: the three-way
  * comparison of categorize.ts. A planned decision is taken as it is when its row has not moved since it was
- * planned; an item whose row moved (a person edited it in between) is decided again.
+ * planned; an item whose row moved (a person edited it in between) is decided again. An item whose row holds a
+ * value the sync cannot read is not decided at all: it comes back in `unreadable`, and the others are decided as
+ * usual, so one malformed row never stops its page.
  */
 export async function decideItems(
 	scope: RunScope,
 	items: readonly { id: number; st: StItem | null }[],
 	plan?: ReadonlyMap<number, PlannedDecision>,
-): Promise<Pending[]> {
+): Promise<Decided> {
 	const { def, t } = scope;
 	const ids = items.map((i) => i.id);
 	const rows = await readSyncRowsByIds(t, def, ids);
 	const conflicts = await openConflictsFor(t, def.type, ids);
 	const rowById = new Map(rows.map((r) => [r.id, r]));
 	const conflictById = new Map(conflicts.map((c) => [c.entity_id, c]));
-	return items.map(({ id, st }) => {
+	const decided: Decided = { pending: [], unreadable: [] };
+	for (const { id, st } of items) {
 		const row = rowById.get(id);
-		const local = row ? localSide(def, row, st) : null;
+		const side = row ? localSide(def, row, st) : null;
+		if (side && isUnreadable(side)) {
+			decided.unreadable.push(side);
+			continue;
+		}
+		const local = side;
 		const planned = plan?.get(id);
 		if (planned && planned.rowVersion === (local?.rowVersion ?? null)) {
 			const { rowVersion: _made, ...decision } = planned;
-			return { decision, st, local };
+			decided.pending.push({ decision, st, local });
+			continue;
 		}
 		const conflictRow = conflictById.get(id);
-		return { decision: categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null }), st, local };
-	});
+		decided.pending.push({ decision: categorize(def, { id, st, local, conflict: conflictRow ? openConflict(def, conflictRow) : null }), st, local });
+	}
+	return decided;
 }
 
 export function toPlanned(p: Pending): PlannedDecision {

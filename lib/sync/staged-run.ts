@@ -161,11 +161,12 @@ async function stagedItems(t: Task, ref: StagedRunRef, stage: StageMeta, onlyIds
 async function pagePlan(deps: RunDeps, t: Task, run: ActiveRun, ref: StagedRunRef, items: readonly StItem[]): Promise<PlannedDecision[]> {
 	const saved = await readPlan<PlannedDecision>(t, ref.runId, ref.page);
 	if (saved) return saved;
-	const decided = await decideItems(
+	// Unreadable rows get no plan: Apply Changes decides them again, and marks and logs them there (unreadable.ts).
+	const { pending } = await decideItems(
 		stepScope(deps, t, run),
 		items.map((i) => ({ id: i.id, st: i })),
 	);
-	const plan = decided.map(toPlanned);
+	const plan = pending.map(toPlanned);
 	await savePlan(t, ref.runId, ref.page, plan);
 	return (await readPlan<PlannedDecision>(t, ref.runId, ref.page)) ?? plan;
 }

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { closeDb, connectDb, type Db } from '../../lib/db/connection';
-import { migrate } from '../../lib/db/migrate';
+import { loadMigrations, migrate } from '../../lib/db/migrate';
 
 export interface TestDatabase {
 	db: Db;
@@ -21,11 +24,33 @@ function withDatabase(url: string, database: string): string {
 	return u.toString();
 }
 
+export interface TestDatabaseOptions {
+	migrated?: boolean;
+	/**
+	 * Migrated only up to this version, excluded (e.g. '0012'): a database as it was before that migration, to hold
+	 * rows it would refuse; `migrate(db)` applies the rest later, as an upgrade would.
+	 */
+	migratedBefore?: string;
+}
+
+/** Migrates `db` with the migrations older than `version` only (copied to a folder of their own). */
+async function migrateBefore(db: Db, version: string): Promise<void> {
+	const dir = await fs.mkdtemp(path.join(tmpdir(), 'pb-migrations-'));
+	try {
+		for (const m of await loadMigrations()) {
+			if (m.version < version) await fs.writeFile(path.join(dir, `${m.version}_${m.name}.sql`), m.sql);
+		}
+		await migrate(db, { dir });
+	} finally {
+		await fs.rm(dir, { recursive: true, force: true });
+	}
+}
+
 /**
  * A fresh database of its own for one test file, so files run in parallel and in any order. Migrated unless
  * `migrated: false`.
  */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
 	const name = `pbtest_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 	// An admin handle of its own (distinct application name), so dropping one test database never closes
 	// the handle another one in the same file still needs.
@@ -33,7 +58,8 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 	await admin.none('CREATE DATABASE $1:name', [name]);
 	const url = withDatabase(serverUrl(), name);
 	const db = connectDb({ connectionString: url, max: 8 });
-	if (options.migrated !== false) await migrate(db);
+	if (options.migratedBefore !== undefined) await migrateBefore(db, options.migratedBefore);
+	else if (options.migrated !== false) await migrate(db);
 	return {
 		db,
 		url,

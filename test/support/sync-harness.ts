@@ -4,7 +4,7 @@ import { SyncEngine } from '../../lib/sync/engine';
 import type { SyncSettings } from '../../lib/sync/runs';
 import type { SimulatorHandle, SimulatorOptions } from '../../sim/types';
 import { startCheckedSimulator, type ContractLog } from './st-sim';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database';
 
 export interface SyncHarness {
 	t: TestDatabase;
@@ -19,8 +19,10 @@ export interface SyncHarness {
 }
 
 /** A fresh database, a running simulator, a client and an engine wired together. */
-export async function startHarness(options: { sim?: SimulatorOptions; settings?: Partial<SyncSettings> } = {}): Promise<SyncHarness> {
-	const t = await createTestDatabase();
+export async function startHarness(
+	options: { sim?: SimulatorOptions; settings?: Partial<SyncSettings>; database?: TestDatabaseOptions } = {},
+): Promise<SyncHarness> {
+	const t = await createTestDatabase(options.database);
 	const checked = await startCheckedSimulator({
 		seed: 7,
 		counts: { categories: 12, materials: 60, equipment: 20, services: 30 },
