@@ -43,7 +43,7 @@ export function unreadableRow(def: EntityDefinition, row: StoredRow, error: unkn
 	const fix =
 		where === 'row'
 			? `Correct it in Retool: until then the sync skips this ${def.singular} both ways`
-			: `sync_base is the sync's copy of the values last synced, not for editing: set it to null and the next run compares the row with ServiceTitan directly (an edit pending on the row then becomes a conflict)`;
+			: `sync_base is the sync's copy of the values last synced (read-only since migration 0011; this one predates it): an operator sets it to null as the engine (SET LOCAL pricebook_sync.origin = 'engine'), and the next run compares the row with ServiceTitan directly (an edit pending on the row then becomes a conflict)`;
 	return {
 		id: row.id,
 		rowVersion: Number(row.row_version),

@@ -13,11 +13,12 @@
 -- keep their value until someone changes it; the sync skips such a row and marks it (lib/sync/decide.ts).
 
 -- Whole-number ids as the sync reads them: JSON numbers from 1 to 2^53 - 1 (JavaScript's safe integers), so an id
--- never changes on the way through JSON. 12.0 is the same number as 12 and passes; "12" (text) does not. SQL, not
+-- never changes on the way through JSON, or the same negated: the temporary id of a row inserted in Retool and not
+-- yet created in ServiceTitan (migration 0011), which the sync re-points once it is. 12.0 is the same number as 12 and passes; "12" (text) does not. SQL, not
 -- plpgsql, so it is inlined where it is called; the CASE keeps the cast from ever seeing anything but a number.
 CREATE FUNCTION pricebook_is_id(value JSONB) RETURNS BOOLEAN LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN jsonb_typeof(value) = 'number'
-    THEN value::numeric BETWEEN 1 AND 9007199254740991 AND value::numeric = trunc(value::numeric)
+    THEN abs(value::numeric) BETWEEN 1 AND 9007199254740991 AND value::numeric = trunc(value::numeric)
     ELSE FALSE END
 $fn$;
 
