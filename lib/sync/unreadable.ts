@@ -40,8 +40,12 @@ export function unreadableRow(def: EntityDefinition, row: StoredRow, error: unkn
 	const column = where === 'row' ? field.column : `sync_base.${field.column}`;
 	const expected = expectedShape(field);
 	const value = describeStoredValue(field, stored);
-	const fix =
-		where === 'row'
+	// A reference to a row inserted in Retool and not yet created in ServiceTitan is no mistake: it is re-pointed to
+	// ServiceTitan's id when that row is created, and then this one goes out.
+	const waits = where === 'row' && error.reason.includes('not yet created in ServiceTitan');
+	const fix = waits
+		? `Nothing to correct: it waits until that row is created in ServiceTitan (the next runs do it), then it is sent`
+		: where === 'row'
 			? `Correct it in Retool: until then the sync skips this ${def.singular} both ways`
 			: `sync_base is the sync's copy of the values last synced (read-only since migration 0011; this one predates it): an operator sets it to null as the engine (SET LOCAL pricebook_sync.origin = 'engine'), and the next run compares the row with ServiceTitan directly (an edit pending on the row then becomes a conflict)`;
 	return {

@@ -110,6 +110,25 @@ describe('a row inserted in Retool', () => {
 	});
 });
 
+describe('an edit naming a row not yet created', () => {
+	it('waits without failing the run, then goes out with ServiceTitan’s id once that row is created', async () => {
+		const id = h.sim.control.listIds('materials')[8];
+		const cat = Number((await h.t.db.one(`INSERT INTO pricebook_categories (name, category_type) VALUES ('Retool valves', 'Materials') RETURNING id`)).id);
+		await retoolUpdate(h.t, 'pricebook_materials', id, { categories: JSON.stringify([cat]) });
+		expect(await run('incremental')).toMatchObject({ success: true });
+		expect((await h.t.db.one('SELECT push_error FROM pricebook_materials WHERE id = $1', [id])).push_error).toMatch(/waits until that row is created/);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH' && q.path.endsWith(`/materials/${id}`))).toHaveLength(0);
+		expect((await run('incremental', 'categories')).success).toBe(true);
+		const [stCat] = stByCode('categories', 'Retool valves');
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', id)!.categories).toEqual([stCat.id]);
+		expect(await h.t.db.one('SELECT sync_status, push_error FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+			sync_status: 'synced',
+			push_error: null,
+		});
+	});
+});
+
 describe('a soft delete in Retool', () => {
 	it('deactivates the item in ServiceTitan, survives full runs, and clearing it reactivates', async () => {
 		const id = h.sim.control.listIds('materials')[5];
