@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Db } from './connection';
+import { SyncFailure } from '../failures';
 import { acquireLock, LockIds, releaseLock } from './locks';
 
 export interface Migration {
@@ -42,6 +43,19 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 }
 
 /**
+ * A migration refused for lack of privilege (SQLSTATE 42501) is a wrong credential, not a bug: it says which role
+ * may migrate, the engine's (docs/security.md, "Database roles"), so nobody retries it with Retool's login.
+ */
+function explainMigrationFailure(error: unknown, what: string): unknown {
+	if ((error as { code?: unknown } | null)?.code !== '42501') return error;
+	return new SyncFailure(
+		'configuration',
+		`${what} needs the engine's role (the owner of the pricebook tables, with CREATE on the schema): ${(error as Error).message}. ` +
+			"Run migrations with the engine's credentials; pricebook-sync roles prints the setup.",
+	);
+}
+
+/**
  * Brings the schema up to date. Safe to run again (applied versions are skipped) and from several processes at
  * once (an advisory lock serializes them; the second finds nothing left to do). Each migration runs in its own
  * transaction, so a failing one leaves the previous versions in place and nothing half-applied.
@@ -52,12 +66,23 @@ export async function migrate(db: Db, options: { log?: (line: string) => void; d
 	return db.task('migrate', async (t) => {
 		await acquireLock(t, LockIds.migrate);
 		try {
-			await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
-				version TEXT PRIMARY KEY,
-				name TEXT NOT NULL,
-				checksum TEXT NOT NULL,
-				applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-			)`);
+			// Only when missing: even CREATE TABLE IF NOT EXISTS needs CREATE on the schema, and every CLI command
+			// migrates first, so `status` would fail for a role that may only read (a dashboard, a locked-down engine).
+			const { exists } = await t.one<{ exists: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS exists");
+			if (!exists) {
+				await t
+					.none(
+						`CREATE TABLE schema_migrations (
+							version TEXT PRIMARY KEY,
+							name TEXT NOT NULL,
+							checksum TEXT NOT NULL,
+							applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+						)`,
+					)
+					.catch((error: unknown) => {
+						throw explainMigrationFailure(error, 'Creating the schema');
+					});
+			}
 			const rows = await t.any<{ version: string; checksum: string }>('SELECT version, checksum FROM schema_migrations');
 			const known = new Map(rows.map((r) => [r.version, r.checksum]));
 			for (const m of migrations) {
@@ -72,10 +97,14 @@ export async function migrate(db: Db, options: { log?: (line: string) => void; d
 			const applied: string[] = [];
 			for (const m of migrations) {
 				if (known.has(m.version)) continue;
-				await t.tx(async (tx) => {
-					await tx.multi(m.sql);
-					await tx.none('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
-				});
+				await t
+					.tx(async (tx) => {
+						await tx.multi(m.sql);
+						await tx.none('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+					})
+					.catch((error: unknown) => {
+						throw explainMigrationFailure(error, `Migration ${m.version}_${m.name}`);
+					});
 				applied.push(`${m.version}_${m.name}`);
 				log(`applied migration ${m.version}_${m.name}`);
 			}
