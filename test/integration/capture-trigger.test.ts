@@ -128,6 +128,35 @@ describe('deletes', () => {
 		expect(await t.db.one('SELECT count(*)::int AS n FROM pricebook_materials WHERE id = 501')).toEqual({ n: 1 });
 	});
 
+	it('refuses TRUNCATE, which fires no row trigger: a CASCADE from materials would take every vendor price and its history', async () => {
+		await insertMaterial(502);
+		const { id } = await t.db.one(`INSERT INTO vendor_prices (material_id, vendor, vendor_sku, price) VALUES (502, 'ced', 'CED-502', 3) RETURNING id`);
+		await t.db.none(`INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to) VALUES ($1, 2.5, now() - interval '1 day', now())`, [
+			id,
+		]);
+		await expect(t.db.none('TRUNCATE pricebook_materials CASCADE')).rejects.toMatchObject({
+			message: expect.stringMatching(/TRUNCATE of (pricebook_materials|vendor_prices|vendor_price_history) is not allowed/),
+			hint: expect.stringMatching(/soft-deleted/),
+		});
+		for (const table of ['pricebook_services', 'pricebook_equipment', 'pricebook_categories', 'vendor_prices', 'vendor_price_history']) {
+			await expect(t.db.none('TRUNCATE $1:name CASCADE', [table])).rejects.toThrow(/TRUNCATE of .* is not allowed/);
+		}
+		expect(await t.db.one('SELECT count(*)::int AS n FROM vendor_price_history WHERE vendor_price_id = $1', [id])).toEqual({ n: 1 });
+		expect(await t.db.one('SELECT count(*)::int AS n FROM pricebook_materials WHERE id = 502')).toEqual({ n: 1 });
+	});
+
+	it('lets the engine role TRUNCATE when it opts in for the transaction (one role here, as in the tests and the demo)', async () => {
+		const rollback = new Error('roll back');
+		await expect(
+			t.db.tx(async (tx) => {
+				await tx.none("SET LOCAL pricebook_sync.allow_hard_delete = 'on'");
+				await tx.none('TRUNCATE vendor_price_history');
+				expect(await tx.one('SELECT count(*)::int AS n FROM vendor_price_history')).toEqual({ n: 0 });
+				throw rollback;
+			}),
+		).rejects.toBe(rollback);
+	});
+
 	it('refuses a hard DELETE on every pricebook table', async () => {
 		for (const table of ['pricebook_services', 'pricebook_equipment', 'pricebook_categories']) {
 			await expect(t.db.none('DELETE FROM $1:name', [table])).rejects.toThrow(/soft-deleted|hard DELETE/);

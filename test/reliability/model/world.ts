@@ -45,9 +45,12 @@ const LEDGER_TABLES = [
 	'sync_runs',
 ];
 
-/** Back to a freshly migrated database. TRUNCATE fires no row trigger, so the hard-delete guard is not in the way. */
+/** Back to a freshly migrated database. The TRUNCATE guard (migration 0014) lets the engine's role through only when it opts in. */
 export async function emptyDatabase(db: Db): Promise<void> {
-	await db.none(`TRUNCATE ${[...LEDGER_TABLES, ...PRICEBOOK_TABLES].join(', ')} RESTART IDENTITY CASCADE`);
+	await db.tx(async (tx) => {
+		await tx.one("SELECT set_config('pricebook_sync.allow_hard_delete', 'on', true)");
+		await tx.none(`TRUNCATE ${[...LEDGER_TABLES, ...PRICEBOOK_TABLES].join(', ')} RESTART IDENTITY CASCADE`);
+	});
 	await db.none(
 		`UPDATE sync_state SET cursor_raw = NULL, last_full_sync_at = NULL, last_incremental_sync_at = NULL, last_success_at = NULL,
 		   consecutive_failures = 0, lease_run_id = NULL, lease_expires_at = NULL, lease_mode = NULL`,
