@@ -9,6 +9,7 @@ import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-
 import { conflictsCommand, heldCommand, logsCommand, statusCommand } from './commands/reporting';
 import { retryPushCommand } from './commands/retry-push';
 import { resolveCommand } from './commands/resolve';
+import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
 import { vendorPricesCommand } from './commands/vendor-prices';
 
@@ -24,6 +25,7 @@ export interface Command {
 
 export const commands: Command[] = [
 	migrateCommand,
+	rolesCommand,
 	fullCommand,
 	incrementalCommand,
 	entityCommand,
