@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Db } from './connection';
-import { acquireLock, LockIds, releaseLock } from './locks';
+import { acquireLockOrFail, LockIds, MIGRATION_LOCK_WAIT_MS, releaseLock } from './locks';
 
 export interface Migration {
 	version: string;
@@ -44,13 +44,24 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 /**
  * Brings the schema up to date. Safe to run again (applied versions are skipped) and from several processes at
  * once (an advisory lock serializes them; the second finds nothing left to do). Each migration runs in its own
- * transaction, so a failing one leaves the previous versions in place and nothing half-applied.
+ * transaction, so a failing one leaves the previous versions in place and nothing half-applied. Every command
+ * migrates first, so the wait for the lock is bounded: a session that holds it and never lets go fails the command
+ * with a message naming that session, instead of hanging every command.
  */
-export async function migrate(db: Db, options: { log?: (line: string) => void; dir?: string } = {}): Promise<MigrateResult> {
+export async function migrate(
+	db: Db,
+	options: { log?: (line: string) => void; dir?: string; /** default MIGRATION_LOCK_WAIT_MS */ lockWaitMs?: number } = {},
+): Promise<MigrateResult> {
 	const migrations = await loadMigrations(options.dir);
 	const log = options.log ?? (() => undefined);
 	return db.task('migrate', async (t) => {
-		await acquireLock(t, LockIds.migrate);
+		await acquireLockOrFail(
+			t,
+			LockIds.migrate,
+			'the schema migration lock',
+			options.lockWaitMs ?? MIGRATION_LOCK_WAIT_MS,
+			'if it is a migration still running, wait for it to finish and run again',
+		);
 		try {
 			await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
 				version TEXT PRIMARY KEY,
