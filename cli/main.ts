@@ -96,8 +96,17 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 	}
 }
 
-if (require.main === module) {
-	loadEnvFile(path.resolve(process.cwd(), '.env'));
+/** The installed command: settings from the environment and a trusted .env, output to the terminal. */
+function main(): void {
+	try {
+		loadEnvFile(path.resolve(process.cwd(), '.env'));
+	} catch (error) {
+		// An untrusted .env: one line saying what to fix (exit 2), before anything reads a setting.
+		const { exitCode, message } = explainError(error);
+		process.stderr.write(`pricebook-sync: ${message}\n`);
+		process.exitCode = exitCode;
+		return;
+	}
 	runCli(process.argv.slice(2), {
 		env: process.env,
 		stdout: (text) => process.stdout.write(`${text}\n`),
@@ -113,3 +122,5 @@ if (require.main === module) {
 		},
 	);
 }
+
+if (require.main === module) main();
