@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { formatFlags, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from './args';
 import { ExitCode, type CliContext, type ExitCodeValue } from './context';
 import { loadEnvFile } from './env-file';
+import { terminalSafe } from './terminal-text';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
 import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
@@ -68,7 +69,10 @@ function commandHelp(command: Command): string {
 	].join('\n');
 }
 
-export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeValue> {
+export async function runCli(argv: string[], outside: CliContext): Promise<ExitCodeValue> {
+	// Human-readable text never carries control characters to the terminal (cli/terminal-text.ts); JSON and CSV pass as they are.
+	const stderr = (text: string) => outside.stderr(terminalSafe(text));
+	let ctx: CliContext = { ...outside, stdout: (text) => outside.stdout(terminalSafe(text)), stderr };
 	const [name, ...rest] = argv;
 	if (!name || name === '--help' || name === '-h' || name === 'help') {
 		ctx.stdout(toolHelp());
@@ -85,6 +89,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 	}
 	try {
 		const args = parseArgs(rest, command.flags);
+		if (args.flags.json === true || args.flags.csv === true) ctx = { ...ctx, stdout: outside.stdout };
 		const extra = command.positionals === 'own' ? undefined : args.positionals[command.positionals ?? 0];
 		if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
 		return await command.run(args, ctx);
@@ -103,7 +108,7 @@ function main(): void {
 	} catch (error) {
 		// An untrusted .env: one line saying what to fix (exit 2), before anything reads a setting.
 		const { exitCode, message } = explainError(error);
-		process.stderr.write(`pricebook-sync: ${message}\n`);
+		process.stderr.write(`pricebook-sync: ${terminalSafe(message)}\n`);
 		process.exitCode = exitCode;
 		return;
 	}
@@ -117,7 +122,7 @@ function main(): void {
 			process.exitCode = code;
 		},
 		(error: unknown) => {
-			process.stderr.write(`pricebook-sync: ${explainError(error).message}\n`);
+			process.stderr.write(`pricebook-sync: ${terminalSafe(explainError(error).message)}\n`);
 			process.exitCode = ExitCode.failure;
 		},
 	);
