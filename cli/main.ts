@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { formatFlags, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from './args';
 import { ExitCode, type CliContext, type ExitCodeValue } from './context';
 import { loadEnvFile } from './env-file';
+import { terminalSafe } from './terminal-text';
 import { explainError } from './errors';
 import { migrateCommand } from './commands/migrate';
 import { entityCommand, fullCommand, incrementalCommand } from './commands/sync-runs';
@@ -70,7 +71,10 @@ function commandHelp(command: Command): string {
 	].join('\n');
 }
 
-export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeValue> {
+export async function runCli(argv: string[], outside: CliContext): Promise<ExitCodeValue> {
+	// Human-readable text never carries control characters to the terminal (cli/terminal-text.ts); JSON and CSV pass as they are.
+	const stderr = (text: string) => outside.stderr(terminalSafe(text));
+	let ctx: CliContext = { ...outside, stdout: (text) => outside.stdout(terminalSafe(text)), stderr };
 	const [name, ...rest] = argv;
 	if (!name || name === '--help' || name === '-h' || name === 'help') {
 		ctx.stdout(toolHelp());
@@ -87,6 +91,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 	}
 	try {
 		const args = parseArgs(rest, command.flags);
+		if (args.flags.json === true || args.flags.csv === true) ctx = { ...ctx, stdout: outside.stdout };
 		const extra = command.positionals === 'own' ? undefined : args.positionals[command.positionals ?? 0];
 		if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
 		return await command.run(args, ctx);
@@ -98,8 +103,17 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCodeV
 	}
 }
 
-if (require.main === module) {
-	loadEnvFile(path.resolve(process.cwd(), '.env'));
+/** The installed command: settings from the environment and a trusted .env, output to the terminal. */
+function main(): void {
+	try {
+		loadEnvFile(path.resolve(process.cwd(), '.env'));
+	} catch (error) {
+		// An untrusted .env: one line saying what to fix (exit 2), before anything reads a setting.
+		const { exitCode, message } = explainError(error);
+		process.stderr.write(`pricebook-sync: ${terminalSafe(message)}\n`);
+		process.exitCode = exitCode;
+		return;
+	}
 	runCli(process.argv.slice(2), {
 		env: process.env,
 		stdout: (text) => process.stdout.write(`${text}\n`),
@@ -110,8 +124,10 @@ if (require.main === module) {
 			process.exitCode = code;
 		},
 		(error: unknown) => {
-			process.stderr.write(`pricebook-sync: ${explainError(error).message}\n`);
+			process.stderr.write(`pricebook-sync: ${terminalSafe(explainError(error).message)}\n`);
 			process.exitCode = ExitCode.failure;
 		},
 	);
 }
+
+if (require.main === module) main();

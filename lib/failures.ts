@@ -13,7 +13,7 @@ export const FAILURE_KINDS = [
 	'validation',
 	/** The id asked for exists nowhere (unknown conflict, item neither in ServiceTitan nor locally). */
 	'not_found',
-	/** Another run of the same entity type holds the lock: try again when it has finished. */
+	/** Another run of the same entity type (or another session's migration) holds the lock: try again when it has finished, or end a stuck holder. */
 	'busy',
 	/** The item changed since the caller looked at it: look again before deciding. */
 	'stale',

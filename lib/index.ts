@@ -3,7 +3,7 @@
  * enforces it), so modules behind it can move without touching them. n8n is not imported anywhere under lib/.
  */
 export { connectDb, closeDb, describeDbTarget, type Db, type DbConfig } from './db/connection';
-export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
+export { passwordFileOf, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
 export { migrate } from './db/migrate';
 export { applyRoleGrants, roleGrantSql, roleSetupSql, DEFAULT_ROLE_NAMES, type AppliedGrants, type RoleNames } from './db/roles';
 export { ServiceTitanClient, StApiError, isStApiError, ConfigError, stConfigFromEnv, validateStConfig, ENTITY_TYPES, isEntityType } from './servicetitan';

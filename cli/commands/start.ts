@@ -10,6 +10,7 @@ import {
 	listConflicts,
 	listRuns,
 	migrate,
+	passwordFileOf,
 	renderStatusPage,
 	ServiceTitanClient,
 	startEmbeddedPostgres,
@@ -62,7 +63,7 @@ export const startCommand = {
 				const dataDir = path.join(PROJECT_ROOT, '.data', 'postgres');
 				mkdirSync(path.dirname(dataDir), { recursive: true });
 				say('database: embedded PostgreSQL (no DATABASE_URL set), data in .data/postgres');
-				embedded = await startEmbeddedPostgres({ dataDir, persistent: true });
+				embedded = await startEmbeddedPostgres({ dataDir, persistent: true, onNotice: (line) => say(`note: ${line}`) });
 				const admin = connectDb({ connectionString: embedded.url, max: 1, applicationName: 'pricebook-start-admin' });
 				if (!(await admin.oneOrNone("SELECT 1 FROM pg_database WHERE datname = 'pricebook'"))) await admin.none('CREATE DATABASE pricebook');
 				await closeDb(admin);
@@ -102,7 +103,11 @@ export const startCommand = {
 			say('');
 			say(`Health: ${status.health.toUpperCase()} (${status.healthReasons.join('; ')})`);
 			say('Where to look next (with DATABASE_URL set to the same database):');
-			if (embedded) say(`  export DATABASE_URL=${dbUrl}   # the embedded server runs only while npm start does`);
+			if (embedded) {
+				// The password stays in its 0600 file rather than on the screen and in scrollback or CI logs.
+				const hidden = dbUrl.replace(/:[^:@/]*@/, `:$(cat ${path.relative(process.cwd(), passwordFileOf(embedded.dataDir))})@`);
+				say(`  export DATABASE_URL="${hidden}"   # the embedded server runs only while npm start does`);
+			}
 			say('  npx pricebook-sync status             the health light and counts');
 			say('  npx pricebook-sync conflicts          conflicts with their side-by-side diff');
 			say('  npx pricebook-sync logs --csv         the run log');

@@ -22,11 +22,11 @@ export async function startRun(t: Task, run: RunStart, now: Date): Promise<numbe
 }
 
 /** A run that could not start because another run of the same entity type holds the lock. */
-export async function recordBusyRun(t: Task, run: RunStart, now: Date): Promise<number> {
+export async function recordBusyRun(t: Task, run: RunStart, now: Date, error = 'another run of this entity type is in progress'): Promise<number> {
 	const row = await t.one<{ id: number }>(
 		`INSERT INTO sync_runs (kind, entity_type, trigger, dry_run, status, started_at, finished_at, error)
-		 VALUES ($1, $2, $3, $4, 'busy', $5, $5, 'another run of this entity type is in progress') RETURNING id`,
-		[run.kind, run.entityType, run.trigger, run.dryRun, now],
+		 VALUES ($1, $2, $3, $4, 'busy', $5, $5, $6) RETURNING id`,
+		[run.kind, run.entityType, run.trigger, run.dryRun, now, error],
 	);
 	return row.id;
 }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Db } from './connection';
 import { SyncFailure } from '../failures';
-import { acquireLock, LockIds, releaseLock } from './locks';
+import { acquireLockOrFail, LockIds, MIGRATION_LOCK_WAIT_MS, releaseLock } from './locks';
 
 export interface Migration {
 	version: string;
@@ -58,13 +58,24 @@ function explainMigrationFailure(error: unknown, what: string): unknown {
 /**
  * Brings the schema up to date. Safe to run again (applied versions are skipped) and from several processes at
  * once (an advisory lock serializes them; the second finds nothing left to do). Each migration runs in its own
- * transaction, so a failing one leaves the previous versions in place and nothing half-applied.
+ * transaction, so a failing one leaves the previous versions in place and nothing half-applied. Every command
+ * migrates first, so the wait for the lock is bounded: a session that holds it and never lets go fails the command
+ * with a message naming that session, instead of hanging every command.
  */
-export async function migrate(db: Db, options: { log?: (line: string) => void; dir?: string } = {}): Promise<MigrateResult> {
+export async function migrate(
+	db: Db,
+	options: { log?: (line: string) => void; dir?: string; /** default MIGRATION_LOCK_WAIT_MS */ lockWaitMs?: number } = {},
+): Promise<MigrateResult> {
 	const migrations = await loadMigrations(options.dir);
 	const log = options.log ?? (() => undefined);
 	return db.task('migrate', async (t) => {
-		await acquireLock(t, LockIds.migrate);
+		await acquireLockOrFail(
+			t,
+			LockIds.migrate,
+			'the schema migration lock',
+			options.lockWaitMs ?? MIGRATION_LOCK_WAIT_MS,
+			'if it is a migration still running, wait for it to finish and run again',
+		);
 		try {
 			// Only when missing: even CREATE TABLE IF NOT EXISTS needs CREATE on the schema, and every CLI command
 			// migrates first, so `status` would fail for a role that may only read (a dashboard, a locked-down engine).

@@ -5,7 +5,7 @@ import type { Db } from '../db/connection';
 import { closeConflict, readConflict, refreshConflict, type ConflictRecord, type ConflictRefresh } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
 import { finishRun, logChanges, logErrors, startRun } from '../db/ledger';
-import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
+import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
 import { holdRefusedValues, markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
@@ -49,7 +49,9 @@ export async function resolveConflict(deps: ResolveDeps, request: ResolveRequest
 	return deps.db.task('resolve-conflict', async (t) => {
 		const lockId = LockIds.entity[def.type];
 		if (!(await acquireLockWithin(t, lockId, deps.lockWaitMs ?? 30_000))) {
-			throw new SyncStateError('busy', `a ${def.type} sync is running; try again in a minute`);
+			const holder = await lockHolder(t, lockId);
+			const who = holder ? ` (${describeLockHolder(holder)}); ${holderAdvice(holder, 'try again in a minute')}` : '; try again in a minute';
+			throw new SyncStateError('busy', `a ${def.type} sync is running${who}`);
 		}
 		try {
 			// Read again under the lock: another resolution or a sync may have changed it meanwhile.

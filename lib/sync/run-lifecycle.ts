@@ -1,4 +1,5 @@
 import { createLocalItems } from './create-local';
+import { describeLockHolder, holderAdvice, lockHolder, LockIds } from '../db/locks';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import {
@@ -92,14 +93,28 @@ async function promotionReason(deps: Pick<RunDeps, 'now' | 'settings'>, t: Task,
 	return undefined;
 }
 
-/** A run that could not start because another run of its entity type holds the advisory lock. */
+/**
+ * A run that could not start because another session holds its entity type's advisory lock. The answer (and the
+ * ledger row) names that session and how long it has been there, so a holder that never lets go is visible, and
+ * says to end it when it has sat idle long past any real run's pause.
+ */
 export async function recordBusy(deps: RunDeps, t: Task, request: RunRequest): Promise<RunResult> {
 	const now = deps.now();
 	const dryRun = request.dryRun ?? false;
-	const runId = dryRun
-		? null
-		: await recordBusyRun(t, { kind: request.kind, entityType: request.entityType, trigger: request.trigger ?? 'cli', dryRun }, now);
-	return busyResult(request, runId, now);
+	const holder = await lockHolder(t, LockIds.entity[entityDefinition(request.entityType).type]);
+	const result = busyResult(request, null, now);
+	if (holder) {
+		result.message = `another ${request.entityType} sync holds the lock: ${describeLockHolder(holder)}; ${holderAdvice(holder, 'try again when it has finished')}`;
+	}
+	if (!dryRun) {
+		result.runId = await recordBusyRun(
+			t,
+			{ kind: request.kind, entityType: request.entityType, trigger: request.trigger ?? 'cli', dryRun },
+			now,
+			result.message,
+		);
+	}
+	return result;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection';
 import { finishRun, logErrors, recordBusyRun, startRun, type ErrorLogEntry, type RunProgress } from '../db/ledger';
-import { acquireLockWithin, LockIds, releaseLock } from '../db/locks';
+import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
 import { inChunks, WRITE_CHUNK, type Task } from '../db/pricebook-store';
 import { writeVendorPrices, type VendorPriceWrite } from '../db/vendor-prices';
 import { loadVendorConfig, vendorConfigFor, type VendorConfig } from './config';
@@ -147,8 +147,12 @@ export async function importVendorPrices(db: Db, options: VendorImportOptions): 
 	};
 	return db.task(async (t) => {
 		if (!(await acquireLockWithin(t, LockIds.vendorImport, options.lockWaitMs ?? 60_000))) {
-			if (!dryRun) result.runId = await recordBusyRun(t, run, now);
-			return { ...result, status: 'busy', success: false, error: 'another vendor price import is in progress' };
+			const holder = await lockHolder(t, LockIds.vendorImport);
+			const error = holder
+				? `another vendor price import holds the lock: ${describeLockHolder(holder)}; ${holderAdvice(holder, 'try again when it has finished')}`
+				: 'another vendor price import is in progress';
+			if (!dryRun) result.runId = await recordBusyRun(t, run, now, error);
+			return { ...result, status: 'busy', success: false, error };
 		}
 		try {
 			if (!dryRun) result.runId = await startRun(t, run, now);

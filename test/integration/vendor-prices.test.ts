@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { acquireLock, LockIds, releaseLock } from '../../lib/db/locks';
+import { LockIds, releaseLock, tryAcquireLock } from '../../lib/db/locks';
 import { importVendorPrices } from '../../lib/vendor/import';
 import { runCliCaptured } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -169,10 +169,13 @@ describe('vendor price import', () => {
 
 	it('reports busy while another import holds the vendor-import lock', async () => {
 		await t.db.task(async (other) => {
-			await acquireLock(other, LockIds.vendorImport);
+			expect(await tryAcquireLock(other, LockIds.vendorImport)).toBe(true);
 			try {
 				const r = await importVendorPrices(t.db, { vendor: 'ced', content: 'Catalog Number,Net Price\nCED-111,1\n', lockWaitMs: 0 });
 				expect(r).toMatchObject({ status: 'busy', success: false, inserted: 0 });
+				// The holder is named, so a session that never lets go can be found and ended.
+				const { pid } = await other.one<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+				expect(r.error).toContain(`another vendor price import holds the lock: session pid ${pid}`);
 				expect(await t.db.one('SELECT status FROM sync_runs WHERE id = $1', [r.runId])).toEqual({ status: 'busy' });
 			} finally {
 				await releaseLock(other, LockIds.vendorImport);

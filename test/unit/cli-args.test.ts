@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, UsageError, type FlagSpec } from '../../cli/args';
-import { loadEnvFile } from '../../cli/env-file';
+import { ConfigurationError } from '../../cli/context';
+import { envFileProblem, loadEnvFile } from '../../cli/env-file';
 
 const specs: Record<string, FlagSpec> = {
 	json: { type: 'boolean', description: '' },
@@ -35,5 +36,34 @@ describe('loadEnvFile', () => {
 		expect(loadEnvFile(file, env)).toEqual(['DATABASE_URL', 'ST_ENV']);
 		expect(env).toEqual({ DATABASE_URL: 'postgres://a@b/c', ST_ENV: 'integration', ST_TENANT_ID: '42' });
 		expect(loadEnvFile(path.join(dir, 'missing.env'), env)).toEqual([]);
+	});
+
+	it('refuses a file others can write, saying what to run, and reads nothing from it', () => {
+		const file = path.join(mkdtempSync(path.join(tmpdir(), 'envfile-')), '.env');
+		writeFileSync(file, 'DATABASE_URL=postgres://attacker@evil/x\n');
+		const env: NodeJS.ProcessEnv = {};
+		chmodSync(file, 0o664);
+		expect(() => loadEnvFile(file, env)).toThrow(ConfigurationError);
+		expect(() => loadEnvFile(file, env)).toThrow(
+			`${file} can be changed by its group, who could change the settings this command trusts: run chmod go-w ${file}`,
+		);
+		chmodSync(file, 0o646);
+		expect(() => loadEnvFile(file, env)).toThrow(/can be changed by every user.*chmod go-w/);
+		expect(env).toEqual({});
+		chmodSync(file, 0o600);
+		expect(loadEnvFile(file, env)).toEqual(['DATABASE_URL']);
+	});
+
+	it("refuses a file owned by another user (root's files are accepted: CI and containers run as root)", () => {
+		const file = path.join(mkdtempSync(path.join(tmpdir(), 'envfile-')), '.env');
+		writeFileSync(file, 'ST_ENV=integration\n');
+		expect(envFileProblem(file, { uid: 1234, mode: 0o100600 }, 1000)).toMatch(/belongs to another user \(uid 1234\).*chown \$\(id -u\)/);
+		expect(envFileProblem(file, { uid: 0, mode: 0o100644 }, 1000)).toBeUndefined();
+		expect(envFileProblem(file, { uid: 1000, mode: 0o100644 }, 1000)).toBeUndefined();
+		if (process.getuid?.() === 0) {
+			// As root, a real file of another user's.
+			chownSync(file, 65534, 65534);
+			expect(() => loadEnvFile(file, {})).toThrow(/belongs to another user \(uid 65534\)/);
+		}
 	});
 });
