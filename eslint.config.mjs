@@ -48,6 +48,19 @@ export default tseslint.config(
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 		},
 	},
+	// The Pricebook Webhook trigger, and only it: it checks the key against n8n's own Header Auth credential
+	// (httpHeaderAuth), the credential the admin already made for the webhooks, chosen per node by the admin (the
+	// reuse the rule guards against is a node reaching for credentials nobody gave it). And it is called by Retool
+	// at a fixed URL, so there is no third-party webhook to register or delete (n8n's own Webhook node has no
+	// webhookMethods either).
+	{
+		files: ['nodes/PricebookWebhook/**/*.ts'],
+		rules: {
+			'@n8n/community-nodes/no-credential-reuse': 'off',
+			'@n8n/community-nodes/valid-credential-references': 'off',
+			'@n8n/community-nodes/webhook-lifecycle-complete': 'off',
+		},
+	},
 	{
 		files: ['package.json'],
 		languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },

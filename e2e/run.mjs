@@ -33,6 +33,8 @@ const PG = {
 	password: process.env.PGPASSWORD || '',
 };
 const ENTITY_TYPES = ['categories', 'services', 'materials', 'equipment'];
+// The webhook flows' trigger: our own node, which checks the key and never outputs request headers.
+const WEBHOOK_TRIGGER = `${PKG.name}.pricebookWebhook`;
 
 const log = (msg) => console.log(`e2e: ${msg}`);
 const t0 = Date.now();
@@ -381,6 +383,81 @@ async function n8nDb(n8n, userFolder, sql) {
 	return JSON.parse(r.stdout.trim());
 }
 
+/**
+ * Searches everything n8n stored for each needle: every row of every table of its own database (execution_entity,
+ * execution_data, execution_metadata, statistics and event tables, ...), every file in its folder (the database file
+ * and its journal, execution and binary data when stored on the filesystem, event logs), the logs its processes
+ * printed, and in queue mode this run's Redis keys. Answers, per needle, where it was found, and what was searched.
+ */
+async function searchN8nStorage(n8n, userFolder, needles) {
+	const found = Object.fromEntries(needles.map((n) => [n, []]));
+	// A bytea column prints as hex; look for that form too.
+	const forms = (needle) => [needle, Buffer.from(needle).toString('hex')];
+	const searched = { tables: 0, rows: 0, files: 0, redisKeys: 0 };
+	if (QUEUE) {
+		const tables = (await state.n8nPg.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename);
+		for (const t of tables) {
+			const { rows } = await state.n8nPg.query(`SELECT row_to_json(t)::text AS row FROM "${t}" t`);
+			searched.tables++;
+			searched.rows += rows.length;
+			for (const needle of needles) if (rows.some((r) => forms(needle).some((f) => r.row.includes(f)))) found[needle].push(`table ${t}`);
+		}
+	} else {
+		// In one process with n8n's sqlite3 (built for its Node 24): every table, every row, blobs as text and hex.
+		const script = `
+			const sqlite3 = require('sqlite3');
+			const needles = JSON.parse(process.argv[2]);
+			const db = new sqlite3.Database(process.argv[1], sqlite3.OPEN_READONLY);
+			const all = (sql) => new Promise((ok, no) => db.all(sql, (e, rows) => (e ? no(e) : ok(rows))));
+			const text = (row) => JSON.stringify(Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') + v.toString('hex') : v)));
+			(async () => {
+				const out = { tables: 0, rows: 0, hits: {} };
+				for (const { name } of await all("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+					const rows = (await all('SELECT * FROM "' + name + '"')).map(text);
+					out.tables++;
+					out.rows += rows.length;
+					for (const n of needles) if (rows.some((r) => r.includes(n) || r.includes(Buffer.from(n).toString('hex')))) (out.hits[n] ??= []).push('table ' + name);
+				}
+				console.log(JSON.stringify(out));
+			})().catch((e) => { console.error(e.message); process.exit(1); });`;
+		const r = await run('search n8n database', n8n.nodeBin, ['-e', script, path.join(userFolder, '.n8n', 'database.sqlite'), JSON.stringify(needles)], {
+			cwd: n8n.dir,
+			env: { ...process.env, NODE_PATH: path.join(n8n.dir, 'node_modules') },
+			timeoutMs: 60_000,
+		});
+		const out = JSON.parse(r.stdout.trim());
+		searched.tables = out.tables;
+		searched.rows = out.rows;
+		for (const [needle, places] of Object.entries(out.hits)) found[needle].push(...places);
+	}
+	// n8n's folder (the installed community packages under nodes/ excepted: n8n writes nothing there) and its logs.
+	const files = [];
+	const walk = (dir) => {
+		for (const e of readdirSync(dir, { withFileTypes: true })) {
+			const p = path.join(dir, e.name);
+			if (e.isDirectory() && p !== path.join(userFolder, '.n8n', 'nodes')) walk(p);
+			else if (e.isFile()) files.push(p);
+		}
+	};
+	walk(path.join(userFolder, '.n8n'));
+	files.push(
+		...readdirSync(state.tmp)
+			.filter((f) => /^n8n(-worker-\d+)?\.log$/.test(f))
+			.map((f) => path.join(state.tmp, f)),
+	);
+	for (const file of files) {
+		const content = readFileSync(file);
+		searched.files++;
+		for (const needle of needles) if (forms(needle).some((f) => content.includes(f))) found[needle].push(`file ${path.relative(state.tmp, file)}`);
+	}
+	if (QUEUE) {
+		const prefix = `pricebook-e2e-${process.pid}:*`;
+		searched.redisKeys = await redisEval(['EVAL', "return #redis.call('KEYS', ARGV[1])", '0', prefix]);
+		for (const needle of needles) if ((await redisEval(['EVAL', REDIS_SEARCH, '0', prefix, needle])) > 0) found[needle].push('redis');
+	}
+	return { found, searched };
+}
+
 async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, addFastSchedule, workers }) {
 	const sim = state.sim;
 	const db = state.db;
@@ -442,8 +519,7 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 
 	await check(`all ${workflows.length} workflows in workflows/ are published; every webhook flow has its webhook registered`, async () => {
 		const ids = new Set(rows.map((r) => r.workflowId));
-		for (const wf of workflows.filter((w) => w.nodes.some((n) => n.type === 'n8n-nodes-base.webhook')))
-			assert(ids.has(wf.id), `${wf.id} has no registered webhook`);
+		for (const wf of workflows.filter((w) => w.nodes.some((n) => n.type === WEBHOOK_TRIGGER))) assert(ids.has(wf.id), `${wf.id} has no registered webhook`);
 		const out = main.output();
 		assert(
 			!/problem loading|Unrecognized node type|Unknown node type/i.test(out),
@@ -451,10 +527,15 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 		);
 	});
 
-	// n8n 2.41's Webhook node (header auth) answers 403 "Authorization data is wrong!" both without the header and
-	// with a wrong value (401 is only used for basic auth); the check pins what n8n really does.
+	// The Pricebook Webhook trigger answers 403 itself, with a JSON error naming the header, and starts no execution.
 	await check('without X-Pricebook-Key (or with a wrong one) every webhook answers 403 and runs nothing', async () => {
 		const before = await runCount();
+		const hookExecutions = async () =>
+			Number(
+				(await n8nDb(n8n, userFolder, `SELECT count(*) AS n FROM execution_entity WHERE "workflowId" IN (${hooks.map((h) => `'${h}'`).join(', ')})`))[0]
+					.n,
+			);
+		const executionsBefore = await hookExecutions();
 		for (const [method, url, body] of [
 			['POST', urls.full, { entityType: 'all' }],
 			['POST', urls.incremental, { entityType: 'materials' }],
@@ -464,10 +545,16 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 		]) {
 			const r = await call(method, url, body, { auth: null });
 			expectStatus(r, 403, `${method} ${url} without header`);
+			assert(/X-Pricebook-Key header is missing/.test(r.json?.error ?? ''), `403 body: ${short(r.text)}`);
 		}
-		const wrong = await call('GET', urls.status, undefined, { auth: 'wrong-secret' });
-		expectStatus(wrong, 403, 'wrong key');
+		for (const auth of ['wrong-secret', secret.slice(0, -1), `${secret}0`]) {
+			const wrong = await call('GET', urls.status, undefined, { auth });
+			expectStatus(wrong, 403, 'wrong key');
+			assert(/does not match/.test(wrong.json?.error ?? ''), `403 body: ${short(wrong.text)}`);
+		}
 		assert((await runCount()) === before, 'a sync run was recorded for an unauthenticated call');
+		const executionsAfter = await hookExecutions();
+		assert(executionsAfter === executionsBefore, `n8n started ${executionsAfter - executionsBefore} webhook executions for refused calls`);
 	});
 
 	await check('POST full {entityType: all} answers 200 with 4 succeeded results and fills the database', async () => {
@@ -630,11 +717,33 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 			assert(counts.reduce((a, b) => a + b, 0) >= ex[0].n, `workers finished ${counts.join('+')} of ${ex[0].n} executions`);
 		});
 	}
+
+	// Last, so every webhook execution above is in what is searched. A marker sent in a request body (which the
+	// trigger passes on) must be found in execution_data: that proves the search reaches what n8n saved. The key
+	// sent with the same request (and with every call above) must be found nowhere.
+	await check("the webhook key is nowhere in n8n's database, folder, logs or Redis; a body marker of the same call is in execution_data", async () => {
+		const marker = `probe-${randomBytes(8).toString('hex')}`;
+		const probe = await call('POST', urls.incremental, { entityType: 'materials', [marker]: marker });
+		expectStatus(probe, 400, 'probe with an unknown field');
+		// Wait until n8n has saved the probe's execution (in queue mode the worker saves it).
+		for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(500)) {
+			const ex = await n8nDb(n8n, userFolder, `SELECT status FROM execution_entity WHERE "workflowId" = 'PbHookIncrement1' ORDER BY id DESC LIMIT 1`);
+			if (ex[0] && !['new', 'running'].includes(ex[0].status)) break;
+		}
+		const { found, searched } = await searchN8nStorage(n8n, userFolder, [secret, marker]);
+		log(`  searched ${searched.tables} tables (${searched.rows} rows), ${searched.files} files${QUEUE ? `, ${searched.redisKeys} Redis keys` : ''}`);
+		log(`  body marker found in: ${found[marker].join(', ') || 'nowhere'}`);
+		assert(searched.rows > 0 && searched.files > 0, 'nothing was searched');
+		assert(
+			found[marker].includes('table execution_data'),
+			`the body marker is not in execution_data (found in: ${found[marker].join(', ') || 'nowhere'}): the search misses where n8n saves executions`,
+		);
+		assert(found[secret].length === 0, `the webhook key was found in: ${found[secret].join(', ')}`);
+	});
 }
 
-/** Deletes this run's Bull keys from Redis (one EVAL over a bare RESP connection; no client library needed). */
-function redisDeletePrefix(prefix) {
-	const args = ['EVAL', "local k = redis.call('KEYS', ARGV[1]) for i = 1, #k do redis.call('DEL', k[i]) end return #k", '0', `${prefix}:*`];
+/** One EVAL over a bare RESP connection (no client library needed); answers its integer reply. */
+function redisEval(args) {
 	const cmd = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 	return new Promise((resolve, reject) => {
 		const sock = net.connect(REDIS.port, REDIS.host, () => sock.write(cmd));
@@ -646,6 +755,25 @@ function redisDeletePrefix(prefix) {
 		});
 		sock.once('error', reject);
 	});
+}
+
+/** How many values of the keys matching ARGV[1] contain ARGV[2] (plain find, not a pattern). */
+const REDIS_SEARCH = `local n = 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1])) do
+	local t = redis.call('TYPE', k).ok
+	local vs = {}
+	if t == 'string' then vs = { redis.call('GET', k) }
+	elseif t == 'hash' then vs = redis.call('HGETALL', k)
+	elseif t == 'list' then vs = redis.call('LRANGE', k, 0, -1)
+	elseif t == 'set' then vs = redis.call('SMEMBERS', k)
+	elseif t == 'zset' then vs = redis.call('ZRANGE', k, 0, -1) end
+	for _, v in ipairs(vs) do if string.find(v, ARGV[2], 1, true) then n = n + 1 end end
+end
+return n`;
+
+/** Deletes this run's Bull keys from Redis. */
+function redisDeletePrefix(prefix) {
+	return redisEval(['EVAL', "local k = redis.call('KEYS', ARGV[1]) for i = 1, #k do redis.call('DEL', k[i]) end return #k", '0', `${prefix}:*`]);
 }
 
 async function cleanup() {

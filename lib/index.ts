@@ -28,6 +28,7 @@ export {
 export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
 export { answerForRuns, answerForResolution, answerForError, type HttpAnswer } from './api/responses';
 export { httpStatusFor } from './api/http-status';
+export { checkWebhookKey, type WebhookKey, type WebhookKeyCheck } from './api/webhook-key';
 
 // Sync runs: in one process (SyncEngine), or split into steps that n8n runs as separate nodes.
 export { SyncEngine, SYNC_ORDER } from './sync/engine';

@@ -4,8 +4,8 @@ import { closeDatabase } from '../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
 import { startStagedRuns } from '../../lib/sync/staged-run';
 import { DEFAULT_SETTINGS } from '../../lib/sync/run-types';
-import { credentialsFor } from '../support/n8n-credentials';
-import { loadWorkflow, runWorkflow, shutdownN8n, type WorkflowRun } from '../support/n8n-harness';
+import { credentialsFor, WEBHOOK_KEY, WEBHOOK_KEY_HEADER } from '../support/n8n-credentials';
+import { callWebhook, loadWorkflow, runWorkflow, shutdownN8n, type WebhookRequest, type WorkflowRun } from '../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(120_000);
@@ -137,18 +137,80 @@ describe("scheduled workflows in n8n's engine", () => {
 	});
 });
 
+const WEBHOOK_FILES = [
+	'pricebook-webhook-full.json',
+	'pricebook-webhook-incremental.json',
+	'pricebook-webhook-entity.json',
+	'pricebook-webhook-resolve-conflict.json',
+	'pricebook-webhook-status.json',
+];
+const methodOf = (file: string) => String(wf(file).nodes.find((n) => n.name === 'Webhook')!.parameters.httpMethod);
+const withKey = { [WEBHOOK_KEY_HEADER]: WEBHOOK_KEY };
+
+/** A request to the workflow's Pricebook Webhook node, which checks the key and starts the execution (or not). */
+const hook = (file: string, request: Omit<WebhookRequest, 'method'>, credentials = credentialsFor(h)) =>
+	callWebhook(wf(file), { credentials, node: 'Webhook', request: { method: methodOf(file), ...request } });
+
 /** What Retool gets back: the Respond to Webhook node's status code and body. */
 async function call(file: string, request: { params?: IDataObject; body?: unknown; query?: IDataObject }) {
-	const result = await run(file, {
-		node: 'Webhook',
-		items: [
-			{ headers: { 'x-pricebook-key': 'set-in-n8n' }, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? {} } as IDataObject,
-		],
-	});
-	expect(result.error).toBeUndefined();
-	const [answer] = result.last('Respond to Retool');
+	const { answered, execution } = await hook(file, { headers: withKey, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? {} });
+	expect(answered).toBeUndefined();
+	expect(execution!.error).toBeUndefined();
+	// The trigger passes on what the request carried, never its headers; the key is nowhere in the execution.
+	expect(Object.keys(execution!.last('Webhook')[0]).sort()).toEqual(['body', 'params', 'query']);
+	expect(JSON.stringify(execution!.run)).not.toContain(WEBHOOK_KEY);
+	const [answer] = execution!.last('Respond to Retool');
 	return answer.response as { statusCode: number; body: IDataObject };
 }
+
+describe("the webhooks' key, checked by the Pricebook Webhook trigger in n8n's engine", () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	const runs = async () => (await h.t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM sync_runs')).n;
+
+	it.each(WEBHOOK_FILES)('%s: without the key, with a wrong one or with it in another header → 403, no execution, nothing run', async (file) => {
+		const request = { params: file.includes('entity') ? { type: 'materials', id: '1' } : file.includes('resolve') ? { id: '1' } : {}, body: {} };
+		for (const [headers, words] of [
+			[{}, /the X-Pricebook-Key header is missing/],
+			[{ [WEBHOOK_KEY_HEADER]: `${WEBHOOK_KEY.slice(0, -1)}0` }, /does not match/],
+			[{ [WEBHOOK_KEY_HEADER]: WEBHOOK_KEY.slice(0, -1) }, /does not match/],
+			[{ Authorization: WEBHOOK_KEY }, /missing/],
+		] as const) {
+			const { answered, execution } = await hook(file, { ...request, headers });
+			expect(execution).toBeUndefined();
+			expect(answered).toMatchObject({ statusCode: 403, headers: { 'Content-Type': expect.stringMatching(/^application\/json/) } });
+			expect(JSON.parse(answered!.body)).toEqual({ error: expect.stringMatching(words) });
+			expect(answered!.body).not.toContain(WEBHOOK_KEY.slice(0, 12));
+		}
+		expect(await runs()).toBe(0);
+		expect(h.sim.control.listIds('materials').length).toBeGreaterThan(0);
+	});
+
+	it('a key credential without a value refuses every call with 500 saying what to set up, even with an empty header', async () => {
+		const credentials = { ...credentialsFor(h), httpHeaderAuth: { name: WEBHOOK_KEY_HEADER, value: '' } };
+		for (const headers of [{}, { [WEBHOOK_KEY_HEADER]: '' }, withKey]) {
+			const { answered, execution } = await hook('pricebook-webhook-status.json', { headers }, credentials);
+			expect(execution).toBeUndefined();
+			expect(answered?.statusCode).toBe(500);
+			expect(JSON.parse(answered!.body).error).toMatch(/Header Auth credential needs a header name and a value/);
+		}
+	});
+
+	it('with the key: the trigger outputs params, query and body only; no header (key, cookie, authorization) reaches the execution', async () => {
+		const headers = { ...withKey, Cookie: 'n8n-auth=cookie-secret-1', Authorization: 'Bearer bearer-secret-2', 'X-Forwarded-For': '10.1.2.3' };
+		const { answered, execution } = await hook('pricebook-webhook-incremental.json', { headers, query: { q: '1' }, body: { entityType: 'materials' } });
+		expect(answered).toBeUndefined();
+		expect(execution!.error).toBeUndefined();
+		expect(execution!.last('Webhook')).toEqual([{ params: {}, query: { q: '1' }, body: { entityType: 'materials' } }]);
+		const saved = JSON.stringify(execution!.run);
+		for (const secret of [WEBHOOK_KEY, 'cookie-secret-1', 'bearer-secret-2', '10.1.2.3'])
+			expect({ secret, found: saved.includes(secret) }).toEqual({ secret, found: false });
+		expect(execution!.last('Respond to Retool')[0].response).toMatchObject({ statusCode: 200 });
+		expect(await runs()).toBeGreaterThan(0);
+	});
+});
 
 describe("webhook workflows in n8n's engine", () => {
 	beforeEach(async () => {

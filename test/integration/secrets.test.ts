@@ -1,17 +1,16 @@
 import * as path from 'node:path';
-import type { IDataObject } from 'n8n-workflow';
 import { closeDatabase } from '../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
 import { SyncEngine } from '../../lib/sync/engine';
 import { runCliCaptured } from '../support/cli';
-import { credentialsFor } from '../support/n8n-credentials';
-import { loadWorkflow, runWorkflow, shutdownN8n } from '../support/n8n-harness';
+import { credentialsFor, WEBHOOK_KEY, WEBHOOK_KEY_HEADER } from '../support/n8n-credentials';
+import { callWebhook, loadWorkflow, runWorkflow, shutdownN8n } from '../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(120_000);
 
 /**
- * Secrets (client secret, access token, app key) never appear in logs, run records, error rows, CLI output or
+ * Secrets (client secret, access token, app key, the webhooks' key) never appear in logs, run records, error rows, CLI output or
  * n8n output: every error path is forced, then everything the system wrote or printed is searched for them.
  */
 let h: SyncHarness;
@@ -74,12 +73,16 @@ it('no error path leaks a secret into any output or record', async () => {
 	// n8n: a webhook flow and a scheduled flow while ServiceTitan fails; the whole execution data is searched.
 	h.sim.control.setFaults({ errorRate: 1, errorStatus: 403 });
 	const credentials = credentialsFor(h);
-	const flows: [string, { node: string; items: IDataObject[] }][] = [
-		['pricebook-webhook-full.json', { node: 'Webhook', items: [{ headers: {}, params: {}, query: {}, body: { entityType: 'materials' } }] }],
-		['pricebook-incremental-sync.json', { node: 'Schedule', items: [{}] }],
-	];
-	for (const [file, trigger] of flows) {
-		const run = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../workflows', file)), { credentials, trigger });
+	const webhook = await callWebhook(loadWorkflow(path.resolve(__dirname, '../../workflows/pricebook-webhook-full.json')), {
+		credentials,
+		node: 'Webhook',
+		request: { method: 'POST', headers: { [WEBHOOK_KEY_HEADER]: WEBHOOK_KEY }, params: {}, query: {}, body: { entityType: 'materials' } },
+	});
+	const scheduled = await runWorkflow(loadWorkflow(path.resolve(__dirname, '../../workflows/pricebook-incremental-sync.json')), {
+		credentials,
+		trigger: { node: 'Schedule', items: [{}] },
+	});
+	for (const run of [webhook.execution!, scheduled]) {
 		collected.push(JSON.stringify(run.run), String(run.error?.message ?? ''), JSON.stringify(run.error ?? {}));
 	}
 	h.sim.control.clearFaults();
@@ -90,7 +93,7 @@ it('no error path leaks a secret into any output or record', async () => {
 	}
 	collected.push(...logLines);
 
-	const secrets = [h.sim.clientSecret, h.sim.appKey, WRONG_SECRET, DB_PASSWORD, ...h.sim.control.issuedTokens()];
+	const secrets = [h.sim.clientSecret, h.sim.appKey, WRONG_SECRET, DB_PASSWORD, WEBHOOK_KEY, ...h.sim.control.issuedTokens()];
 	expect(h.sim.control.issuedTokens().length).toBeGreaterThan(1);
 	const haystack = collected.join('\n');
 	expect(haystack.length).toBeGreaterThan(10_000);

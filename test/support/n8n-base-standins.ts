@@ -6,17 +6,16 @@ import type {
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
-	IWebhookFunctions,
-	IWebhookResponseData,
 	ITriggerFunctions,
 	ITriggerResponse,
 } from 'n8n-workflow';
 
 /**
- * Stand-ins for the three n8n-nodes-base nodes the workflows use (Schedule Trigger, Webhook, Respond to
- * Webhook). n8n-nodes-base itself cannot be installed beside n8n-core 2.11 on Node 20 (it pulls isolated-vm,
- * which needs Node 22+); the real nodes run in the end-to-end test against a real n8n. The stand-ins honour
- * the parameters our workflows set, and nothing else.
+ * Stand-ins for the two n8n-nodes-base nodes the workflows use (Schedule Trigger, Respond to Webhook); the
+ * webhooks' trigger is our own Pricebook Webhook node, which the harness runs for real. n8n-nodes-base itself
+ * cannot be installed beside n8n-core 2.11 on Node 20 (it pulls isolated-vm, which needs Node 22+); the real
+ * nodes run in the end-to-end test against a real n8n. The stand-ins honour the parameters our workflows set,
+ * and nothing else.
  */
 const base = (name: string, displayName: string, group: INodeTypeDescription['group'], properties: INodeProperties[] = []): INodeTypeDescription => ({
 	displayName,
@@ -35,29 +34,6 @@ class ScheduleTrigger implements INodeType {
 	description = base('scheduleTrigger', 'Schedule Trigger', ['trigger', 'schedule'], [{ displayName: 'Rule', name: 'rule', type: 'json', default: {} }]);
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
-		return {};
-	}
-}
-
-/** A webhook: n8n's webhook server produced the item ({ headers, params, query, body }); the engine passes it on. */
-class Webhook implements INodeType {
-	description = {
-		...base(
-			'webhook',
-			'Webhook',
-			['trigger'],
-			[
-				{ displayName: 'HTTP Method', name: 'httpMethod', type: 'string', default: 'GET' },
-				{ displayName: 'Path', name: 'path', type: 'string', default: '' },
-				{ displayName: 'Authentication', name: 'authentication', type: 'string', default: 'none' },
-				{ displayName: 'Respond', name: 'responseMode', type: 'string', default: 'onReceived' },
-				{ displayName: 'Options', name: 'options', type: 'json', default: {} },
-			],
-		),
-		webhooks: [],
-	};
-
-	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return {};
 	}
 }
@@ -96,6 +72,5 @@ class RespondToWebhook implements INodeType {
 
 export const baseNodeStandIns: Record<string, INodeType> = {
 	'n8n-nodes-base.scheduleTrigger': new ScheduleTrigger(),
-	'n8n-nodes-base.webhook': new Webhook(),
 	'n8n-nodes-base.respondToWebhook': new RespondToWebhook(),
 };

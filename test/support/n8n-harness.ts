@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Container } from '@n8n/di';
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, WebhookContext, WorkflowExecute } from 'n8n-core';
 // Not re-exported by n8n-core; n8n itself stops it when the process shuts down.
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import {
@@ -10,12 +10,14 @@ import {
 	Workflow,
 	type ICredentialDataDecryptedObject,
 	type ICredentials,
+	type INode,
 	type IDataObject,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypes,
 	type IRun,
 	type IVersionedNodeType,
+	type IWebhookData,
 	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
 	type INodeProperties,
@@ -32,6 +34,7 @@ import { StFetchPage } from '../../nodes/StFetchPage/StFetchPage.node';
 import { StoreConflicts } from '../../nodes/StoreConflicts/StoreConflicts.node';
 import { SyncNextPage } from '../../nodes/SyncNextPage/SyncNextPage.node';
 import { SyncStatus } from '../../nodes/SyncStatus/SyncStatus.node';
+import { PricebookWebhook } from '../../nodes/PricebookWebhook/PricebookWebhook.node';
 import { VendorPriceImport } from '../../nodes/VendorPriceImport/VendorPriceImport.node';
 import { baseNodeStandIns } from './n8n-base-standins';
 
@@ -56,6 +59,7 @@ const ourNodes: INodeType[] = [
 	new ResolveConflict(),
 	new SyncStatus(),
 	new VendorPriceImport(),
+	new PricebookWebhook(),
 ];
 
 class NodeTypeRegistry implements INodeTypes {
@@ -141,13 +145,13 @@ export function loadWorkflow(file: string): IWorkflowBase {
 
 export interface RunOptions {
 	credentials: Record<string, ICredentialDataDecryptedObject>;
-	/** The trigger node (Schedule, Webhook) and the items it emits, as n8n's trigger or webhook server would. */
+	/** The trigger node (Schedule) and the items it emits, as n8n's trigger server would. */
 	trigger: { node: string; items: IDataObject[] };
 	mode?: WorkflowExecuteMode;
 }
 
-export async function runWorkflow(definition: IWorkflowBase, options: RunOptions): Promise<WorkflowRun> {
-	const workflow = new Workflow({
+function buildWorkflow(definition: IWorkflowBase): Workflow {
+	return new Workflow({
 		id: definition.id,
 		name: definition.name,
 		nodes: definition.nodes,
@@ -157,12 +161,23 @@ export async function runWorkflow(definition: IWorkflowBase, options: RunOptions
 		staticData: {},
 		settings: definition.settings,
 	});
-	const triggerNode = workflow.getNode(options.trigger.node);
-	if (!triggerNode) throw new Error(`workflow ${definition.name} has no node "${options.trigger.node}"`);
-	const mode: WorkflowExecuteMode = options.mode ?? (triggerNode.type.endsWith('.webhook') ? 'webhook' : 'trigger');
-	const additionalData = {
+}
+
+function triggerNodeOf(workflow: Workflow, definition: IWorkflowBase, name: string): INode {
+	const node = workflow.getNode(name);
+	if (!node) throw new Error(`workflow ${definition.name} has no node "${name}"`);
+	return node;
+}
+
+function additionalDataFor(
+	definition: IWorkflowBase,
+	mode: WorkflowExecuteMode,
+	credentials: Record<string, ICredentialDataDecryptedObject>,
+	http: { httpRequest?: unknown; httpResponse?: unknown } = {},
+): IWorkflowExecuteAdditionalData {
+	return {
 		hooks: new ExecutionLifecycleHooks(mode, `test-${Date.now()}`, definition),
-		credentialsHelper: new TestCredentialsHelper(options.credentials),
+		credentialsHelper: new TestCredentialsHelper(credentials),
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not used');
 		},
@@ -179,11 +194,20 @@ export async function runWorkflow(definition: IWorkflowBase, options: RunOptions
 		startRunnerTask: async () => {
 			throw new Error('the Code node is not used');
 		},
+		...http,
 	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/** Runs the workflow from its trigger node, the trigger having emitted `main` (as n8n starts an execution). */
+async function execute(
+	workflow: Workflow,
+	triggerNode: INode,
+	main: INodeExecutionData[][],
+	additionalData: IWorkflowExecuteAdditionalData,
+	mode: WorkflowExecuteMode,
+): Promise<WorkflowRun> {
 	const runExecutionData = createRunExecutionData({
-		executionData: {
-			nodeExecutionStack: [{ node: triggerNode, data: { main: [options.trigger.items.map((json) => ({ json }))] }, source: null }],
-		},
+		executionData: { nodeExecutionStack: [{ node: triggerNode, data: { main }, source: null }] },
 	});
 	const run = await new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(workflow);
 	const outputs = (name: string) => (run.data.resultData.runData[name] ?? []).map((task) => (task.data?.main ?? []).map((items) => items ?? []));
@@ -196,4 +220,98 @@ export async function runWorkflow(definition: IWorkflowBase, options: RunOptions
 		},
 		...(run.data.resultData.error ? { error: run.data.resultData.error as Error } : {}),
 	};
+}
+
+export async function runWorkflow(definition: IWorkflowBase, options: RunOptions): Promise<WorkflowRun> {
+	const workflow = buildWorkflow(definition);
+	const triggerNode = triggerNodeOf(workflow, definition, options.trigger.node);
+	const mode: WorkflowExecuteMode = options.mode ?? 'trigger';
+	const additionalData = additionalDataFor(definition, mode, options.credentials);
+	return execute(workflow, triggerNode, [options.trigger.items.map((json) => ({ json }))], additionalData, mode);
+}
+
+/** An HTTP request as n8n's webhook server hands it to the webhook node: body already parsed from JSON. */
+export interface WebhookRequest {
+	method: string;
+	headers?: Record<string, string>;
+	/** The path parameters n8n's router took from the URL (":type/:id"). */
+	params?: unknown;
+	query?: unknown;
+	body?: unknown;
+}
+
+export interface WebhookCall {
+	/** What the webhook node answered itself (it refused the call); then no execution started. */
+	answered?: { statusCode: number; headers: Record<string, string>; body: string };
+	/** The execution the webhook node started. */
+	execution?: WorkflowRun;
+}
+
+/** Just what the webhook nodes use of express's Response: they answer a refusal with writeHead and end. */
+class RecordedResponse {
+	statusCode = 200;
+	headers: Record<string, string> = {};
+	body: string | undefined;
+
+	writeHead(statusCode: number, headers: Record<string, string> = {}) {
+		this.statusCode = statusCode;
+		Object.assign(this.headers, headers);
+		return this;
+	}
+
+	end(body?: string) {
+		this.body = body ?? '';
+		return this;
+	}
+}
+
+/**
+ * Calls a webhook trigger node as n8n's webhook server does (n8n's WebhookContext around our request; the node's
+ * own webhook() decides), then, if the node passed the request on, runs the workflow from what it emitted, in
+ * webhook mode. The request's method and path parameters must fit the node's parameters, as n8n's router would
+ * not reach the node otherwise.
+ */
+export async function callWebhook(
+	definition: IWorkflowBase,
+	options: { credentials: Record<string, ICredentialDataDecryptedObject>; node: string; request: WebhookRequest },
+): Promise<WebhookCall> {
+	const workflow = buildWorkflow(definition);
+	const node = triggerNodeOf(workflow, definition, options.node);
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	const webhookDescription = nodeType.description.webhooks?.[0];
+	if (!nodeType.webhook || !webhookDescription) throw new Error(`node "${node.name}" (${node.type}) is not a webhook trigger`);
+	const { request } = options;
+	if (node.parameters.httpMethod !== request.method)
+		throw new Error(`node "${node.name}" listens to ${String(node.parameters.httpMethod)}, not ${request.method}`);
+	const path = String(node.parameters.path);
+	// (Hostile-input tests hand in params that are no object at all, as n8n's router never would: passed on as they are.)
+	const params = request.params ?? {};
+	if (typeof params === 'object' && !Array.isArray(params))
+		for (const name of Object.keys(params)) if (!path.split('/').includes(`:${name}`)) throw new Error(`the path ${path} has no parameter :${name}`);
+
+	const response = new RecordedResponse();
+	const httpRequest = {
+		method: request.method,
+		headers: Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+		params,
+		query: request.query ?? {},
+		body: request.body,
+	};
+	const mode: WorkflowExecuteMode = 'webhook';
+	const additionalData = additionalDataFor(definition, mode, options.credentials, { httpRequest, httpResponse: response });
+	const webhookData = {
+		httpMethod: request.method,
+		node: node.name,
+		path,
+		webhookDescription,
+		workflowId: definition.id,
+		workflowExecuteAdditionalData: additionalData,
+	};
+	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData as IWebhookData, [], null);
+	const result = await nodeType.webhook.call(context);
+	if (!result.workflowData) {
+		if (!result.noWebhookResponse || response.body === undefined) throw new Error(`node "${node.name}" neither answered nor started an execution`);
+		return { answered: { statusCode: response.statusCode, headers: response.headers, body: response.body } };
+	}
+	return { execution: await execute(workflow, node, result.workflowData, additionalData, mode) };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { IDataObject, IWorkflowBase } from 'n8n-workflow';
-import { credentialsFor } from '../../support/n8n-credentials';
-import { loadWorkflow, runWorkflow } from '../../support/n8n-harness';
+import { credentialsFor, WEBHOOK_KEY, WEBHOOK_KEY_HEADER } from '../../support/n8n-credentials';
+import { callWebhook as callN8nWebhook, loadWorkflow } from '../../support/n8n-harness';
 import type { SyncHarness } from '../../support/sync-harness';
 import { figures, tried } from './figures';
 import { untouched } from './untouched';
@@ -40,10 +40,21 @@ function wire(value: unknown): unknown {
 }
 
 export async function callWebhook(h: SyncHarness, definition: IWorkflowBase, request: { params?: unknown; query?: unknown; body?: unknown }): Promise<Answer> {
-	const item = { headers: { 'x-pricebook-key': 'set-in-n8n' }, params: request.params ?? {}, query: request.query ?? {}, body: wire(request.body ?? {}) };
-	const result = await runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Webhook', items: [item as IDataObject] } });
-	expect(result.error).toBeUndefined();
-	return result.last('Respond to Retool')[0].response as Answer;
+	// Through the workflow's own trigger (Pricebook Webhook), with the key, as Retool calls it.
+	const method = String(definition.nodes.find((n) => n.name === 'Webhook')!.parameters.httpMethod);
+	const { execution } = await callN8nWebhook(definition, {
+		credentials: credentialsFor(h),
+		node: 'Webhook',
+		request: {
+			method,
+			headers: { [WEBHOOK_KEY_HEADER]: WEBHOOK_KEY },
+			params: request.params ?? {},
+			query: request.query ?? {},
+			body: wire(request.body ?? {}),
+		},
+	});
+	expect(execution?.error).toBeUndefined();
+	return execution!.last('Respond to Retool')[0].response as Answer;
 }
 
 export async function expectWebhookRefuses(h: SyncHarness, entryPoint: string, definition: IWorkflowBase, c: WebhookCase): Promise<void> {
