@@ -19,7 +19,7 @@ describe('hostile input is refused, naming the problem, and changes nothing', ()
 			await check(runCommandCases('incremental'), RUNS.cli, (c) => expectCliRefuses(world.h, 'cli incremental', c));
 		});
 
-		it('entity: unknown types, negative and non-numeric ids, missing and extra arguments → exit 2', async () => {
+		it("entity: unknown types, ids that are neither ServiceTitan's nor a new row's temporary id (0, fractions, text), missing and extra arguments → exit 2", async () => {
 			await check(entityCommandCases(world.materialIds), RUNS.cli, (c) => expectCliRefuses(world.h, 'cli entity', c));
 		});
 

@@ -1,3 +1,4 @@
+import { terminalSafe } from '../../../cli/terminal-text';
 import { runCliCaptured } from '../../support/cli';
 import type { SyncHarness } from '../../support/sync-harness';
 import { figures, tried } from './figures';
@@ -15,7 +16,8 @@ export async function expectCliRefuses(h: SyncHarness, entryPoint: string, c: Cl
 	tried(entryPoint, `cli: ${c.defect}`);
 	const run = await untouched(h, () => runCliCaptured(c.argv, h.env));
 	expect({ defect: c.defect, argv: c.argv, code: run.code, stdout: run.stdout }).toEqual({ defect: c.defect, argv: c.argv, code: 2, stdout: '' });
-	expect(run.stderr).toContain(c.mentions);
+	// The message names the problem as the terminal shows it: control characters in it are escaped, not obeyed.
+	expect(run.stderr).toContain(terminalSafe(c.mentions));
 	figures.refusedCorrectly += 1;
 }
 
@@ -36,7 +38,7 @@ export async function observeCli(h: SyncHarness, entryPoint: string, argv: strin
 	const outcome = {
 		argv,
 		code: run.code,
-		namesProblem: run.stderr.includes(mentions),
+		namesProblem: run.stderr.includes(terminalSafe(mentions)),
 		dbChanged: JSON.stringify(await fingerprintOf(h)) !== JSON.stringify(before),
 		stCalled: h.sim.control.requestCounts().total > stBefore,
 	};
