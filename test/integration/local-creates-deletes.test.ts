@@ -78,6 +78,20 @@ describe('a row inserted in Retool', () => {
 		expect(await h.t.db.one(`SELECT material_id FROM vendor_prices WHERE vendor_sku = 'CED-LOST-1'`)).toEqual({ material_id: Number(rows[0].id) });
 	});
 
+	it('whose POST answer was lost is counted once by the run that lists the item and folds it in (found by the model-based suite)', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-2', description: 'Answer lost', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		const full = await run('full');
+		expect(full).toMatchObject({ success: true });
+		const [st] = stByCode('materials', 'RT-LOST-2');
+		// Every item the run decided on counts once in its summary: the listing's copy of the new item and its create are one item.
+		const counted = Object.values(full.summary).reduce((a, b) => a + b, 0);
+		expect(counted).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+		expect(Number((await byCode('RT-LOST-2'))[0].id)).toBe(st.id);
+		expect(posts('materials')).toBe(1);
+	});
+
 	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
 		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
 		expect((await run('incremental')).success).toBe(true);
