@@ -208,7 +208,12 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 	});
 	scope.log('info', `${def.singular} ${temporaryId} created in ServiceTitan as ${st.id}`);
 	if (counted)
-		scope.tally.count({ id: st.id, category: 'modifiedLocalOnly', action: 'push', reason: `created locally (row ${temporaryId}); created in ServiceTitan` });
+		scope.tally.count({
+			id: st.id,
+			category: 'modifiedLocalOnly',
+			action: 'push',
+			reason: `created locally (row ${temporaryId}); created in ServiceTitan`,
+		});
 	scope.tally.itemsPushed += ignored.length > 0 ? 0 : 1;
 	scope.tally.pushes[ignored.length > 0 ? 'ignored' : pushOutcome(verdict)] += 1;
 	if (heldMessage) scope.tally.errors += 1;
