@@ -29,10 +29,14 @@ export const CREATE_REQUIRES: Readonly<Record<EntityDefinition['type'], readonly
 	categories: ['name', 'category_type'],
 };
 
-/** A look-up after a lost answer adopts only items created this recently before the create was sent (clocks differ). */
+/**
+ * A look-up after a lost answer adopts only items created this recently before the create was sent. `sentAt` is
+ * read from ServiceTitan's own clock (the Date header of its answer just before the POST), which stamps createdOn:
+ * our clock may be hours off its clock, and an item missed so would be created twice.
+ */
 const LOOKUP_MARGIN_MS = 60 * 60 * 1000;
 
-/** What push_in_flight holds for a create: the values sent, and when. */
+/** What push_in_flight holds for a create: the values sent, and when (ServiceTitan's clock, else ours). */
 interface CreateInFlight {
 	create: CanonicalRecord;
 	sentAt: string;
@@ -83,7 +87,8 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 	let version = Number(row.row_version);
 	if (!created) {
 		const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
-		const sent: CreateInFlight = { create: current, sentAt: scope.now().toISOString() };
+		const stNow = await scope.st.serverNow(def.type);
+		const sent: CreateInFlight = { create: current, sentAt: (stNow ?? scope.now()).toISOString() };
 		const marked = await scope.t.tx('create-in-flight', async (tx) => {
 			await markEngineWrites(tx);
 			return markCreateInFlight(tx, def.table, id, version, sent);

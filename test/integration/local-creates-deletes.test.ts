@@ -92,6 +92,17 @@ describe('a row inserted in Retool', () => {
 		expect(posts('materials')).toBe(1);
 	});
 
+	it('whose POST answer was lost is found, not created again, when ServiceTitan’s clock runs hours behind ours (found by the model-based suite)', async () => {
+		h.sim.control.stepClock(-2 * 3600_000);
+		const temp = await insertMaterial({ code: 'RT-LOST-3', description: 'Answer lost', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		expect((await run('incremental')).success).toBe(true);
+		expect(posts('materials')).toBe(1);
+		expect(stByCode('materials', 'RT-LOST-3')).toHaveLength(1);
+		expect(Number((await byCode('RT-LOST-3'))[0].id)).toBe(stByCode('materials', 'RT-LOST-3')[0].id);
+	});
+
 	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
 		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
 		expect((await run('incremental')).success).toBe(true);
