@@ -101,6 +101,7 @@ function reliability() {
 						['— during a push', `${list(m.duringPush)}; ${n(m.heldRetried)} held edits retried by a person before converging`],
 					]
 				: []),
+			...(m.retool ? [['— Retool rows', list(m.retool)]] : []),
 		);
 	}
 	if (p) {

@@ -3,7 +3,7 @@ import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ErrorLogEntry } from '../db/ledger';
 import { holdLocalCreate, localCreateIds, markCreateInFlight, readLocalCreate, writeBackCreated } from '../db/local-creates';
-import type { StoredRow } from '../db/pricebook-store';
+import { recordSeen, type StoredRow } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
 import { prepareStItems, type StItem } from './prepare';
@@ -29,10 +29,14 @@ export const CREATE_REQUIRES: Readonly<Record<EntityDefinition['type'], readonly
 	categories: ['name', 'category_type'],
 };
 
-/** A look-up after a lost answer adopts only items created this recently before the create was sent (clocks differ). */
+/**
+ * A look-up after a lost answer adopts only items created this recently before the create was sent. `sentAt` is
+ * read from ServiceTitan's own clock (the Date header of its answer just before the POST), which stamps createdOn:
+ * our clock may be hours off its clock, and an item missed so would be created twice.
+ */
 const LOOKUP_MARGIN_MS = 60 * 60 * 1000;
 
-/** What push_in_flight holds for a create: the values sent, and when. */
+/** What push_in_flight holds for a create: the values sent, and when (ServiceTitan's clock, else ours). */
 interface CreateInFlight {
 	create: CanonicalRecord;
 	sentAt: string;
@@ -83,7 +87,8 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 	let version = Number(row.row_version);
 	if (!created) {
 		const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
-		const sent: CreateInFlight = { create: current, sentAt: scope.now().toISOString() };
+		const stNow = await scope.st.serverNow(def.type);
+		const sent: CreateInFlight = { create: current, sentAt: (stNow ?? scope.now()).toISOString() };
 		const marked = await scope.t.tx('create-in-flight', async (tx) => {
 			await markEngineWrites(tx);
 			return markCreateInFlight(tx, def.table, id, version, sent);
@@ -166,7 +171,7 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 			: null;
 	const columns = def.fields.map((f) => f.column);
 	const now = scope.now();
-	await scope.t.tx('created-in-st', async (tx) => {
+	const counted = await scope.t.tx('created-in-st', async (tx) => {
 		await markEngineWrites(tx);
 		const still = await tx.oneOrNone<{ row_version: string }>('SELECT row_version FROM $1:name WHERE id = $2 FOR UPDATE', [def.table, temporaryId]);
 		const adopt = still !== null && Number(still.row_version) === version;
@@ -202,9 +207,18 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 				[{ entityId: st.id, kind: 'create_not_applied', message: heldMessage, details: { fields: ignored } }],
 				now,
 			);
+		// A run counts each item once: this run's listing may already have brought the item in (and counted it) when
+		// an earlier create's answer was lost; the copy it made is the row folded in above.
+		return scope.runId === null || (await recordSeen(tx, scope.runId, [st.id])).length > 0;
 	});
 	scope.log('info', `${def.singular} ${temporaryId} created in ServiceTitan as ${st.id}`);
-	scope.tally.count({ id: st.id, category: 'modifiedLocalOnly', action: 'push', reason: `created locally (row ${temporaryId}); created in ServiceTitan` });
+	if (counted)
+		scope.tally.count({
+			id: st.id,
+			category: 'modifiedLocalOnly',
+			action: 'push',
+			reason: `created locally (row ${temporaryId}); created in ServiceTitan`,
+		});
 	scope.tally.itemsPushed += ignored.length > 0 ? 0 : 1;
 	scope.tally.pushes[ignored.length > 0 ? 'ignored' : pushOutcome(verdict)] += 1;
 	if (heldMessage) scope.tally.errors += 1;

@@ -78,6 +78,47 @@ describe('a row inserted in Retool', () => {
 		expect(await h.t.db.one(`SELECT material_id FROM vendor_prices WHERE vendor_sku = 'CED-LOST-1'`)).toEqual({ material_id: Number(rows[0].id) });
 	});
 
+	it('whose POST answer was lost is counted once by the run that lists the item and folds it in (found by the model-based suite)', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-2', description: 'Answer lost', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		const full = await run('full');
+		expect(full).toMatchObject({ success: true });
+		const [st] = stByCode('materials', 'RT-LOST-2');
+		// Every item the run decided on counts once in its summary: the listing's copy of the new item and its create are one item.
+		const counted = Object.values(full.summary).reduce((a, b) => a + b, 0);
+		expect(counted).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
+		expect(Number((await byCode('RT-LOST-2'))[0].id)).toBe(st.id);
+		expect(posts('materials')).toBe(1);
+	});
+
+	it('whose POST answer was lost is found, not created again, when ServiceTitan’s clock runs hours behind ours (found by the model-based suite)', async () => {
+		h.sim.control.stepClock(-2 * 3600_000);
+		const temp = await insertMaterial({ code: 'RT-LOST-3', description: 'Answer lost', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		expect((await run('incremental')).success).toBe(true);
+		expect(posts('materials')).toBe(1);
+		expect(stByCode('materials', 'RT-LOST-3')).toHaveLength(1);
+		expect(Number((await byCode('RT-LOST-3'))[0].id)).toBe(stByCode('materials', 'RT-LOST-3')[0].id);
+	});
+
+	// Known bug (found by the model-based suite, INV-1): after a lost answer, a ServiceTitan user's edit of the new item
+	// made before the look-up is taken for a field ServiceTitan did not take on create; the row holds the person's
+	// value as refused, the edit never arrives, and a person's retry pushes over it. Passes once fixed: drop `.failing`.
+	it.failing('whose POST answer was lost keeps a ServiceTitan user’s later edit of the new item (not taken for a field ServiceTitan ignored)', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-4', description: 'Pump seal kit', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		const [st] = stByCode('materials', 'RT-LOST-4');
+		h.sim.control.advanceClock(1000);
+		h.sim.control.updateItem('materials', st.id, { description: 'Edited in ServiceTitan' });
+		expect((await run('full')).success).toBe(true);
+		const [row] = await byCode('RT-LOST-4');
+		const conflict = await h.t.db.oneOrNone(`SELECT 1 FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'`, [st.id]);
+		expect(row.description === 'Edited in ServiceTitan' || conflict !== null).toBe(true);
+	});
+
 	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
 		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
 		expect((await run('incremental')).success).toBe(true);

@@ -79,6 +79,7 @@ if (m) {
 		`    PATCH behaviours drawn: ${list(m.patchBehaviours)}`,
 		`    pushes (${sum(m.pushes)}): ${list(m.pushes)}`,
 		`    during a push: ${list(m.duringPush)}; held edits a person retried ${m.heldRetried ?? 0}`,
+		`    Retool rows: ${list(m.retool ?? {})}`,
 	);
 }
 if (p) {

@@ -60,9 +60,15 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		if (outcome === 'refused (gone_in_st)') await resolveStep(m, r, 0, 'use_st', 0, 'Converge: resolve (use_st after gone_in_st)');
 		if (round % 5 === 4) await fullSyncSucceeds(m, r, driver, `Converge: full sync between resolutions (${driver})`);
 	}
+	// A person puts back what a malformed value they wrote replaced (the full sync above went on with it in place).
+	for (const [id, bad] of m.malformed) {
+		await db.none('UPDATE $1:name SET $2:name = $3::jsonb WHERE id = $4', [m.def.table, bad.column, JSON.stringify(bad.restore), id]);
+		m.malformed.delete(id);
+	}
 	await retryHeldEdits(m, r);
 	await fullSyncSucceeds(m, r, driver, `Converge: full sync after resolving (${driver})`);
 	await expectRerunChangesNothing(m, r, 'full', driver, `Converge (${driver})`);
+	await m.followRekeys(r.world);
 
 	const problems: string[] = [];
 	const stRecords: StRecord[] = [];
@@ -73,8 +79,12 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 	if (open.length > 0) problems.push(`conflicts still open after resolving all: ${open.map((c) => c.entity_id).join(', ')}`);
 	for (const record of stRecords) {
 		const row = local.get(record.id);
-		if (!row || row.deleted_at) {
-			problems.push(`ST item ${record.id} is ${row ? 'soft-deleted' : 'missing'} locally`);
+		// A person's soft delete is the item deactivated in ServiceTitan (INV-22); any other soft-deleted row of a live
+		// item is a delete the sync got wrong.
+		if (!row || (row.deleted_at && (row.deleted_in_st || record.active !== false))) {
+			problems.push(
+				`ST item ${record.id} is ${row ? `soft-deleted locally${record.active !== false ? ' but active in ServiceTitan' : ''}` : 'missing locally'}`,
+			);
 			continue;
 		}
 		const differ = differingFields(m.def, canonicalFromRow(m.def, row), canonicalFromSt(m.def, record));
@@ -82,9 +92,37 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		if (row.sync_status !== 'synced') problems.push(`item ${record.id} is ${row.sync_status} after converging`);
 	}
 	const stIds = new Set(stRecords.map((x) => x.id));
+	const heldInsert = (row: Record<string, unknown>) => Number(row.id) < 0 && !row.deleted_at;
 	for (const row of rows)
-		if (!stIds.has(Number(row.id)) && (!row.deleted_at || !row.deleted_in_st))
+		if (!stIds.has(Number(row.id)) && !heldInsert(row) && (!row.deleted_at || (!row.deleted_in_st && !m.personDeleted.has(Number(row.id)))))
 			problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
+	const stById = new Map(stRecords.map((x) => [x.id, x]));
+	// INV-20: every row a person inserted is one local row under ServiceTitan's id, or still waiting for what
+	// ServiceTitan requires, with the reason.
+	for (const ins of m.inserts) {
+		const same = rows.filter((row) => row.code === ins.code);
+		if (same.length !== 1)
+			problems.push(`${same.length} local rows hold the code ${ins.code} inserted in Retool as ${ins.tempId}: ${same.map((x) => x.id).join(', ')}`);
+		const row = local.get(ins.id);
+		if (!row) continue; // reported after every step
+		if (ins.id < 0) {
+			const missing = !row.description;
+			if (!missing)
+				problems.push(
+					`row ${ins.id} (code ${ins.code}), inserted in Retool with all ServiceTitan requires, was not created after converging (push_error ${JSON.stringify(row.push_error)})`,
+				);
+			else if (!row.push_error)
+				problems.push(`row ${ins.id} (code ${ins.code}), inserted in Retool without a description, waits without a reason in push_error`);
+		} else if (!stById.has(ins.id) && ins.stDeletes === 0) {
+			problems.push(`row ${ins.id} (code ${ins.code}), inserted in Retool, has no item in ServiceTitan`);
+		}
+	}
+	// INV-22: a row a person soft-deleted, and nobody reactivated, is deactivated in ServiceTitan (or gone there).
+	for (const id of m.personDeleted.keys()) {
+		const record = stById.get(id);
+		if (record && record.active !== false) problems.push(`row ${id}, soft-deleted by a person, is active in ServiceTitan after converging`);
+	}
+	const waiting = new Set(m.inserts.filter((i) => i.id < 0).map((i) => i.id));
 	const { cursor_raw: cursor } = await db.one('SELECT cursor_raw FROM sync_state WHERE entity_type = $1', [m.def.type]);
 	// ServiceTitan's newest stamp, or its clock when a stamp lies in its future (a clock that jumped ahead, or stepped
 	// back since): the cursor is saved at most at that clock as its Date header reads it (whole seconds).
@@ -95,7 +133,12 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		.sort(compareStTimestamps)
 		.pop();
 	if (newest && (!cursor || compareStTimestamps(cursor, newest) < 0)) problems.push(`cursor ${cursor} is behind ST's newest change ${newest}`);
-	const owed = m.edits.map((e) => `${e.side} edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)}`);
+	// The values of a row still waiting to be created are owed, held on the row (INV-20 above).
+	// A row a person soft-deleted whose item ServiceTitan deleted too: gone on both sides, its deactivation is moot.
+	const goneBoth = (id: number) => !stIds.has(id) && !!local.get(id)?.deleted_at;
+	const owed = m.edits
+		.filter((e) => !waiting.has(e.id) && !(e.side === 'local' && goneBoth(e.id)))
+		.map((e) => `${e.side} edit of ${e.id}.${e.field.column} = ${JSON.stringify(e.value)}`);
 	if (owed.length > 0) problems.push(`edits neither applied nor settled after converging: ${owed.join('; ')}`);
 	if (problems.length > 0) throw new InvariantViolation(`after converging:\n  ${problems.join('\n  ')}`);
 	r.figures.converged += 1;

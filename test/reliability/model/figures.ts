@@ -32,6 +32,8 @@ export interface Figures {
 	pushes: Record<string, number>;
 	/** Edits that landed while a push was under way: another ServiceTitan user's, a Retool edit of the row. */
 	duringPush: Record<string, number>;
+	/** A person's rows in Retool: inserts (held or not, vendor prices, the after-save run), soft deletes, reactivations, malformed values. */
+	retool: Record<string, number>;
 	/** Held edits a person retried (push_refused cleared) before the closing full sync. */
 	heldRetried: number;
 	invariantChecks: number;
@@ -60,6 +62,7 @@ export function emptyFigures(): Figures {
 		patchBehaviours: {},
 		pushes: {},
 		duringPush: {},
+		retool: {},
 		heldRetried: 0,
 		invariantChecks: 0,
 		idempotentReruns: 0,
@@ -89,7 +92,7 @@ export function addFigures(into: Figures, from: Figures): void {
 		'heldRetried',
 	] as const)
 		into[key] += from[key];
-	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns', 'patchBehaviours', 'pushes', 'duringPush'] as const)
+	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns', 'patchBehaviours', 'pushes', 'duringPush', 'retool'] as const)
 		addCounts(into[key], from[key]);
 	for (const [driver, runs] of Object.entries(from.runsByDriver)) addCounts((into.runsByDriver[driver] ??= {}), runs);
 }

@@ -1,4 +1,4 @@
-import { canonicalFromRow, canonicalFromSt, differingFields, sameContent } from '../../../lib/entities/canonical';
+import { canonicalFromRow, canonicalFromSt, differingFields, FieldValueError, sameContent } from '../../../lib/entities/canonical';
 import { canonicalDecimal } from '../../../lib/entities/decimal';
 import { isNormalizedForm } from '../../../lib/entities/equivalence';
 import type { CanonicalRecord, CanonicalValue, EntityDefinition } from '../../../lib/entities/types';
@@ -98,6 +98,34 @@ interface OpenConflict {
 }
 
 /**
+ * A row's canonical values, also for a row holding a malformed JSON value a person wrote (categories as a string, a
+ * list holding text): that column reads as null here, so the model's other checks go on for its other fields.
+ */
+export function rowCanonical(def: EntityDefinition, row: Record<string, unknown>): CanonicalRecord {
+	try {
+		return canonicalFromRow(def, row);
+	} catch (error) {
+		if (!(error instanceof FieldValueError)) throw error;
+		const malformed = def.fields.filter((f) => f.kind === 'idList' || f.kind === 'materialList').map((f) => f.column);
+		return canonicalFromRow(def, { ...row, ...Object.fromEntries(malformed.map((c) => [c, null])) });
+	}
+}
+
+/**
+ * A row a person inserted in Retool (INV-20..23): its code (unique per scenario: how it is found in ServiceTitan and
+ * locally), its current id (the temporary negative one until ServiceTitan's is written back), the vendor prices
+ * attached to it, and how many items with its code ServiceTitan deleted (each allows one more create, and a row
+ * deleted in ServiceTitan).
+ */
+export interface LocalInsert {
+	code: string;
+	tempId: number;
+	id: number;
+	vendorSkus: string[];
+	stDeletes: number;
+}
+
+/**
  * The reference model: which edits happened where and in which order, which of them the sync still owes, and
  * which a person settled by resolving a conflict. The database and the simulator are the state; this is what
  * they must be consistent with.
@@ -130,10 +158,57 @@ export class Reference {
 	/** INV-18: successful runs, by the model clock at their start; an entity run names its one item. */
 	readonly successfulRuns: { startSeq: number; entityId?: number }[] = [];
 
+	/** INV-20..23: the rows people inserted, in order. */
+	readonly inserts: LocalInsert[] = [];
+	/** Temporary ids whose row ServiceTitan's id was written back to (sync_change_log `created_in_st`), to that id. */
+	readonly rekeyed = new Map<number, number>();
+	/** INV-22: rows a person soft-deleted (deleted_at set in Retool), until a person or ServiceTitan reactivated them. */
+	readonly personDeleted = new Map<number, number>();
+	/**
+	 * Rows holding a malformed JSON value a person wrote (and the database accepted): the column, the value as
+	 * written, and ServiceTitan's request log length then. While it is there the row is neither pushed nor overwritten.
+	 */
+	readonly malformed = new Map<number, { column: string; value: string; at: number; restore: unknown }>();
+
 	constructor(
 		readonly def: EntityDefinition,
 		readonly fields: readonly EditableField[],
 	) {}
+
+	/** The insert whose row now has this id, if any. */
+	insertAt(id: number): LocalInsert | undefined {
+		return this.inserts.find((i) => i.id === id);
+	}
+
+	/**
+	 * Follows the rows ServiceTitan's id was written back to (read from the change log, written in the same
+	 * transaction as the re-key): everything the model keeps by the temporary id moves to ServiceTitan's.
+	 */
+	async followRekeys(world: ScenarioWorld): Promise<void> {
+		const created = await world.lane.t.db.any<{ entity_id: string; temp: string }>(
+			`SELECT entity_id, before ->> 'temporaryId' AS temp FROM sync_change_log WHERE action = 'created_in_st' AND entity_type = $1 ORDER BY id`,
+			[this.def.type],
+		);
+		for (const c of created) {
+			const from = Number(c.temp);
+			const to = Number(c.entity_id);
+			if (this.rekeyed.has(from)) continue;
+			this.rekeyed.set(from, to);
+			for (const e of this.edits) if (e.id === from) e.id = to;
+			for (const key of [...this.localTouched])
+				if (key.startsWith(`${from}:`)) {
+					this.localTouched.delete(key);
+					this.localTouched.add(`${to}:${key.slice(String(from).length + 1)}`);
+				}
+			const last = this.lastLocalChange.get(from);
+			if (last !== undefined) this.lastLocalChange.set(to, Math.max(last, this.lastLocalChange.get(to) ?? 0));
+			this.lastLocalChange.delete(from);
+			if (this.editedSinceRun.delete(from)) this.editedSinceRun.add(to);
+			this.knownLocalIds.delete(from);
+			for (const r of this.successfulRuns) if (r.entityId === from) r.entityId = to;
+			for (const i of this.inserts) if (i.id === from) i.id = to;
+		}
+	}
 
 	now(): number {
 		return ++this.seq;
@@ -146,6 +221,9 @@ export class Reference {
 	edit(side: Edit['side'], id: number, field: EditableField, rawValue: unknown, valueBefore: unknown, syncedValue?: unknown): void {
 		if (side === 'st') this.stChanged(id);
 		const before = valueBefore === undefined ? undefined : canonicalOf(field, valueBefore);
+		// INV-22: the item reactivated in ServiceTitan after a person's soft delete, or a person setting the row active
+		// again: their later word, which the sync follows.
+		if (field.column === 'active' && canonicalOf(field, rawValue) === true && (side === 'local' || before === false)) this.personDeleted.delete(id);
 		// Writing the value a field already holds changes nothing on that side, so nothing is owed.
 		if (canonicalOf(field, rawValue) === before) return;
 		// An edit back to the last synced value undoes that side's change: the three-way compare sees none.
@@ -241,6 +319,7 @@ export class Reference {
 		this.checks += 1;
 		const { def } = this;
 		const db = world.lane.t.db;
+		await this.followRekeys(world);
 		const stRecords: StRecord[] = [];
 		for await (const page of world.observer.iteratePages(def.type, { active: 'Any', pageSize: 5000 })) stRecords.push(...(page.data as StRecord[]));
 		const st = new Map(stRecords.map((r) => [r.id, r]));
@@ -264,6 +343,7 @@ export class Reference {
 		for (const row of rows) {
 			const record = st.get(Number(row.id));
 			if (row.sync_status !== 'synced' || row.deleted_at || !record || row.st_modified_on_raw !== String(record.modifiedOn)) continue;
+			if (this.malformed.has(Number(row.id))) continue;
 			if (!sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record)))
 				problems.push(`row ${row.id} is marked synced with ST's ${record.modifiedOn} but differs from it`);
 		}
@@ -279,12 +359,11 @@ export class Reference {
 				// A conflict holds ST's change when it recorded ST's current content (a newer modifiedOn alone moves nothing).
 				const recorded = conflictOf.get(record.id)?.conflict_data.stVersion?.data;
 				const inConflict = recorded && sameContent(def, canonicalFromSt(def, recorded), canonicalFromSt(def, record));
-				const sameAsLocal = row && !row.deleted_at && sameContent(def, canonicalFromRow(def, row), canonicalFromSt(def, record));
+				const sameAsLocal = row && !row.deleted_at && sameContent(def, rowCanonical(def, row), canonicalFromSt(def, record));
 				// ServiceTitan's content is the row's base: its newer modifiedOn is no change to apply (INV-10), e.g. an
 				// item touched without a change while the row holds an edit ServiceTitan ignored or refused (such a row is
 				// left as it is, its stamp too). A base that claims content the row never took is INV-19's to find.
-				const unchanged =
-					row && !row.deleted_at && row.sync_base && sameContent(def, canonicalFromRow(def, row.sync_base), canonicalFromSt(def, record));
+				const unchanged = row && !row.deleted_at && row.sync_base && sameContent(def, rowCanonical(def, row.sync_base), canonicalFromSt(def, record));
 				if (!applied && !inConflict && !sameAsLocal && !unchanged)
 					problems.push(`cursor ${cursor} passed ST's change of ${record.id} at ${record.modifiedOn}, which is not applied`);
 			}
@@ -310,12 +389,14 @@ export class Reference {
 		for (const e of this.edits) {
 			const row = local.get(e.id);
 			const record = st.get(e.id);
-			const localValue = row ? canonicalFromRow(def, row)[e.field.column] : undefined;
+			const localValue = row ? rowCanonical(def, row)[e.field.column] : undefined;
 			const stValue = record ? canonicalFromSt(def, record)[e.field.column] : undefined;
 			const held = (v: CanonicalValue | undefined) => v !== undefined && v === e.value;
 			const conflict = conflictOf.get(e.id);
 			if (e.side === 'local') {
-				if (row?.deleted_at && !conflict) {
+				// A row the sync soft-deleted (ServiceTitan lost the item) without a conflict lost the edit; a person's soft
+				// delete is a deactivation pushed like any edit, and the row's other edits go with it.
+				if (row?.deleted_at && row.deleted_in_st && !conflict) {
 					problems.push(`local edit of ${e.id}.${e.field.column} lost: the row was soft-deleted without a conflict`);
 				} else if ((held(localValue) && held(stValue)) || (localValue === stValue && sameOrNormalized(def, e.field.column, e.value, stValue))) {
 					// Delivered: both sides hold it, or hold the form ServiceTitan stored it in (the row adopted it).
@@ -358,9 +439,86 @@ export class Reference {
 				);
 		}
 
+		problems.push(...(await this.localRowsKept(world, rows, st)));
 		problems.push(...this.patches.check(world.sim.control.requests));
 		problems.push(...this.pendingSettled(rows, st, conflictOf));
 		problems.push(...this.baseFollowsRow(rows, conflictOf));
+		return problems;
+	}
+
+	/**
+	 * INV-20, INV-21, INV-22 (its local half; ServiceTitan's is converge()'s), INV-23 and the malformed values a person
+	 * wrote, after every step.
+	 */
+	private async localRowsKept(world: ScenarioWorld, rows: readonly LocalRow[], st: ReadonlyMap<number, StRecord>): Promise<string[]> {
+		const problems: string[] = [];
+		const local = new Map(rows.map((r) => [Number(r.id), r]));
+		const log = world.sim.control.requests;
+		for (const ins of this.inserts) {
+			const row = local.get(ins.id);
+			// INV-20: the row is there under its current id (temporary, or ServiceTitan's once written back), with its code.
+			if (!row) {
+				problems.push(`row inserted in Retool as ${ins.tempId} (code ${ins.code}) is gone: neither under ${ins.id} nor re-keyed`);
+				continue;
+			}
+			if (row.code !== ins.code) problems.push(`row ${ins.id}, inserted in Retool with code ${ins.code}, now holds code ${JSON.stringify(row.code)}`);
+			if (row.deleted_in_st && ins.stDeletes === 0)
+				problems.push(`row ${ins.id}, inserted in Retool (code ${ins.code}), is marked deleted in ServiceTitan, which never deleted it`);
+			if (row.deleted_at && !row.deleted_in_st && !this.personDeleted.has(ins.id))
+				problems.push(`row ${ins.id}, inserted in Retool (code ${ins.code}), is soft-deleted though nobody deleted it`);
+			if (ins.id > 0) {
+				const record = st.get(ins.id);
+				if (record && record.code !== ins.code)
+					problems.push(
+						`row ${ins.id}, inserted in Retool (code ${ins.code}), is keyed to ServiceTitan's item ${ins.id}, whose code is ${JSON.stringify(record.code)}`,
+					);
+			}
+			// INV-21: one item per inserted code in ServiceTitan; one POST that created it (unless ServiceTitan deleted one).
+			const items = [...st.values()].filter((r) => r.code === ins.code);
+			if (items.length > 1)
+				problems.push(`ServiceTitan holds ${items.length} items with the inserted code ${ins.code}: ${items.map((r) => r.id).join(', ')}`);
+			const posts = log.filter(
+				(e) =>
+					e.method === 'POST' &&
+					e.target === 'api' &&
+					e.path.endsWith(`/${this.def.type}`) &&
+					(e.status ?? 0) >= 200 &&
+					(e.status ?? 0) < 300 &&
+					(e.body as { code?: unknown } | undefined)?.code === ins.code,
+			);
+			if (posts.length > 1 + ins.stDeletes)
+				problems.push(
+					`${posts.length} POSTs created items with the inserted code ${ins.code} (requests ${posts.map((e) => e.seq).join(', ')}), ServiceTitan deleted ${ins.stDeletes}`,
+				);
+			// INV-23: its vendor prices are attached to its current id.
+			for (const sku of ins.vendorSkus) {
+				const vp = await world.lane.t.db.oneOrNone<{ material_id: string | null }>(
+					`SELECT material_id FROM vendor_prices WHERE vendor = 'RetoolNew' AND vendor_sku = $1`,
+					[sku],
+				);
+				if (!vp || Number(vp.material_id) !== ins.id)
+					problems.push(
+						`vendor price ${sku} of the row inserted as ${ins.tempId} (code ${ins.code}, now ${ins.id}) is attached to ${vp ? vp.material_id : 'nothing (gone)'}`,
+					);
+			}
+		}
+		// INV-22: a row a person soft-deleted stays deleted until a person or ServiceTitan reactivated it.
+		for (const id of this.personDeleted.keys()) {
+			const row = local.get(id);
+			if (!row?.deleted_at)
+				problems.push(`row ${id}, soft-deleted by a person, is live again though nobody reactivated it (active ${JSON.stringify(row?.active)})`);
+		}
+		// A malformed value a person wrote is neither overwritten nor pushed while it is there.
+		for (const [id, bad] of this.malformed) {
+			const row = local.get(id);
+			if (JSON.stringify(row?.[bad.column]) !== bad.value)
+				problems.push(
+					`row ${id}'s malformed ${bad.column} ${bad.value}, written by a person, was overwritten with ${JSON.stringify(row?.[bad.column])}`,
+				);
+			const pushed = log.slice(bad.at).filter((e) => e.method === 'PATCH' && e.target === 'api' && e.path.endsWith(`/${this.def.type}/${id}`));
+			if (pushed.length > 0)
+				problems.push(`row ${id} holding a malformed ${bad.column} was pushed (request ${pushed[0].seq}: ${JSON.stringify(pushed[0].body)})`);
+		}
 		return problems;
 	}
 
@@ -381,9 +539,18 @@ export class Reference {
 		for (const row of rows) {
 			const id = Number(row.id);
 			if (row.deleted_at || row.sync_status !== 'pending_push' || row.has_conflict || conflictOf.has(id)) continue;
+			if (this.malformed.has(id)) continue; // INV-22's: held by the person's malformed value, checked there
 			const since = this.lastLocalChange.get(id) ?? 0;
 			const runs = this.successfulRuns.filter((r) => r.startSeq > since && (r.entityId === undefined || r.entityId === id)).length;
 			if (runs < 2) continue;
+			// A row waiting to be created (temporary id): created within two runs, or held with the reason (INV-20).
+			if (id < 0) {
+				if (row.push_error) continue;
+				problems.push(
+					`row ${id}, inserted in Retool, is still waiting to be created after ${runs} successful runs since its last local change, without a reason in push_error`,
+				);
+				continue;
+			}
 			const record = st.get(id);
 			const local = canonicalFromRow(def, row);
 			const refused = row.push_refused;
@@ -418,7 +585,7 @@ export class Reference {
 		const problems: string[] = [];
 		for (const row of rows) {
 			const id = Number(row.id);
-			if (row.deleted_at || !row.sync_base || row.has_conflict || conflictOf.has(id)) continue;
+			if (row.deleted_at || !row.sync_base || row.has_conflict || conflictOf.has(id) || this.malformed.has(id)) continue;
 			const local: CanonicalRecord = canonicalFromRow(def, row);
 			const base: CanonicalRecord = canonicalFromRow(def, row.sync_base);
 			const differ = new Set(differingFields(def, local, base));
@@ -435,8 +602,24 @@ export class Reference {
 	}
 }
 
-/** vendor_prices as a string to compare; the sync must never change it. */
-export async function vendorPricesSnapshot(world: ScenarioWorld): Promise<string> {
-	const rows = await world.lane.t.db.any('SELECT id, material_id, vendor, vendor_sku, price::text, updated_at FROM vendor_prices ORDER BY id');
-	return JSON.stringify(rows);
+/**
+ * vendor_prices as a string to compare; the sync must never change it, except that a created material's vendor
+ * prices follow it to ServiceTitan's id (INV-23): material ids are read through `rekeyed` (temporary → final).
+ */
+export async function vendorPricesSnapshot(world: ScenarioWorld, rekeyed?: ReadonlyMap<number, number>): Promise<string> {
+	return vendorPricesText(await vendorPriceRows(world), rekeyed);
+}
+
+export function vendorPriceRows(world: ScenarioWorld): Promise<Record<string, unknown>[]> {
+	return world.lane.t.db.any('SELECT id, material_id, vendor, vendor_sku, price::text, updated_at FROM vendor_prices ORDER BY id');
+}
+
+export function vendorPricesText(rows: readonly Record<string, unknown>[], rekeyed?: ReadonlyMap<number, number>): string {
+	return JSON.stringify(
+		rows.map((r) =>
+			r.material_id !== null && rekeyed?.has(Number(r.material_id))
+				? { ...r, material_id: typeof r.material_id === 'string' ? String(rekeyed.get(Number(r.material_id))) : rekeyed.get(Number(r.material_id)) }
+				: r,
+		),
+	);
 }
