@@ -54,6 +54,8 @@ export interface CreatedWrite {
 	/** Values ServiceTitan did not take on create (kept locally, held like an ignored push), or null. */
 	held: Record<string, unknown> | null;
 	heldMessage: string | null;
+	/** Which side changed cannot be told (see create-local.ts): the row is left with no base, to be decided as a conflict. */
+	unknownBase?: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function writeBackCreated(t: Task, def: EntityDefinition, columns: 
 			table,
 			w.temporaryId,
 			newId,
-			JSON.stringify(w.st.base),
+			w.unknownBase ? null : JSON.stringify(w.st.base),
 			JSON.stringify(w.st.stData),
 			w.st.stModifiedOnPg,
 			w.st.stModifiedOnRaw,

@@ -6,7 +6,10 @@ import { holdLocalCreate, localCreateIds, markCreateInFlight, readLocalCreate, w
 import { recordSeen, type StoredRow } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
+import { processBatch } from './apply';
+import { Tally } from './tally';
 import { prepareStItems, type StItem } from './prepare';
+import { compareStTimestamps } from '../servicetitan/timestamps';
 import type { RunScope } from './scope';
 import { pushOutcome, pushReceipt, verifyPush } from './verify-push';
 import { stWrite } from './write';
@@ -84,6 +87,7 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 
 	const inFlight = row.push_in_flight as CreateInFlight | null;
 	let created: StItem | null = inFlight?.create ? await findCreated(scope, current, inFlight) : null;
+	const foundByLookup = created !== null;
 	let version = Number(row.row_version);
 	if (!created) {
 		const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
@@ -119,7 +123,18 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 		created = (await readBack(scope, answer)) ?? null;
 		if (!created) throw new Error(`ServiceTitan created ${def.singular} ${String(answer.id)} but its record is invalid (see the error log)`);
 	}
-	await recordCreated(scope, row, current, version, created);
+	await recordCreated(scope, row, current, version, created, foundByLookup);
+}
+
+/**
+ * ServiceTitan's record shows a change after its creation (modifiedOn past createdOn, or no stamps to tell). For an
+ * item found by look-up after a lost answer, a field that differs from what was sent may then be a ServiceTitan
+ * user's edit made since, not a value ServiceTitan refused on create.
+ */
+function changedSinceCreated(st: StItem): boolean {
+	const { createdOn, modifiedOn } = st.record as { createdOn?: unknown; modifiedOn?: unknown };
+	if (typeof createdOn !== 'string' || typeof modifiedOn !== 'string') return true;
+	return compareStTimestamps(modifiedOn, createdOn) > 0;
 }
 
 /** What ServiceTitan stores for the created item, read back by id (its POST answer may show what it did not keep). */
@@ -154,7 +169,7 @@ async function findCreated(scope: RunScope, current: CanonicalRecord, inFlight: 
 }
 
 /** ServiceTitan's id written back, with what it stored: a field it normalized is adopted, one it did not take is held. */
-async function recordCreated(scope: RunScope, row: StoredRow, current: CanonicalRecord, version: number, st: StItem): Promise<void> {
+async function recordCreated(scope: RunScope, row: StoredRow, current: CanonicalRecord, version: number, st: StItem, foundByLookup: boolean): Promise<void> {
 	const { def } = scope;
 	const temporaryId = Number(row.id);
 	const sent = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
@@ -163,8 +178,13 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 	// "changed by someone else" for a new item).
 	const unsent = def.fields.map((f) => f.column).filter((c) => !sent.includes(c));
 	const checked = verifyPush(def, sent, current, { ...current, ...pick(st.canonical, unsent) }, st.canonical);
-	const ignored = [...checked.ignored, ...checked.elsewhere];
-	const verdict = { ...checked, ignored, elsewhere: [] };
+	const differing = [...checked.ignored, ...checked.elsewhere];
+	// Found by look-up and changed in ServiceTitan since it was created: which differing field ServiceTitan did not take
+	// and which a ServiceTitan user edited since cannot be told. Neither side is taken over the other: the row keeps the
+	// person's values with no base, and the ordinary comparison below opens a conflict for a person to decide.
+	const uncertain = foundByLookup && differing.length > 0 && changedSinceCreated(st);
+	const ignored = uncertain ? [] : differing;
+	const verdict = uncertain ? { ...checked, elsewhere: differing, ignored: [] } : { ...checked, ignored, elsewhere: [] };
 	const heldMessage =
 		ignored.length > 0
 			? `ServiceTitan created the item but did not take ${ignored.join(', ')}; held until the row is edited again or a person retries it`
@@ -174,14 +194,14 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 	const counted = await scope.t.tx('created-in-st', async (tx) => {
 		await markEngineWrites(tx);
 		const still = await tx.oneOrNone<{ row_version: string }>('SELECT row_version FROM $1:name WHERE id = $2 FOR UPDATE', [def.table, temporaryId]);
-		const adopt = still !== null && Number(still.row_version) === version;
+		const adopt = !uncertain && still !== null && Number(still.row_version) === version;
 		const write = stWrite(def, st);
 		const held = ignored.length > 0 ? pick(current, ignored) : null;
 		await writeBackCreated(
 			tx,
 			def,
 			columns,
-			{ temporaryId, st: { ...write, values: { ...write.values, ...(held ?? {}) } }, adopt, held, heldMessage },
+			{ temporaryId, st: { ...write, values: { ...write.values, ...(held ?? {}) } }, adopt, held, heldMessage, unknownBase: uncertain },
 			now,
 		);
 		await logChanges(
@@ -212,6 +232,18 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 		return scope.runId === null || (await recordSeen(tx, scope.runId, [st.id])).length > 0;
 	});
 	scope.log('info', `${def.singular} ${temporaryId} created in ServiceTitan as ${st.id}`);
+	if (uncertain) {
+		// Decided (and counted) like any item now that it has ServiceTitan's id: local edit, no base, ServiceTitan
+		// different, so a conflict with both versions.
+		// Already counted when this run's listing brought the item in: decided here all the same, counted once.
+		const tally = counted ? scope.tally : new Tally(false);
+		await processBatch({ ...scope, tally }, [{ id: st.id, st }], { push: false });
+		if (!counted) {
+			scope.tally.conflictsDetected += tally.conflictsDetected;
+			scope.tally.errors += tally.errors;
+		}
+		return;
+	}
 	if (counted)
 		scope.tally.count({
 			id: st.id,
