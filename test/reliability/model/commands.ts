@@ -564,6 +564,16 @@ function aroundPatch(m: Reference, r: Real, plan: PatchPlan): RunInterference['a
  */
 async function settlePatches(m: Reference, r: Real, succeeded: boolean, sync: boolean): Promise<void> {
 	const { world, figures } = r;
+	// A create (POST) of a step that did not finish is, like its PATCHes below, a ServiceTitan change after the run
+	// that saved the cursor: the item it made is the next run's to find.
+	const creates = world.st.takeCreateCalls();
+	if (!succeeded && creates.length > 0) {
+		const type = m.def.type as SimEntity;
+		for (const id of world.sim.control.listIds(type, { includeInactive: true })) {
+			const item = world.sim.control.getItem(type, id);
+			if (item && creates.includes(String(item.code ?? item.name))) m.stChanged(id);
+		}
+	}
 	const calls = world.st.takePatchCalls();
 	if (calls.length === 0) return;
 	const db = world.lane.t.db;

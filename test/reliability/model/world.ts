@@ -190,9 +190,21 @@ export class InterferingSt implements StApi {
 		return record;
 	}
 
+	/** The codes (a category's name) of every create (POST) sent since the last `takeCreateCalls()`, answered or not. */
+	private createCalls: string[] = [];
+
+	takeCreateCalls(): string[] {
+		const calls = this.createCalls;
+		this.createCalls = [];
+		return calls;
+	}
+
 	/** A create (POST) is a step like any call: a crash may land before it is sent or after it was answered. */
 	async create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord> {
-		const record = await this.step(() => this.inner.create(entity, body));
+		const record = await this.step(() => {
+			this.createCalls.push(String(body.code ?? body.name));
+			return this.inner.create(entity, body);
+		});
 		this.touched([record]);
 		return record;
 	}
