@@ -193,16 +193,40 @@ function parseJsonFeed(content: string, mapping: ColumnMapping): ParsedFeed {
 	return { format: 'json', rows, bad, total: data.length };
 }
 
-/** Rows whose SKU appears more than once: all of them are bad (which one is right would be a guess). */
+/** How many of a duplicated SKU's lines its reason names: the full list of a SKU repeated 20,000 times, in each of its 20,000 reasons, was gigabytes. */
+export const DUPLICATE_LINES_SHOWN = 10;
+
+/** The reason given for each row of a SKU that appears on `lines` (the first few of them) `count` times in all. */
+export function duplicateReason(lines: readonly number[], count: number): string {
+	const shown = lines.slice(0, DUPLICATE_LINES_SHOWN).join(', ');
+	return count > DUPLICATE_LINES_SHOWN
+		? `duplicate vendor SKU (${count} rows: lines ${shown} and ${count - DUPLICATE_LINES_SHOWN} more)`
+		: `duplicate vendor SKU (lines ${shown})`;
+}
+
+/**
+ * Rows whose SKU appears more than once: all of them are bad (which one is right would be a guess). Linear: one
+ * count and the first few lines per SKU, then one reason string per duplicated SKU shared by all its rows.
+ */
 function dropDuplicates(feed: ParsedFeed): ParsedFeed {
-	const lines = new Map<string, number[]>();
-	for (const r of feed.rows) lines.set(r.sku, [...(lines.get(r.sku) ?? []), r.line]);
+	const seen = new Map<string, { count: number; lines: number[] }>();
+	for (const r of feed.rows) {
+		const s = seen.get(r.sku);
+		if (!s) seen.set(r.sku, { count: 1, lines: [r.line] });
+		else if (++s.count <= DUPLICATE_LINES_SHOWN) s.lines.push(r.line);
+	}
+	const reasons = new Map<string, string>();
 	const rows: FeedRow[] = [];
 	const bad = [...feed.bad];
 	for (const r of feed.rows) {
-		const seen = lines.get(r.sku) ?? [];
-		if (seen.length > 1) bad.push({ line: r.line, sku: r.sku, reason: `duplicate vendor SKU (lines ${seen.join(', ')})` });
-		else rows.push(r);
+		const s = seen.get(r.sku);
+		if (!s || s.count === 1) {
+			rows.push(r);
+			continue;
+		}
+		let reason = reasons.get(r.sku);
+		if (reason === undefined) reasons.set(r.sku, (reason = duplicateReason(s.lines, s.count)));
+		bad.push({ line: r.line, sku: r.sku, reason });
 	}
 	bad.sort((a, b) => a.line - b.line);
 	return { ...feed, rows, bad };
