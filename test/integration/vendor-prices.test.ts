@@ -256,14 +256,37 @@ describe('pricebook-sync vendor-prices import', () => {
 		expect(fromFile.code).toBe(0);
 		expect(JSON.parse(fromFile.stdout)).toMatchObject({ vendor: 'ced', status: 'succeeded', unchanged: 1, unmatched: [{ line: 3, sku: 'CED-404' }] });
 
-		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], {
+		// A token in the URL comes from the environment, never the command line (where ps shows it).
+		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url-env', 'HD_FEED_URL'], {
 			DATABASE_URL: t.url,
+			HD_FEED_URL: `${base}/feed.csv?token=s3cret`,
 		});
 		expect(fromUrl.code).toBe(0);
 		expect(fromUrl.stdout).toMatch(/vendor homedepot \(run \d+\): imported 1 rows: 1 new/);
 		expect(await priceOf('homedepot', 'HD-444')).toMatchObject({ material_id: 1004, price: '7.2500' });
 		const run = await t.db.one("SELECT details FROM sync_runs WHERE kind = 'vendor_import' ORDER BY id DESC LIMIT 1");
 		expect(run.details.source).toBe(`${base}/feed.csv`);
+	});
+
+	it('refuses a --url holding a token (ps shows it to every user), and reads one from --url-file', async () => {
+		const inArgs = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], {
+			DATABASE_URL: t.url,
+		});
+		expect(inArgs.code).toBe(2);
+		expect(inArgs.stderr).toMatch(/--url holds a query string or credentials, which other users can read in ps: .*--url-env NAME.*--url-file PATH/);
+		const withUser = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', base.replace('//', '//me:pw@') + '/feed.csv'], {
+			DATABASE_URL: t.url,
+		});
+		expect(withUser.code).toBe(2);
+		const fromFile = await runCliCaptured(
+			['vendor-prices', 'import', '--vendor', 'homedepot', '--url-file', feedFile('url.txt', `${base}/feed.csv?token=s3cret\n`), '--json'],
+			{ DATABASE_URL: t.url },
+		);
+		expect(fromFile.code).toBe(0);
+		expect(JSON.parse(fromFile.stdout)).toMatchObject({ status: 'succeeded', rowsRead: 1 });
+		const unset = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url-env', 'NO_SUCH_VAR'], { DATABASE_URL: t.url });
+		expect(unset).toMatchObject({ code: 2 });
+		expect(unset.stderr).toMatch(/--url-env NO_SUCH_VAR: that environment variable is not set/);
 	});
 
 	it('exits 1 on a fetch timeout or HTTP error, 2 on bad usage, 1 on a wrong format', async () => {
