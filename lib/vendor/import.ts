@@ -5,7 +5,7 @@ import { WRITE_CHUNK, type Task } from '../db/pricebook-store';
 import { writeVendorPrices, type VendorPriceWrite } from '../db/vendor-prices';
 import { loadVendorConfig, vendorConfigFor, type VendorConfig } from './config';
 import { FeedFormatError, FeedReader, fileSource, isBad, readFeed, scanFeed, textSource, type BadRow, type FeedRow, type FeedSource } from './feed';
-import { matchSkus, type Unmatched } from './match';
+import { matchSkus, prepareMatching, type Unmatched } from './match';
 
 /**
  * Imports one vendor's price feed into vendor_prices (local only: nothing here talks to ServiceTitan). Runs under
@@ -172,6 +172,7 @@ async function importFeed(
 	result: VendorImportResult,
 	now: Date,
 ): Promise<void> {
+	await prepareMatching(t, config);
 	let rows: FeedRow[] = [];
 	let bad: BadRow[] = [];
 	for await (const item of readFeed(source, new FeedReader(config.columns, format))) {
