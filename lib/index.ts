@@ -45,5 +45,5 @@ export { listHeldPushes, type HeldPush } from './reporting/held-pushes';
 export { listRuns, listChanges, toCsv } from './reporting/logs';
 export { renderStatusPage } from './reporting/status-page';
 export { loadVendorConfig, vendorConfigFor, VendorConfigError } from './vendor/config';
-export { fetchFeed, FeedFetchError } from './vendor/fetch';
+export { downloadFeed, FeedFetchError, type DownloadedFeed, type FetchFeedOptions } from './vendor/fetch';
 export { importVendorPrices, type VendorImportResult } from './vendor/import';

@@ -86,31 +86,45 @@ export interface SkuCandidates {
 }
 
 /**
- * The candidate materials of every distinct SKU, in one statement: the material an existing vendor_prices row of
- * this vendor links to, and the materials whose ServiceTitan vendor data (primaryVendor / otherVendors) names one
- * of `stVendorNames` (lower-cased, trimmed) with this part. Soft-deleted materials count. Choosing between the
- * candidates is the caller's job (lib/vendor/match.ts).
+ * Gathers, once per import, the (material, vendor part) pairs of every material whose ServiceTitan vendor data
+ * (primaryVendor / otherVendors) names one of `stVendorNames` (lower-cased, trimmed), into a temporary table indexed
+ * by part that lives until the transaction ends. Reading the materials' vendor data once, rather than per chunk of
+ * the feed, keeps a large feed's matching linear. Soft-deleted materials count. Must run inside a transaction.
  */
-export async function findSkuCandidates(t: Task, vendor: string, skus: readonly string[], stVendorNames: readonly string[]): Promise<SkuCandidates[]> {
-	if (skus.length === 0) return [];
-	return t.any<SkuCandidates>(
-		`WITH input AS (SELECT DISTINCT x.sku FROM jsonb_to_recordset($1::jsonb) AS x(sku text)),
-		 links AS (
+export async function loadVendorLinks(t: Task, stVendorNames: readonly string[]): Promise<void> {
+	await t.none(
+		`DROP TABLE IF EXISTS pg_temp.vendor_links;
+		 CREATE TEMP TABLE vendor_links ON COMMIT DROP AS
 		   SELECT m.id AS material_id, btrim(v->>'vendorPart') AS part
 		   FROM pricebook_materials m
 		   CROSS JOIN LATERAL jsonb_array_elements(
 		     CASE WHEN jsonb_typeof(m.st_data->'primaryVendor') = 'object' THEN jsonb_build_array(m.st_data->'primaryVendor') ELSE '[]'::jsonb END
 		     || CASE WHEN jsonb_typeof(m.st_data->'otherVendors') = 'array' THEN m.st_data->'otherVendors' ELSE '[]'::jsonb END
 		   ) AS v
-		   WHERE jsonb_typeof(v) = 'object' AND lower(btrim(v->>'vendorName')) = ANY($3::text[])
-		 ),
+		   WHERE jsonb_typeof(v) = 'object' AND lower(btrim(v->>'vendorName')) = ANY($1::text[]);
+		 CREATE INDEX ON vendor_links (part);
+		 ANALYZE vendor_links`,
+		[[...stVendorNames]],
+	);
+}
+
+/**
+ * The candidate materials of every distinct SKU of a chunk, in one statement: the material an existing
+ * vendor_prices row of this vendor links to, and the materials whose ServiceTitan vendor data names this vendor and
+ * part (from loadVendorLinks, called earlier in the same transaction). Choosing between the candidates is the
+ * caller's job (lib/vendor/match.ts).
+ */
+export async function findSkuCandidates(t: Task, vendor: string, skus: readonly string[]): Promise<SkuCandidates[]> {
+	if (skus.length === 0) return [];
+	return t.any<SkuCandidates>(
+		`WITH input AS (SELECT DISTINCT x.sku FROM jsonb_to_recordset($1::jsonb) AS x(sku text)),
 		 st AS (
-		   SELECT i.sku, array_agg(DISTINCT l.material_id) AS ids FROM input i JOIN links l ON l.part = i.sku GROUP BY i.sku
+		   SELECT i.sku, array_agg(DISTINCT l.material_id) AS ids FROM input i JOIN vendor_links l ON l.part = i.sku GROUP BY i.sku
 		 )
 		 SELECT i.sku, vp.material_id AS existing_id, st.ids AS st_ids
 		 FROM input i
 		 LEFT JOIN vendor_prices vp ON vp.vendor = $2 AND vp.vendor_sku = i.sku AND vp.material_id IS NOT NULL
 		 LEFT JOIN st ON st.sku = i.sku`,
-		[JSON.stringify(skus.map((sku) => ({ sku }))), vendor, [...stVendorNames]],
+		[JSON.stringify(skus.map((sku) => ({ sku }))), vendor],
 	);
 }

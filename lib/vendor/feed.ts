@@ -1,10 +1,12 @@
+import { createReadStream } from 'node:fs';
 import type { ColumnMapping } from './config';
-import { CsvFormatError, parseCsv, stripBom } from './csv';
+import { CsvFormatError, CsvReader, stripBom, type CsvRecord } from './csv';
+import { JsonFeedError, JsonItemReader } from './json-items';
 
 /**
- * Turns a vendor feed (CSV or a JSON array) into validated price rows and a list of bad rows. A feed that is not
- * the expected format at all (no SKU or price column, not CSV or a JSON array of objects) throws
- * FeedFormatError: the import then writes no price.
+ * Turns a vendor feed (CSV or a JSON array) into validated price rows and bad rows, as the text arrives (FeedReader),
+ * so a feed is never held whole. A feed that is not the expected format at all (no SKU or price column, not CSV or
+ * a JSON array of objects) throws FeedFormatError: the import then writes no price.
  */
 export class FeedFormatError extends Error {}
 
@@ -86,7 +88,7 @@ export function parseDate(raw: string): string | null {
 	return date.toISOString().slice(0, 10);
 }
 
-function text(value: unknown): string {
+function asText(value: unknown): string {
 	if (value === null || value === undefined) return '';
 	return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
@@ -126,92 +128,227 @@ function missingColumns(pos: Record<Field, number>, mapping: ColumnMapping, what
 	}
 }
 
-function parseCsvFeed(content: string, mapping: ColumnMapping): Omit<ParsedFeed, 'bad'> & { bad: BadRow[] } {
-	let records;
-	try {
-		records = parseCsv(content);
-	} catch (error) {
-		if (error instanceof CsvFormatError) throw new FeedFormatError(`not a readable CSV file: ${error.message}`);
-		throw error;
-	}
-	if (records.length === 0) throw new FeedFormatError('the feed is empty: expected a header row and price rows');
-	const [header, ...body] = records;
-	const pos = locate(header.fields, mapping);
-	missingColumns(pos, mapping, 'the header row');
-	const has = Object.fromEntries(Object.entries(pos).map(([f, i]) => [f, i !== -1])) as Record<Field, boolean>;
-	const rows: FeedRow[] = [];
-	const bad: BadRow[] = [];
-	for (const r of body) {
-		if (r.fields.length !== header.fields.length) {
-			const sku = r.fields[pos.sku]?.trim() || null;
-			bad.push({ line: r.line, sku, reason: `${r.fields.length} fields where the header has ${header.fields.length}` });
-			continue;
-		}
-		const row = toRow(r.line, (f) => (pos[f] === -1 ? '' : r.fields[pos[f]]), has);
-		if ('reason' in row) bad.push(row);
-		else rows.push(row);
-	}
-	return { format: 'csv', rows, bad, total: body.length };
+export type FeedItem = FeedRow | BadRow;
+
+export function isBad(item: FeedItem): item is BadRow {
+	return 'reason' in item;
 }
 
-function parseJsonFeed(content: string, mapping: ColumnMapping): ParsedFeed {
-	let data: unknown;
-	try {
-		data = JSON.parse(content);
-	} catch (error) {
-		throw new FeedFormatError(`not valid JSON: ${(error as Error).message}`);
+/**
+ * Reads one feed's rows as its text arrives: push() each piece in order, end() after the last; each returns the rows
+ * (good or bad) complete so far, in feed order. The format is the one given, else detected from the first character.
+ */
+export class FeedReader {
+	format: 'csv' | 'json' | null;
+	/** Records read, good and bad. */
+	total = 0;
+	private started = false;
+	private pending = '';
+	private csv: CsvReader | null = null;
+	private json: JsonItemReader | null = null;
+	private header: CsvRecord | null = null;
+	private pos: Record<Field, number> | null = null;
+	private has: Record<Field, boolean> | null = null;
+	private jsonKeys = new Set<string>();
+	private jsonObjects = 0;
+
+	constructor(
+		private readonly mapping: ColumnMapping,
+		format?: 'csv' | 'json',
+	) {
+		this.format = format ?? null;
 	}
-	// Some exports wrap the array ({"items": [...]}); accept exactly one array property, never guess between several.
-	if (data && typeof data === 'object' && !Array.isArray(data)) {
-		const arrays = Object.values(data as Record<string, unknown>).filter(Array.isArray);
-		if (arrays.length === 1) data = arrays[0];
-	}
-	if (!Array.isArray(data)) throw new FeedFormatError('not the expected feed format: JSON feeds must be an array of price objects');
-	const objects = data.filter((d) => d && typeof d === 'object' && !Array.isArray(d)) as Record<string, unknown>[];
-	if (data.length > 0 && objects.length === 0) throw new FeedFormatError('not the expected feed format: the JSON array holds no objects');
-	const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
-	const pos = locate(keys, mapping);
-	if (data.length > 0) missingColumns(pos, mapping, 'no JSON object');
-	const has = Object.fromEntries(Object.entries(pos).map(([f, i]) => [f, i !== -1])) as Record<Field, boolean>;
-	const rows: FeedRow[] = [];
-	const bad: BadRow[] = [];
-	data.forEach((item: unknown, i: number) => {
-		if (!item || typeof item !== 'object' || Array.isArray(item)) {
-			bad.push({ line: i + 1, sku: null, reason: 'not a JSON object' });
-			return;
+
+	push(text: string): FeedItem[] {
+		if (!this.started) {
+			text = stripBom(text);
+			this.started = text !== '';
 		}
-		// Keys are looked up per object: exports are not always consistent in case from one object to the next.
-		const o = new Map(Object.entries(item as Record<string, unknown>).map(([k, v]) => [normalize(k), v]));
-		const get = (f: Field) => {
-			for (const name of mapping[f] ?? []) if (o.has(normalize(name))) return text(o.get(normalize(name)));
-			return '';
-		};
-		const row = toRow(i + 1, get, has);
-		if ('reason' in row) bad.push(row);
-		else rows.push(row);
-	});
-	return { format: 'json', rows, bad, total: data.length };
+		if (text.includes('\u0000')) throw new FeedFormatError('not the expected feed format: the file is binary (a spreadsheet? export it as CSV)');
+		if (this.format === null) {
+			// Detected from the first character that is not white space, which may come in a later piece.
+			this.pending += text;
+			const first = /\S/.exec(this.pending);
+			if (!first) return [];
+			this.format = first[0] === '[' || first[0] === '{' ? 'json' : 'csv';
+			text = this.pending;
+			this.pending = '';
+		}
+		return this.read(text, false);
+	}
+
+	end(): FeedItem[] {
+		if (this.format === null) this.format = 'csv';
+		const items = this.read(this.pending, true);
+		if (this.format === 'csv' && this.header === null) throw new FeedFormatError('the feed is empty: expected a header row and price rows');
+		if (this.format === 'json' && this.total > 0) {
+			if (this.jsonObjects === 0) throw new FeedFormatError('not the expected feed format: the JSON array holds no objects');
+			missingColumns(locate([...this.jsonKeys], this.mapping), this.mapping, 'no JSON object');
+		}
+		return items;
+	}
+
+	private read(text: string, final: boolean): FeedItem[] {
+		try {
+			return this.format === 'json' ? this.readJson(text, final) : this.readCsv(text, final);
+		} catch (error) {
+			if (error instanceof CsvFormatError) throw new FeedFormatError(`not a readable CSV file: ${error.message}`);
+			if (error instanceof JsonFeedError) throw new FeedFormatError(error.message);
+			throw error;
+		}
+	}
+
+	private readCsv(text: string, final: boolean): FeedItem[] {
+		this.csv ??= new CsvReader();
+		const records = this.csv.push(text);
+		if (final) records.push(...this.csv.end());
+		const items: FeedItem[] = [];
+		for (const r of records) {
+			if (this.header === null) {
+				this.header = r;
+				this.pos = locate(r.fields, this.mapping);
+				missingColumns(this.pos, this.mapping, 'the header row');
+				this.has = Object.fromEntries(Object.entries(this.pos).map(([f, i]) => [f, i !== -1])) as Record<Field, boolean>;
+				continue;
+			}
+			const pos = this.pos as Record<Field, number>;
+			this.total++;
+			const width = this.header.fields.length;
+			if (r.fields.length !== width) {
+				const sku = r.fields[pos.sku]?.trim() || null;
+				items.push({ line: r.line, sku, reason: `${r.fields.length} fields where the header has ${width}` });
+				continue;
+			}
+			items.push(toRow(r.line, (f) => (pos[f] === -1 ? '' : r.fields[pos[f]]), this.has as Record<Field, boolean>));
+		}
+		return items;
+	}
+
+	private readJson(text: string, final: boolean): FeedItem[] {
+		this.json ??= new JsonItemReader();
+		const values = this.json.push(text);
+		if (final) values.push(...this.json.end());
+		const items: FeedItem[] = [];
+		for (const item of values) {
+			const line = ++this.total;
+			if (!item || typeof item !== 'object' || Array.isArray(item)) {
+				items.push({ line, sku: null, reason: 'not a JSON object' });
+				continue;
+			}
+			this.jsonObjects++;
+			// Keys are looked up per object: exports are not always consistent in case from one object to the next.
+			const o = new Map(Object.entries(item as Record<string, unknown>).map(([k, v]) => [normalize(k), v]));
+			for (const k of o.keys()) this.jsonKeys.add(k);
+			const get = (f: Field) => {
+				for (const name of this.mapping[f] ?? []) if (o.has(normalize(name))) return asText(o.get(normalize(name)));
+				return '';
+			};
+			items.push(toRow(line, get, ALL_FIELDS));
+		}
+		return items;
+	}
 }
 
-/** Rows whose SKU appears more than once: all of them are bad (which one is right would be a guess). */
+// JSON objects have no header: a field absent from an object reads as empty, which is the same as not present.
+const ALL_FIELDS: Record<Field, boolean> = { sku: true, price: true, description: true, unit: true, packSize: true, effectiveDate: true };
+
+/** How many of a duplicated SKU's lines its reason names: the full list of a SKU repeated 20,000 times, in each of its 20,000 reasons, was gigabytes. */
+export const DUPLICATE_LINES_SHOWN = 10;
+
+/** The reason given for each row of a SKU that appears on `lines` (the first few of them) `count` times in all. */
+export function duplicateReason(lines: readonly number[], count: number): string {
+	const shown = lines.slice(0, DUPLICATE_LINES_SHOWN).join(', ');
+	return count > DUPLICATE_LINES_SHOWN
+		? `duplicate vendor SKU (${count} rows: lines ${shown} and ${count - DUPLICATE_LINES_SHOWN} more)`
+		: `duplicate vendor SKU (lines ${shown})`;
+}
+
+/**
+ * Rows whose SKU appears more than once: all of them are bad (which one is right would be a guess). Linear: one
+ * count and the first few lines per SKU, then one reason string per duplicated SKU shared by all its rows.
+ */
 function dropDuplicates(feed: ParsedFeed): ParsedFeed {
-	const lines = new Map<string, number[]>();
-	for (const r of feed.rows) lines.set(r.sku, [...(lines.get(r.sku) ?? []), r.line]);
+	const seen = new Map<string, { count: number; lines: number[] }>();
+	for (const r of feed.rows) {
+		const s = seen.get(r.sku);
+		if (!s) seen.set(r.sku, { count: 1, lines: [r.line] });
+		else if (++s.count <= DUPLICATE_LINES_SHOWN) s.lines.push(r.line);
+	}
+	const reasons = new Map<string, string>();
 	const rows: FeedRow[] = [];
 	const bad = [...feed.bad];
 	for (const r of feed.rows) {
-		const seen = lines.get(r.sku) ?? [];
-		if (seen.length > 1) bad.push({ line: r.line, sku: r.sku, reason: `duplicate vendor SKU (lines ${seen.join(', ')})` });
-		else rows.push(r);
+		const s = seen.get(r.sku);
+		if (!s || s.count === 1) {
+			rows.push(r);
+			continue;
+		}
+		let reason = reasons.get(r.sku);
+		if (reason === undefined) reasons.set(r.sku, (reason = duplicateReason(s.lines, s.count)));
+		bad.push({ line: r.line, sku: r.sku, reason });
 	}
 	bad.sort((a, b) => a.line - b.line);
 	return { ...feed, rows, bad };
 }
 
+/** Parses a whole feed held in memory (tests, small feeds); imports read theirs piece by piece (readFeed). */
 export function parseFeed(content: string, mapping: ColumnMapping, format?: 'csv' | 'json'): ParsedFeed {
-	const body = stripBom(content);
-	if (body.includes('\u0000')) throw new FeedFormatError('not the expected feed format: the file is binary (a spreadsheet? export it as CSV)');
-	const looksJson = /^\s*[[{]/.test(body);
-	const chosen = format ?? (looksJson ? 'json' : 'csv');
-	return dropDuplicates(chosen === 'json' ? parseJsonFeed(body, mapping) : parseCsvFeed(body, mapping));
+	const reader = new FeedReader(mapping, format);
+	const items = [...reader.push(content), ...reader.end()];
+	const feed: ParsedFeed = { format: reader.format ?? 'csv', rows: [], bad: [], total: reader.total };
+	for (const item of items) {
+		if (isBad(item)) feed.bad.push(item);
+		else feed.rows.push(item);
+	}
+	return dropDuplicates(feed);
+}
+
+/** Where a feed's text comes from; opened anew for each pass over it (the import reads a feed twice). */
+export type FeedSource = () => AsyncIterable<string>;
+
+export function textSource(content: string): FeedSource {
+	return async function* () {
+		// Pieces, as a file would come: a large text is still read, validated and written chunk by chunk.
+		for (let i = 0; i < content.length; i += READ_PIECE) yield content.slice(i, i + READ_PIECE);
+	};
+}
+
+export function fileSource(path: string): FeedSource {
+	return () => createReadStream(path, { encoding: 'utf8', highWaterMark: READ_PIECE });
+}
+
+const READ_PIECE = 256 * 1024;
+
+/** Every row of a feed, good and bad, in feed order, read piece by piece; `reader` carries the format and total. */
+export async function* readFeed(source: FeedSource, reader: FeedReader): AsyncGenerator<FeedItem> {
+	for await (const piece of source()) yield* reader.push(piece);
+	yield* reader.end();
+}
+
+/**
+ * The first pass over a feed: checks it is the expected format (before anything is written) and finds the SKUs
+ * that appear more than once, each with the reason its rows get. Holds one small entry per distinct SKU, never the rows.
+ */
+export async function scanFeed(
+	source: FeedSource,
+	mapping: ColumnMapping,
+	format?: 'csv' | 'json',
+): Promise<{ format: 'csv' | 'json'; total: number; duplicates: Map<string, string> }> {
+	const reader = new FeedReader(mapping, format);
+	const firstLine = new Map<string, number>();
+	const repeated = new Map<string, { count: number; lines: number[] }>();
+	for await (const item of readFeed(source, reader)) {
+		if (isBad(item)) continue;
+		const r = repeated.get(item.sku);
+		if (r) {
+			if (++r.count <= DUPLICATE_LINES_SHOWN) r.lines.push(item.line);
+			continue;
+		}
+		const first = firstLine.get(item.sku);
+		if (first === undefined) firstLine.set(item.sku, item.line);
+		else repeated.set(item.sku, { count: 2, lines: [first, item.line] });
+	}
+	const duplicates = new Map<string, string>();
+	for (const [sku, r] of repeated) duplicates.set(sku, duplicateReason(r.lines, r.count));
+	return { format: reader.format ?? 'csv', total: reader.total, duplicates };
 }

@@ -1,21 +1,30 @@
 import type { Db } from '../db/connection';
 import { finishRun, logErrors, recordBusyRun, startRun, type ErrorLogEntry, type RunProgress } from '../db/ledger';
 import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
-import { inChunks, WRITE_CHUNK, type Task } from '../db/pricebook-store';
+import { WRITE_CHUNK, type Task } from '../db/pricebook-store';
 import { writeVendorPrices, type VendorPriceWrite } from '../db/vendor-prices';
 import { loadVendorConfig, vendorConfigFor, type VendorConfig } from './config';
-import { FeedFormatError, parseFeed, type BadRow, type FeedRow } from './feed';
-import { matchSkus, type Unmatched } from './match';
+import { FeedFormatError, FeedReader, fileSource, isBad, readFeed, scanFeed, textSource, type BadRow, type FeedRow, type FeedSource } from './feed';
+import { matchSkus, prepareMatching, type Unmatched } from './match';
 
 /**
  * Imports one vendor's price feed into vendor_prices (local only: nothing here talks to ServiceTitan). Runs under
  * the vendor-import advisory lock so two imports cannot interleave their writes, is recorded in the run ledger,
  * and is idempotent: a row is written only when a value differs, and only a price change adds history.
+ *
+ * The feed is read twice, piece by piece, and never held whole: a first pass checks its format and finds the
+ * duplicated SKUs (whose rows are all bad, wherever they are in the file), then a second pass matches, writes and
+ * logs it in chunks of WRITE_CHUNK rows. Memory is one chunk plus one small entry per distinct SKU, whatever the size.
  */
+/** How many unmatched SKUs and bad rows the result lists (the counts are exact; sync_error_log has every one). */
+export const RESULT_LIST_CAP = 100;
+
 export interface VendorImportOptions {
 	vendor: string;
-	/** The feed's text (CSV or a JSON array). */
-	content: string;
+	/** The feed's text (CSV or a JSON array); or give `file`. */
+	content?: string;
+	/** A file holding the feed, read piece by piece (a downloaded feed, a --file); or give `content`. */
+	file?: string;
 	format?: 'csv' | 'json';
 	dryRun?: boolean;
 	trigger?: string;
@@ -41,8 +50,11 @@ export interface VendorImportResult {
 	priceChanges: number;
 	unchanged: number;
 	matchedBy: { existing: number; stVendorData: number };
+	/** The first RESULT_LIST_CAP of each, in feed order; unmatchedCount and badRowCount are the totals. */
 	unmatched: Unmatched[];
 	badRows: BadRow[];
+	unmatchedCount: number;
+	badRowCount: number;
 	importedAt: string;
 }
 
@@ -65,6 +77,8 @@ function emptyResult(vendor: string, dryRun: boolean, now: Date): VendorImportRe
 		matchedBy: { existing: 0, stVendorData: 0 },
 		unmatched: [],
 		badRows: [],
+		unmatchedCount: 0,
+		badRowCount: 0,
 		importedAt: now.toISOString(),
 	};
 }
@@ -78,13 +92,13 @@ function progress(r: VendorImportResult): RunProgress {
 			updated: r.updated,
 			priceChanges: r.priceChanges,
 			unchanged: r.unchanged,
-			unmatched: r.unmatched.length,
-			badRows: r.badRows.length,
+			unmatched: r.unmatchedCount,
+			badRows: r.badRowCount,
 		},
 		itemsSynced: r.inserted + r.updated,
 		itemsPushed: 0,
 		conflictsDetected: 0,
-		errors: r.unmatched.length + r.badRows.length,
+		errors: r.unmatchedCount + r.badRowCount,
 	};
 }
 
@@ -105,9 +119,22 @@ function errorEntries(vendor: string, unmatched: readonly Unmatched[], bad: read
 	];
 }
 
-async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRow[], result: VendorImportResult, now: Date): Promise<void> {
+/** Keeps the first RESULT_LIST_CAP entries in `list` and counts them all. */
+function note<T>(list: T[], entries: readonly T[]): number {
+	list.push(...entries.slice(0, Math.max(0, RESULT_LIST_CAP - list.length)));
+	return entries.length;
+}
+
+/** Matches, writes and logs one chunk of the feed: its good rows and the bad rows read with them. */
+async function importChunk(
+	t: Task,
+	config: VendorConfig,
+	rows: readonly FeedRow[],
+	bad: readonly BadRow[],
+	result: VendorImportResult,
+	now: Date,
+): Promise<void> {
 	const { matched, unmatched } = await matchSkus(t, config, rows);
-	result.unmatched = unmatched;
 	const writes: VendorPriceWrite[] = [];
 	for (const r of rows) {
 		const m = matched.get(r.sku);
@@ -123,18 +150,51 @@ async function importParsed(t: Task, config: VendorConfig, rows: readonly FeedRo
 			effective_date: r.effectiveDate,
 		});
 	}
-	await inChunks(writes, WRITE_CHUNK, async (chunk) => {
-		const c = await writeVendorPrices(t, config.vendor, chunk, result.runId, now);
+	if (writes.length > 0) {
+		const c = await writeVendorPrices(t, config.vendor, writes, result.runId, now);
 		result.inserted += c.inserted;
 		result.updated += c.updated;
 		result.priceChanges += c.price_changes;
-	});
-	result.unchanged = writes.length - result.inserted - result.updated;
-	await logErrors(t, result.runId, 'vendor_prices', errorEntries(config.vendor, result.unmatched, result.badRows), now);
+		result.unchanged += writes.length - c.inserted - c.updated;
+	}
+	result.unmatchedCount += note(result.unmatched, unmatched);
+	result.badRowCount += note(result.badRows, bad);
+	await logErrors(t, result.runId, 'vendor_prices', errorEntries(config.vendor, unmatched, bad), now);
+}
+
+/** The second pass: every row, in chunks, duplicated SKUs' rows turned bad. */
+async function importFeed(
+	t: Task,
+	config: VendorConfig,
+	source: FeedSource,
+	format: 'csv' | 'json',
+	duplicates: ReadonlyMap<string, string>,
+	result: VendorImportResult,
+	now: Date,
+): Promise<void> {
+	await prepareMatching(t, config);
+	let rows: FeedRow[] = [];
+	let bad: BadRow[] = [];
+	for await (const item of readFeed(source, new FeedReader(config.columns, format))) {
+		if (isBad(item)) bad.push(item);
+		else {
+			const duplicate = duplicates.get(item.sku);
+			if (duplicate !== undefined) bad.push({ line: item.line, sku: item.sku, reason: duplicate });
+			else rows.push(item);
+		}
+		if (rows.length + bad.length >= WRITE_CHUNK) {
+			await importChunk(t, config, rows, bad, result, now);
+			rows = [];
+			bad = [];
+		}
+	}
+	await importChunk(t, config, rows, bad, result, now);
 }
 
 export async function importVendorPrices(db: Db, options: VendorImportOptions): Promise<VendorImportResult> {
 	const config = vendorConfigFor(options.vendor, options.vendors ?? loadVendorConfig());
+	if ((options.content === undefined) === (options.file === undefined)) throw new TypeError('importVendorPrices: give exactly one of content and file');
+	const source = options.file !== undefined ? fileSource(options.file) : textSource(options.content as string);
 	const now = options.now ?? new Date();
 	const dryRun = options.dryRun ?? false;
 	const result = emptyResult(config.vendor, dryRun, now);
@@ -157,11 +217,12 @@ export async function importVendorPrices(db: Db, options: VendorImportOptions): 
 		try {
 			if (!dryRun) result.runId = await startRun(t, run, now);
 			try {
-				const feed = parseFeed(options.content, config.columns, options.format);
-				Object.assign(result, { format: feed.format, rowsRead: feed.total, badRows: feed.bad });
+				// The whole feed is checked before anything is written: a file that is not a feed writes no price.
+				const scan = await scanFeed(source, config.columns, options.format);
+				Object.assign(result, { format: scan.format, rowsRead: scan.total });
 				await t
 					.tx(async (tx) => {
-						await importParsed(tx, config, feed.rows, result, now);
+						await importFeed(tx, config, source, scan.format, scan.duplicates, result, now);
 						// A dry run does all the work, so its counts are exact, and then rolls it back.
 						if (dryRun) throw new DryRunRollback();
 					})

@@ -1,5 +1,5 @@
 import type { Task } from '../db/pricebook-store';
-import { findSkuCandidates } from '../db/vendor-prices';
+import { findSkuCandidates, loadVendorLinks } from '../db/vendor-prices';
 import type { VendorConfig } from './config';
 import type { FeedRow } from './feed';
 
@@ -14,8 +14,16 @@ export interface Unmatched {
 	reason: string;
 }
 
+/** Reads this vendor's part numbers from the materials' ST vendor data, once per import, before matchSkus; in the import's transaction. */
+export async function prepareMatching(t: Task, config: VendorConfig): Promise<void> {
+	await loadVendorLinks(
+		t,
+		config.stVendorNames.map((n) => n.trim().toLowerCase()),
+	);
+}
+
 /**
- * Finds the material of each SKU, from one read for the whole feed (findSkuCandidates): first an existing
+ * Finds the material of each SKU of a chunk, from one read (findSkuCandidates): first an existing
  * vendor_prices row of this vendor and SKU (a link someone may have set by hand in Retool wins), else the
  * material whose ServiceTitan vendor data (primaryVendor / otherVendors) names this vendor and part. Soft-deleted
  * materials count: their vendor prices are kept and still updated. A SKU found on several materials is reported,
@@ -29,7 +37,6 @@ export async function matchSkus(t: Task, config: VendorConfig, rows: readonly Fe
 		t,
 		config.vendor,
 		rows.map((r) => r.sku),
-		config.stVendorNames.map((n) => n.trim().toLowerCase()),
 	);
 	const bySku = new Map(found.map((f) => [f.sku, f]));
 	for (const r of rows) {

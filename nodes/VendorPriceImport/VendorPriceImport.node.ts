@@ -7,7 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { fetchFeed, importVendorPrices, loadVendorConfig } from '../../lib';
+import { downloadFeed, importVendorPrices, loadVendorConfig } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { database } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -49,7 +49,8 @@ export class VendorPriceImport implements INodeType {
 				default: '',
 				required: true,
 				placeholder: 'https://vendor.example.com/prices.csv',
-				description: 'Where to download the feed (http or https)',
+				description:
+					'Where to download the feed (http or https). A redirect to another site is followed without the credential; one from https to http, or to an internal address, is refused.',
 			},
 			{
 				displayName: 'Authentication',
@@ -86,7 +87,7 @@ export class VendorPriceImport implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: 60,
-				description: 'How long to wait for the download',
+				description: 'How long the whole download may take, redirects and body included',
 			},
 			{
 				displayName: 'Dry Run',
@@ -111,18 +112,24 @@ export class VendorPriceImport implements INodeType {
 				const auth = await this.getCredentials('vendorFeedApi', i);
 				headers[String(auth.headerName)] = String(auth.headerValue);
 			}
-			const content = await fetchFeed(url, { timeoutMs: (this.getNodeParameter('timeoutSeconds', i, 60) as number) * 1000, headers });
-			const format = this.getNodeParameter('format', i, 'auto') as string;
-			const u = new URL(url);
-			const result = await importVendorPrices(db, {
-				vendor: this.getNodeParameter('vendor', i) as string,
-				content,
-				format: format === 'csv' || format === 'json' ? format : undefined,
-				dryRun: this.getNodeParameter('dryRun', i, false) as boolean,
-				vendors,
-				source: `${u.origin}${u.pathname}`,
-				trigger: 'n8n',
-			});
+			// Downloaded to a temporary file and imported from it piece by piece: a large feed must not take n8n's memory.
+			const feed = await downloadFeed(url, { timeoutMs: (this.getNodeParameter('timeoutSeconds', i, 60) as number) * 1000, headers });
+			let result;
+			try {
+				const format = this.getNodeParameter('format', i, 'auto') as string;
+				const u = new URL(url);
+				result = await importVendorPrices(db, {
+					vendor: this.getNodeParameter('vendor', i) as string,
+					file: feed.file,
+					format: format === 'csv' || format === 'json' ? format : undefined,
+					dryRun: this.getNodeParameter('dryRun', i, false) as boolean,
+					vendors,
+					source: `${u.origin}${u.pathname}`,
+					trigger: 'n8n',
+				});
+			} finally {
+				await feed.remove();
+			}
 			if (!result.success) throw new NodeOperationError(this.getNode(), `Vendor ${result.vendor}: ${result.error}`, { itemIndex: i });
 			return [{ output: 0, json: result as unknown as IDataObject }];
 		});

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LockIds, releaseLock, tryAcquireLock } from '../../lib/db/locks';
-import { importVendorPrices } from '../../lib/vendor/import';
+import { importVendorPrices, RESULT_LIST_CAP } from '../../lib/vendor/import';
 import { runCliCaptured } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startHarness } from '../support/sync-harness';
@@ -193,6 +193,46 @@ describe('vendor price import', () => {
 	});
 });
 
+describe('vendor feeds of hostile size', () => {
+	it('imports a feed repeating one SKU 20,000 times: every such row bad, logged in full, listed up to the cap', async () => {
+		// A 180 KB feed like this once ran the importer out of memory (and in n8n took the n8n process down).
+		const csv = `Catalog Number,Net Price\n${'CED-777,3.00\n'.repeat(20_000)}CED-111,12.5\n`;
+		const r = await importVendorPrices(t.db, { vendor: 'ced', content: csv });
+		expect(r).toMatchObject({ status: 'succeeded', rowsRead: 20_001, badRowCount: 20_000, unmatchedCount: 0 });
+		expect(r.inserted + r.updated + r.unchanged).toBe(1);
+		expect(r.badRows).toHaveLength(RESULT_LIST_CAP);
+		expect(r.badRows[0]).toEqual({
+			line: 2,
+			sku: 'CED-777',
+			reason: expect.stringMatching(/^duplicate vendor SKU \(20000 rows: lines 2, 3, .* and 19990 more\)$/),
+		});
+		const logged = await t.db.one(
+			"SELECT count(*)::int AS n, max(length(message))::int AS longest FROM sync_error_log WHERE run_id = $1 AND kind = 'vendor_row_invalid'",
+			[r.runId],
+		);
+		expect(logged.n).toBe(20_000);
+		expect(logged.longest).toBeLessThan(200);
+		expect(await t.db.one('SELECT counts FROM sync_runs WHERE id = $1', [r.runId])).toMatchObject({ counts: { badRows: 20_000 } });
+	});
+
+	it('reads a large feed file in chunks: exact counts, every unmatched SKU in sync_error_log, capped lists in the result', async () => {
+		const rows = 30_000;
+		const file = feedFile('large.csv', `Catalog Number,Net Price\nCED-111,12.5\n${Array.from({ length: rows }, (_, i) => `NOPE-${i},1.00\n`).join('')}`);
+		const r = await importVendorPrices(t.db, { vendor: 'ced', file });
+		expect(r).toMatchObject({ status: 'succeeded', rowsRead: rows + 1, unmatchedCount: rows, badRowCount: 0 });
+		expect(r.inserted + r.updated + r.unchanged).toBe(1);
+		expect(r.unmatched).toHaveLength(RESULT_LIST_CAP);
+		expect(r.unmatched.slice(0, 2).map((u) => [u.line, u.sku])).toEqual([
+			[3, 'NOPE-0'],
+			[4, 'NOPE-1'],
+		]);
+		expect(await t.db.one("SELECT count(*)::int AS n FROM sync_error_log WHERE run_id = $1 AND kind = 'vendor_sku_unmatched'", [r.runId])).toEqual({
+			n: rows,
+		});
+		expect(await t.db.one('SELECT errors_count FROM sync_runs WHERE id = $1', [r.runId])).toEqual({ errors_count: rows });
+	});
+});
+
 describe('pricebook-sync vendor-prices import', () => {
 	let server: Server;
 	let base: string;
@@ -219,14 +259,37 @@ describe('pricebook-sync vendor-prices import', () => {
 		expect(fromFile.code).toBe(0);
 		expect(JSON.parse(fromFile.stdout)).toMatchObject({ vendor: 'ced', status: 'succeeded', unchanged: 1, unmatched: [{ line: 3, sku: 'CED-404' }] });
 
-		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], {
+		// A token in the URL comes from the environment, never the command line (where ps shows it).
+		const fromUrl = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url-env', 'HD_FEED_URL'], {
 			DATABASE_URL: t.url,
+			HD_FEED_URL: `${base}/feed.csv?token=s3cret`,
 		});
 		expect(fromUrl.code).toBe(0);
 		expect(fromUrl.stdout).toMatch(/vendor homedepot \(run \d+\): imported 1 rows: 1 new/);
 		expect(await priceOf('homedepot', 'HD-444')).toMatchObject({ material_id: 1004, price: '7.2500' });
 		const run = await t.db.one("SELECT details FROM sync_runs WHERE kind = 'vendor_import' ORDER BY id DESC LIMIT 1");
 		expect(run.details.source).toBe(`${base}/feed.csv`);
+	});
+
+	it('refuses a --url holding a token (ps shows it to every user), and reads one from --url-file', async () => {
+		const inArgs = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', `${base}/feed.csv?token=s3cret`], {
+			DATABASE_URL: t.url,
+		});
+		expect(inArgs.code).toBe(2);
+		expect(inArgs.stderr).toMatch(/--url holds a query string or credentials, which other users can read in ps: .*--url-env NAME.*--url-file PATH/);
+		const withUser = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url', base.replace('//', '//me:pw@') + '/feed.csv'], {
+			DATABASE_URL: t.url,
+		});
+		expect(withUser.code).toBe(2);
+		const fromFile = await runCliCaptured(
+			['vendor-prices', 'import', '--vendor', 'homedepot', '--url-file', feedFile('url.txt', `${base}/feed.csv?token=s3cret\n`), '--json'],
+			{ DATABASE_URL: t.url },
+		);
+		expect(fromFile.code).toBe(0);
+		expect(JSON.parse(fromFile.stdout)).toMatchObject({ status: 'succeeded', rowsRead: 1 });
+		const unset = await runCliCaptured(['vendor-prices', 'import', '--vendor', 'homedepot', '--url-env', 'NO_SUCH_VAR'], { DATABASE_URL: t.url });
+		expect(unset).toMatchObject({ code: 2 });
+		expect(unset.stderr).toMatch(/--url-env NO_SUCH_VAR: that environment variable is not set/);
 	});
 
 	it('exits 1 on a fetch timeout or HTTP error, 2 on bad usage, 1 on a wrong format', async () => {
@@ -272,5 +335,5 @@ describe('sync runs and vendor prices', () => {
 		} finally {
 			await h.close();
 		}
-	});
+	}, 30_000); // a whole simulated sync: seconds on a shared machine
 });

@@ -1,6 +1,6 @@
 import { DEFAULT_VENDORS, loadVendorConfig, VendorConfigError } from '../../../lib/vendor/config';
 import { parseCsv, sniffDelimiter } from '../../../lib/vendor/csv';
-import { FeedFormatError, parseDate, parseFeed, parsePrice } from '../../../lib/vendor/feed';
+import { FeedFormatError, FeedReader, parseDate, parseFeed, parsePrice } from '../../../lib/vendor/feed';
 
 describe('vendor feed CSV reader', () => {
 	it('reads RFC 4180 quoting: delimiters, doubled quotes and line breaks inside quotes, CRLF, a BOM', () => {
@@ -53,6 +53,16 @@ describe('parseFeed', () => {
 		expect(feed.total).toBe(7);
 	});
 
+	it('handles a feed repeating one SKU 20,000 times in linear work: every row bad, each reason short', () => {
+		// A 180 KB feed like this once ran out of memory: each row's reason listed all 20,000 lines.
+		const csv = ['Catalog Number,Net Price', ...Array.from({ length: 20_000 }, () => 'SAME,1.00'), 'OTHER,2'].join('\n');
+		const feed = parseFeed(csv, ced);
+		expect(feed.rows.map((r) => r.sku)).toEqual(['OTHER']);
+		expect(feed.bad).toHaveLength(20_000);
+		expect(feed.bad[0]).toEqual({ line: 2, sku: 'SAME', reason: 'duplicate vendor SKU (20000 rows: lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 19990 more)' });
+		expect(Math.max(...feed.bad.map((b) => b.reason.length))).toBeLessThan(200);
+	});
+
 	it('fails the whole feed when it is not the expected format', () => {
 		expect(() => parseFeed('Part,Cost\nA,1', ced)).toThrow(FeedFormatError);
 		expect(() => parseFeed('Part,Cost\nA,1', ced)).toThrow(/no vendor SKU column .* and no price column/);
@@ -85,5 +95,56 @@ describe('vendor configuration', () => {
 		expect(vendors.ced.columns.sku).toEqual(DEFAULT_VENDORS.ced.columns.sku);
 		expect(vendors.ferguson.stVendorNames).toEqual(['Ferguson']);
 		expect(() => loadVendorConfig({ acme: { stVendorNames: 'Acme', columns: { sku: 'Part' } } })).toThrow(VendorConfigError);
+	});
+});
+
+describe('reading a feed piece by piece', () => {
+	const ced = DEFAULT_VENDORS.ced.columns;
+	/** Feeds `text` in pieces of `size` characters, as a download or file stream would. */
+	function inPieces(text: string, size: number, format?: 'csv' | 'json') {
+		const reader = new FeedReader(ced, format);
+		const items = [];
+		for (let i = 0; i < text.length; i += size) items.push(...reader.push(text.slice(i, i + size)));
+		items.push(...reader.end());
+		return { format: reader.format, total: reader.total, items };
+	}
+	function whole(text: string, format?: 'csv' | 'json') {
+		return inPieces(text, Math.max(text.length, 1), format);
+	}
+
+	it('reads the same CSV rows whatever the piece boundaries (quotes, CRLF, BOM, the header line)', () => {
+		const csv = '\uFEFF  Catalog Number;"Net Price";"Desc;ription"\r\nA;1.5;"say ""hi""\r\nthere"\r\nB;2;x\r\n\r\nC;"3"\r\n';
+		const expected = whole(csv);
+		expect(expected.items.map((i) => ('reason' in i ? i.line : i.sku))).toEqual(['A', 'B', 6]);
+		for (const size of [1, 2, 3, 5, 7]) expect(inPieces(csv, size)).toEqual(expected);
+	});
+
+	it('reads the same JSON items whatever the piece boundaries, wrapped or not', () => {
+		const items = [{ 'Catalog Number': 'A', 'Net Price': 1.5, x: [1, { y: '"]}' }] }, 7, 'str', null, { 'Catalog Number': 'B', 'Net Price': '2e0' }];
+		for (const json of [JSON.stringify(items, null, 1), JSON.stringify({ count: 5, meta: { a: [1] }, items })]) {
+			const expected = whole(json);
+			expect(expected.format).toBe('json');
+			expect(expected.total).toBe(5);
+			expect(expected.items.map((i) => ('reason' in i ? i.reason : i.sku))).toEqual([
+				'A',
+				'not a JSON object',
+				'not a JSON object',
+				'not a JSON object',
+				expect.stringMatching(/price/),
+			]);
+			for (const size of [1, 2, 3, 7]) expect(inPieces(json, size)).toEqual(expected);
+		}
+	});
+
+	it('refuses invalid JSON and JSON that is not an array of objects, with a line', () => {
+		expect(() => whole('[{"a": 1},\n{"a" 2}]')).toThrow(/not valid JSON: expected ":" but found "2" on line 2/);
+		expect(() => whole('[{"a": 1}, ]')).toThrow(/not valid JSON/);
+		expect(() => whole('[{"a": 1}')).toThrow(/ends too early/);
+		expect(() => whole('[1] x')).toThrow(/after the end/);
+		expect(() => whole('[tru]')).toThrow(/not a JSON value/);
+		expect(() => whole('{"a": [], "b": []}')).toThrow(/must be an array of price objects/);
+		expect(() => whole('"ced"', 'json')).toThrow(/must be an array of price objects/);
+		expect(() => whole('[1, 2]')).toThrow(/holds no objects/);
+		expect(() => whole('[]')).not.toThrow();
 	});
 });
