@@ -21,6 +21,12 @@ export async function localCreateIds(t: Task, table: string, beforeId: number, l
 	return rows.map((r) => Number(r.id));
 }
 
+/** Rows whose create was sent and whose answer was not recorded (push_in_flight set), soft-deleted ones included. */
+export async function createsInFlightIds(t: Task, table: string): Promise<number[]> {
+	const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE id < 0 AND push_in_flight IS NOT NULL ORDER BY id DESC', [table]);
+	return rows.map((r) => Number(r.id));
+}
+
 /** How many rows wait to be created (status reporting and dry runs). */
 export async function countLocalCreates(t: Task, table: string): Promise<number> {
 	return (await t.one<{ n: number }>(`SELECT count(*)::int AS n FROM $1:name WHERE id < 0 AND deleted_at IS NULL`, [table])).n;
@@ -28,6 +34,12 @@ export async function countLocalCreates(t: Task, table: string): Promise<number>
 
 export async function readLocalCreate(t: Task, def: EntityDefinition, id: number): Promise<StoredRow | null> {
 	return (await readSyncRowsByIds(t, def, [id]))[0] ?? null;
+}
+
+/** The row of a create being written back, locked for the rest of the transaction (a Retool edit waits for it). */
+export async function lockLocalCreate(t: Task, def: EntityDefinition, id: number): Promise<StoredRow | null> {
+	const columns = ['id', 'row_version', ...def.fields.map((f) => f.column)];
+	return t.oneOrNone<StoredRow>('SELECT $1:name FROM $2:name WHERE id = $3 FOR UPDATE', [columns, def.table, id]);
 }
 
 /**
@@ -47,10 +59,12 @@ export async function markCreateInFlight(t: Task, table: string, id: number, row
 
 export interface CreatedWrite {
 	temporaryId: number;
-	/** ServiceTitan's record as stored: id, base, st_data, stamps. Its `values` are written only with `adopt`. */
+	/** ServiceTitan's record as stored: id, base, st_data, stamps (its `values` are not written: see `values`). */
 	st: StWrite;
-	/** The row was not edited while the create was under way: it takes ServiceTitan's values (normalized forms). */
-	adopt: boolean;
+	/** Column values the row takes (ServiceTitan's forms, and the person's where they edited since), or null: kept as they are. */
+	values: Record<string, unknown> | null;
+	/** The row then equals what ServiceTitan stores: synced; else it stays pending. */
+	synced: boolean;
 	/** Values ServiceTitan did not take on create (kept locally, held like an ignored push), or null. */
 	held: Record<string, unknown> | null;
 	heldMessage: string | null;
@@ -74,12 +88,13 @@ export async function writeBackCreated(t: Task, def: EntityDefinition, columns: 
 		await t.none('DELETE FROM $1:name WHERE id = $2', [table, newId]);
 		await t.one(`SELECT set_config('pricebook_sync.allow_hard_delete', '', true)`);
 	}
-	const values = w.adopt ? columns.map((c) => pgValue(w.st.values[c])) : [];
-	const sets = w.adopt ? columns.map((c, i) => `$${i + 12}:name = $${i + 12 + columns.length}`).join(', ') + ',' : '';
+	const written = w.values ? columns.filter((c) => c in w.values!) : [];
+	const values = written.map((c) => pgValue(w.values![c]));
+	const sets = written.length > 0 ? written.map((c, i) => `$${i + 12}:name = $${i + 12 + written.length}`).join(', ') + ',' : '';
 	await t.none(
 		`UPDATE $1:name SET ${sets} id = $3, sync_base = $4, st_data = $5, st_modified_on = $6, st_modified_on_raw = $7, last_synced_at = $8,
 		   push_in_flight = NULL, push_refused = $9, push_error = $10,
-		   sync_status = CASE WHEN $11 AND $9::jsonb IS NULL THEN 'synced' ELSE 'pending_push' END, sync_direction = 'to_st'
+		   sync_status = CASE WHEN $11 THEN 'synced' ELSE 'pending_push' END, sync_direction = 'to_st'
 		 WHERE id = $2`,
 		[
 			table,
@@ -92,8 +107,8 @@ export async function writeBackCreated(t: Task, def: EntityDefinition, columns: 
 			now,
 			w.held === null ? null : JSON.stringify(w.held),
 			w.heldMessage,
-			w.adopt,
-			...(w.adopt ? columns : []),
+			w.synced,
+			...written,
 			...values,
 		],
 	);

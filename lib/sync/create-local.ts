@@ -1,8 +1,16 @@
-import { canonicalFromRow, FieldValueError, patchBodyFromCanonical, pick, sameContent } from '../entities/canonical';
+import { canonicalFromRow, differingFields, FieldValueError, patchBodyFromCanonical, pick, rowValuesFromCanonical, sameContent } from '../entities/canonical';
 import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ErrorLogEntry } from '../db/ledger';
-import { holdLocalCreate, localCreateIds, markCreateInFlight, readLocalCreate, writeBackCreated } from '../db/local-creates';
+import {
+	createsInFlightIds,
+	holdLocalCreate,
+	localCreateIds,
+	lockLocalCreate,
+	markCreateInFlight,
+	readLocalCreate,
+	writeBackCreated,
+} from '../db/local-creates';
 import { recordSeen, type StoredRow } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
@@ -61,6 +69,41 @@ export async function createLocalItems(scope: RunScope, only: readonly number[] 
 	}
 }
 
+/**
+ * Before a run lists anything: every create whose answer was lost is looked up, and what ServiceTitan made is
+ * written back under its id. Otherwise the listing would bring the item in as a second row, which people could edit
+ * (or soft-delete) before it is folded into theirs, and those edits would be lost in the fold. One not found stays
+ * marked; the run's create step sends it again after its listing.
+ */
+export async function settleCreatesInFlight(scope: RunScope): Promise<void> {
+	if (scope.dryRun) return;
+	const { def } = scope;
+	for (const id of await createsInFlightIds(scope.t, def.table)) {
+		const row = await readLocalCreate(scope.t, def, id);
+		const inFlight = row?.push_in_flight as CreateInFlight | null | undefined;
+		if (!row || !inFlight?.create) continue;
+		let current: CanonicalRecord;
+		try {
+			current = canonicalFromRow(def, row);
+		} catch (error) {
+			if (error instanceof FieldValueError) continue; // the create step holds it with the reason
+			throw error;
+		}
+		const found = await findCreated(scope, inFlight.create, inFlight);
+		if (found) await recordFound(scope, row, current, inFlight, found);
+	}
+}
+
+/**
+ * An item an earlier create made, found by look-up: verified against what that create sent. The row takes
+ * ServiceTitan's forms only if nobody edited it since; an edit made since stays on the row, pending against the new
+ * base, like any edit.
+ */
+async function recordFound(scope: RunScope, row: StoredRow, current: CanonicalRecord, inFlight: CreateInFlight, found: StItem): Promise<void> {
+	const unchanged = sameContent(scope.def, current, inFlight.create);
+	await recordCreated(scope, row, inFlight.create, unchanged ? Number(row.row_version) : -1, found, true);
+}
+
 async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: string }): Promise<void> {
 	const { def } = scope;
 	const id = Number(row.id);
@@ -86,44 +129,43 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 	if (state.forbidden) return hold(scope, row, state.forbidden, null, null);
 
 	const inFlight = row.push_in_flight as CreateInFlight | null;
-	let created: StItem | null = inFlight?.create ? await findCreated(scope, current, inFlight) : null;
-	const foundByLookup = created !== null;
-	let version = Number(row.row_version);
-	if (!created) {
-		const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
-		const stNow = await scope.st.serverNow(def.type);
-		const sent: CreateInFlight = { create: current, sentAt: (stNow ?? scope.now()).toISOString() };
-		const marked = await scope.t.tx('create-in-flight', async (tx) => {
-			await markEngineWrites(tx);
-			return markCreateInFlight(tx, def.table, id, version, sent);
-		});
-		if (marked === null) return; // edited meanwhile: the next run creates it as it is then
-		version = marked;
-		let answer: StRecord;
-		try {
-			answer = await scope.st.create(def.type, patchBodyFromCanonical(def, current, fields));
-		} catch (error) {
-			if (isStApiError(error) && error.kind === 'validation') {
-				const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
-				return hold(
-					scope,
-					row,
-					`ServiceTitan refused to create it: ${error.message}${detail}; fix the row (or retry) and it is sent again`,
-					current,
-					'create_rejected',
-				);
-			}
-			if (isStApiError(error) && error.kind === 'forbidden') {
-				state.forbidden = `create forbidden: ${error.message}`;
-				return hold(scope, row, state.forbidden, null, null);
-			}
-			// The answer may be lost with the item created: the mark stays, the next run looks it up first.
-			throw error;
-		}
-		created = (await readBack(scope, answer)) ?? null;
-		if (!created) throw new Error(`ServiceTitan created ${def.singular} ${String(answer.id)} but its record is invalid (see the error log)`);
+	if (inFlight?.create) {
+		const found = await findCreated(scope, inFlight.create, inFlight);
+		if (found) return recordFound(scope, row, current, inFlight, found);
 	}
-	await recordCreated(scope, row, current, version, created, foundByLookup);
+	// Marked before sending, with ServiceTitan's clock (the look-up after a lost answer compares createdOn with it).
+	const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
+	const stNow = await scope.st.serverNow(def.type);
+	const sent: CreateInFlight = { create: current, sentAt: (stNow ?? scope.now()).toISOString() };
+	const marked = await scope.t.tx('create-in-flight', async (tx) => {
+		await markEngineWrites(tx);
+		return markCreateInFlight(tx, def.table, id, Number(row.row_version), sent);
+	});
+	if (marked === null) return; // edited meanwhile: the next run creates it as it is then
+	let answer: StRecord;
+	try {
+		answer = await scope.st.create(def.type, patchBodyFromCanonical(def, current, fields));
+	} catch (error) {
+		if (isStApiError(error) && error.kind === 'validation') {
+			const detail = error.errors ? ` ${JSON.stringify(error.errors)}` : '';
+			return hold(
+				scope,
+				row,
+				`ServiceTitan refused to create it: ${error.message}${detail}; fix the row (or retry) and it is sent again`,
+				current,
+				'create_rejected',
+			);
+		}
+		if (isStApiError(error) && error.kind === 'forbidden') {
+			state.forbidden = `create forbidden: ${error.message}`;
+			return hold(scope, row, state.forbidden, null, null);
+		}
+		// The answer may be lost with the item created: the mark stays, the next run looks it up first.
+		throw error;
+	}
+	const created = await readBack(scope, answer);
+	if (!created) throw new Error(`ServiceTitan created ${def.singular} ${String(answer.id)} but its record is invalid (see the error log)`);
+	await recordCreated(scope, row, current, marked, created, false);
 }
 
 /**
@@ -193,17 +235,20 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 	const now = scope.now();
 	const counted = await scope.t.tx('created-in-st', async (tx) => {
 		await markEngineWrites(tx);
-		const still = await tx.oneOrNone<{ row_version: string }>('SELECT row_version FROM $1:name WHERE id = $2 FOR UPDATE', [def.table, temporaryId]);
-		const adopt = !uncertain && still !== null && Number(still.row_version) === version;
-		const write = stWrite(def, st);
+		// The row as it is now: a field a person changed since the create was sent keeps their value (pending against
+		// the new base, like any edit); every other field takes ServiceTitan's form, except those it did not take.
+		const locked = await lockLocalCreate(tx, def, temporaryId);
+		let local: CanonicalRecord | null = null;
+		try {
+			local = locked && Number(locked.row_version) === version ? current : locked ? canonicalFromRow(def, locked) : null;
+		} catch (error) {
+			if (!(error instanceof FieldValueError)) throw error;
+		}
+		const editedSince = local ? differingFields(def, local, current) : columns;
 		const held = ignored.length > 0 ? pick(current, ignored) : null;
-		await writeBackCreated(
-			tx,
-			def,
-			columns,
-			{ temporaryId, st: { ...write, values: { ...write.values, ...(held ?? {}) } }, adopt, held, heldMessage, unknownBase: uncertain },
-			now,
-		);
+		const values = uncertain || !local ? null : rowValuesFromCanonical(def, { ...st.canonical, ...(held ?? {}), ...pick(local, editedSince) });
+		const synced = values !== null && held === null && editedSince.length === 0;
+		await writeBackCreated(tx, def, columns, { temporaryId, st: stWrite(def, st), values, synced, held, heldMessage, unknownBase: uncertain }, now);
 		await logChanges(
 			tx,
 			scope.runId,

@@ -1,4 +1,4 @@
-import { createLocalItems } from './create-local';
+import { createLocalItems, settleCreatesInFlight } from './create-local';
 import { describeLockHolder, holderAdvice, lockHolder, LockIds } from '../db/locks';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
@@ -228,7 +228,15 @@ export function stepScope(deps: RunDeps, t: Task, run: ActiveRun): RunScope {
  * window still covers them. Kept in the ledger row, so every later step of an n8n run sees it.
  */
 export async function openListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<void> {
-	if (run.kind === 'entity' || !run.def.stamped) return;
+	if (run.kind === 'entity') return;
+	// Creates whose answer was lost are found first, so the listing meets their items under their own rows.
+	const scope = stepScope(deps, t, run);
+	try {
+		await settleCreatesInFlight(scope);
+	} finally {
+		await recordStep(t, run, scope.tally);
+	}
+	if (!run.def.stamped) return;
 	const serverNow = await deps.st.serverNow(run.def.type);
 	if (!serverNow) deps.log('warn', `${run.def.type}: ServiceTitan sent no Date header; the cursor is bounded by nothing but the stamps it lists`);
 	run.stClockAtStart = serverNow ? normalizeStTimestamp(serverNow.toISOString()) : null;

@@ -123,6 +123,22 @@ describe('a row inserted in Retool', () => {
 		expect(row).toMatchObject({ id: st.id, push_refused: null, sync_status: 'conflict' });
 	});
 
+	it('whose POST answer was lost is found before the next listing, so no second row appears for people to edit, and a delete made meanwhile holds', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-5', description: 'Answer lost, then deleted', price: '4' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		await retoolUpdate(h.t, 'pricebook_materials', temp, { deleted_at: new Date() });
+		expect(await run('full')).toMatchObject({ success: true });
+		const [st] = stByCode('materials', 'RT-LOST-5');
+		const rows = await byCode('RT-LOST-5');
+		expect(rows.map((r) => Number(r.id))).toEqual([st.id]);
+		expect(await h.t.db.any(`SELECT action FROM sync_change_log WHERE entity_id = $1 AND action = 'created'`, [st.id])).toEqual([]);
+		expect(rows[0].deleted_at).toBeInstanceOf(Date);
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1, errors: 0 });
+		expect(h.sim.control.getItem('materials', st.id)!.active).toBe(false);
+		expect(posts('materials')).toBe(1);
+	});
+
 	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
 		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
 		expect((await run('incremental')).success).toBe(true);
