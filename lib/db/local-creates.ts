@@ -76,9 +76,8 @@ export interface CreatedWrite {
  * Writes ServiceTitan's id back to a created row, in the caller's transaction: the row is re-keyed (vendor prices
  * follow by ON UPDATE CASCADE), rows that point at its temporary id are pointed at the new one, and the base and
  * bookkeeping become ServiceTitan's. If a listing already brought the new item in under its id (a run died between
- * the POST and this write, and a listing saw the item before the look-up: runs now look up first, so only an older
- * version leaves such a copy), that copy is folded into the person's row: the
- * person's row is what holds their values and vendor prices.
+ * the POST and this write, and the look-up a run makes before listing did not find it yet), that copy, brought in
+ * by the same run, is folded into the person's row: the person's row is what holds their values and vendor prices.
  */
 export async function writeBackCreated(t: Task, def: EntityDefinition, columns: readonly string[], w: CreatedWrite, now: Date): Promise<void> {
 	const newId = w.st.id;
