@@ -90,7 +90,7 @@ export async function settleCreatesInFlight(scope: RunScope): Promise<void> {
 			throw error;
 		}
 		const found = await findCreated(scope, inFlight.create, inFlight);
-		if (found) await recordFound(scope, row, current, inFlight, found);
+		if (found) await recordFound(scope, row, current, inFlight, found, true);
 	}
 }
 
@@ -99,9 +99,16 @@ export async function settleCreatesInFlight(scope: RunScope): Promise<void> {
  * ServiceTitan's forms only if nobody edited it since; an edit made since stays on the row, pending against the new
  * base, like any edit.
  */
-async function recordFound(scope: RunScope, row: StoredRow, current: CanonicalRecord, inFlight: CreateInFlight, found: StItem): Promise<void> {
+async function recordFound(
+	scope: RunScope,
+	row: StoredRow,
+	current: CanonicalRecord,
+	inFlight: CreateInFlight,
+	found: StItem,
+	beforeListing: boolean,
+): Promise<void> {
 	const unchanged = sameContent(scope.def, current, inFlight.create);
-	await recordCreated(scope, row, inFlight.create, unchanged ? Number(row.row_version) : -1, found, true);
+	await recordCreated(scope, row, inFlight.create, unchanged ? Number(row.row_version) : -1, found, { foundByLookup: true, beforeListing });
 }
 
 async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: string }): Promise<void> {
@@ -131,7 +138,7 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 	const inFlight = row.push_in_flight as CreateInFlight | null;
 	if (inFlight?.create) {
 		const found = await findCreated(scope, inFlight.create, inFlight);
-		if (found) return recordFound(scope, row, current, inFlight, found);
+		if (found) return recordFound(scope, row, current, inFlight, found, false);
 	}
 	// Marked before sending, with ServiceTitan's clock (the look-up after a lost answer compares createdOn with it).
 	const fields = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
@@ -165,7 +172,7 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 	}
 	const created = await readBack(scope, answer);
 	if (!created) throw new Error(`ServiceTitan created ${def.singular} ${String(answer.id)} but its record is invalid (see the error log)`);
-	await recordCreated(scope, row, current, marked, created, false);
+	await recordCreated(scope, row, current, marked, created, { foundByLookup: false, beforeListing: false });
 }
 
 /**
@@ -211,7 +218,19 @@ async function findCreated(scope: RunScope, current: CanonicalRecord, inFlight: 
 }
 
 /** ServiceTitan's id written back, with what it stored: a field it normalized is adopted, one it did not take is held. */
-async function recordCreated(scope: RunScope, row: StoredRow, current: CanonicalRecord, version: number, st: StItem, foundByLookup: boolean): Promise<void> {
+/**
+ * `foundByLookup`: the item was found after a lost answer, not answered to our POST. `beforeListing`: written back
+ * before the run lists anything; the listing (or, for an item it does not list, the re-read of pending rows) then
+ * decides and counts the item like any other, pushing an edit made since and opening a conflict where one is due.
+ */
+async function recordCreated(
+	scope: RunScope,
+	row: StoredRow,
+	current: CanonicalRecord,
+	version: number,
+	st: StItem,
+	{ foundByLookup, beforeListing }: { foundByLookup: boolean; beforeListing: boolean },
+): Promise<void> {
 	const { def } = scope;
 	const temporaryId = Number(row.id);
 	const sent = def.fields.filter((f) => current[f.column] !== null).map((f) => f.column);
@@ -272,11 +291,13 @@ async function recordCreated(scope: RunScope, row: StoredRow, current: Canonical
 				[{ entityId: st.id, kind: 'create_not_applied', message: heldMessage, details: { fields: ignored } }],
 				now,
 			);
+		if (beforeListing) return false;
 		// A run counts each item once: this run's listing may already have brought the item in (and counted it) when
 		// an earlier create's answer was lost; the copy it made is the row folded in above.
 		return scope.runId === null || (await recordSeen(tx, scope.runId, [st.id])).length > 0;
 	});
 	scope.log('info', `${def.singular} ${temporaryId} created in ServiceTitan as ${st.id}`);
+	if (beforeListing) return;
 	if (uncertain) {
 		// Decided (and counted) like any item now that it has ServiceTitan's id: local edit, no base, ServiceTitan
 		// different, so a conflict with both versions.
