@@ -396,7 +396,12 @@ export class Reference {
 			if (e.side === 'local') {
 				// A row the sync soft-deleted (ServiceTitan lost the item) without a conflict lost the edit; a person's soft
 				// delete is a deactivation pushed like any edit, and the row's other edits go with it.
-				if (row?.deleted_at && row.deleted_in_st && !conflict) {
+				// Deleted on both sides (the person soft-deleted the row, ServiceTitan deleted the item): nothing is owed, and
+				// the row keeps the person's values (a conflict between two deletes is settled, see settled conflicts).
+				const deletedByBoth = row?.deleted_at && row.deleted_in_st && this.personDeleted.has(e.id) && held(localValue);
+				if (deletedByBoth) {
+					delivered.add(e);
+				} else if (row?.deleted_at && row.deleted_in_st && !conflict) {
 					problems.push(`local edit of ${e.id}.${e.field.column} lost: the row was soft-deleted without a conflict`);
 				} else if ((held(localValue) && held(stValue)) || (localValue === stValue && sameOrNormalized(def, e.field.column, e.value, stValue))) {
 					// Delivered: both sides hold it, or hold the form ServiceTitan stored it in (the row adopted it).
