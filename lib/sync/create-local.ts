@@ -265,8 +265,11 @@ async function recordCreated(
 		}
 		const editedSince = local ? differingFields(def, local, current) : columns;
 		const held = ignored.length > 0 ? pick(current, ignored) : null;
-		const values = uncertain || !local ? null : rowValuesFromCanonical(def, { ...st.canonical, ...(held ?? {}), ...pick(local, editedSince) });
-		const synced = values !== null && held === null && editedSince.length === 0;
+		// Uncertain: only the fields that differ stay the person's (and become the conflict); fields they left empty take
+		// ServiceTitan's defaults like any create, so the conflict is about what someone actually chose.
+		const keptLocal = uncertain ? [...new Set([...differing, ...editedSince])] : editedSince;
+		const values = !local ? null : rowValuesFromCanonical(def, { ...st.canonical, ...(held ?? {}), ...pick(local, keptLocal) });
+		const synced = !uncertain && values !== null && held === null && editedSince.length === 0;
 		await writeBackCreated(tx, def, columns, { temporaryId, st: stWrite(def, st), values, synced, held, heldMessage, unknownBase: uncertain }, now);
 		await logChanges(
 			tx,

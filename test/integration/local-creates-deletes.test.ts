@@ -121,6 +121,9 @@ describe('a row inserted in Retool', () => {
 			localVersion: { data: { description: 'Pump seal kit' } },
 		});
 		expect(row).toMatchObject({ id: st.id, push_refused: null, sync_status: 'conflict' });
+		// Only what someone chose differs: fields the person left empty took ServiceTitan's defaults, so a merge of the
+		// suggestion is one ServiceTitan takes (found by the model suite, seed 20261130: nulls were suggested and refused).
+		expect(conflict?.conflict_data.diff.fields).toEqual(['description']);
 	});
 
 	it('whose POST answer was lost is found before the next listing, so no second row appears for people to edit, and a delete made meanwhile holds', async () => {
