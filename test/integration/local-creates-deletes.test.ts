@@ -1,3 +1,4 @@
+import { resolveConflict } from '../../lib/sync/resolve';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(60_000);
@@ -214,6 +215,31 @@ describe('a soft delete in Retool', () => {
 			deleted_at: null,
 			sync_status: 'synced',
 		});
+	});
+
+	it('in conflict is undone by a decision that keeps the item active, and kept by one that does not', async () => {
+		const [a, b] = h.sim.control.listIds('materials').slice(9, 11);
+		for (const id of [a, b]) {
+			await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date(), description: 'Retool says' });
+			h.sim.control.updateItem('materials', id, { description: 'ServiceTitan says' });
+		}
+		expect((await run('incremental')).conflictsDetected).toBe(2);
+		const conflictOf = async (id: number) => Number((await h.t.db.one(`SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'`, [id])).id);
+		const deps = { db: h.t.db, st: h.client, lockWaitMs: 2000 };
+		await resolveConflict(deps, {
+			conflictId: await conflictOf(a),
+			resolution: 'merged',
+			resolvedBy: 'ann',
+			mergedData: { description: 'Retool says', active: true },
+		});
+		await resolveConflict(deps, { conflictId: await conflictOf(b), resolution: 'use_local', resolvedBy: 'ann' });
+		// The decision is the person's word on the delete: active (ServiceTitan's, or merged) undoes it.
+		expect(await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [a])).toEqual({ active: true, deleted_at: null });
+		expect(h.sim.control.getItem('materials', a)!.active).toBe(true);
+		const kept = await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [b]);
+		expect(kept.active).toBe(false);
+		expect(kept.deleted_at).toBeInstanceOf(Date);
+		expect(h.sim.control.getItem('materials', b)!.active).toBe(false);
 	});
 
 	it('of an item someone reactivates in ServiceTitan afterwards follows ServiceTitan', async () => {

@@ -851,9 +851,12 @@ export async function resolveStep(
 		outcome = result.status;
 		if (result.status === 'resolved') {
 			m.settled(id, resolution === 'use_st' ? ['local'] : resolution === 'use_local' ? ['st'] : ['st', 'local']);
-			// A person's decision over a row they soft-deleted: taking ServiceTitan's version (or a merge) is their word on it.
-			if (resolution !== 'use_local') m.personDeleted.delete(id);
 			await expectResolvedState(m, r, id, resolution, mergedData, label);
+			// A person's decision over a row they soft-deleted: taking ServiceTitan's version (or a merge) is their word on
+			// it. Only a decision that leaves the item active undoes the delete (expectResolvedState checked the decided
+			// values: ServiceTitan's active, or the merged one); one that keeps it inactive keeps the row deleted.
+			const decided = await world.lane.t.db.oneOrNone('SELECT active FROM $1:name WHERE id = $2', [m.def.table, id]);
+			if (resolution !== 'use_local' && decided?.active !== false) m.personDeleted.delete(id);
 		}
 	} catch (error) {
 		if (!(error instanceof SyncStateError || error instanceof SyncValidationError)) throw error;
