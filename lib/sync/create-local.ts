@@ -176,14 +176,16 @@ async function createOne(scope: RunScope, row: StoredRow, state: { forbidden?: s
 }
 
 /**
- * ServiceTitan's record shows a change after its creation (modifiedOn past createdOn, or no stamps to tell). For an
+ * ServiceTitan's record shows a change after its creation (modifiedOn other than createdOn, or no stamps to tell). For an
  * item found by look-up after a lost answer, a field that differs from what was sent may then be a ServiceTitan
  * user's edit made since, not a value ServiceTitan refused on create.
  */
 function changedSinceCreated(st: StItem): boolean {
 	const { createdOn, modifiedOn } = st.record as { createdOn?: unknown; modifiedOn?: unknown };
 	if (typeof createdOn !== 'string' || typeof modifiedOn !== 'string') return true;
-	return compareStTimestamps(modifiedOn, createdOn) > 0;
+	// Any other stamp than the creation's is a change: after ServiceTitan's clock stepped back, a later edit can even
+	// carry a stamp before createdOn.
+	return compareStTimestamps(modifiedOn, createdOn) !== 0;
 }
 
 /** What ServiceTitan stores for the created item, read back by id (its POST answer may show what it did not keep). */

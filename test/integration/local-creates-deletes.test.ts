@@ -127,6 +127,20 @@ describe('a row inserted in Retool', () => {
 		expect(conflict?.conflict_data.diff.fields).toEqual(['description']);
 	});
 
+	it('whose POST answer was lost keeps a ServiceTitan user’s edit stamped before its creation by a clock that stepped back', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-6', description: 'Pump seal kit', price: '3' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		const [st] = stByCode('materials', 'RT-LOST-6');
+		h.sim.control.stepClock(-20 * 60_000);
+		h.sim.control.updateItem('materials', st.id, { description: 'Edited in ServiceTitan' });
+		expect((await run('full')).success).toBe(true);
+		// Found by the model suite (seed 20261130): a stamp before createdOn was taken for "never changed".
+		const conflict = await h.t.db.oneOrNone(`SELECT 1 FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'`, [st.id]);
+		expect(conflict).not.toBeNull();
+		expect((await byCode('RT-LOST-6'))[0].push_refused).toBeNull();
+	});
+
 	it('whose POST answer was lost is found before the next listing, so no second row appears for people to edit, and a delete made meanwhile holds', async () => {
 		const temp = await insertMaterial({ code: 'RT-LOST-5', description: 'Answer lost, then deleted', price: '4' });
 		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
