@@ -1,9 +1,18 @@
-import { patchBodyFromCanonical, pick, rowValuesFromCanonical, unpushableFields } from '../entities/canonical';
+import { canonicalFromRow, patchBodyFromCanonical, pick, rowValuesFromCanonical, sameContent, unpushableFields } from '../entities/canonical';
 import type { CanonicalRecord } from '../entities/types';
 import { checkStRecord } from '../entities/validate';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ChangeLogEntry, type ErrorLogEntry } from '../db/ledger';
-import { markPushInFlight, rebaseOnly, recordPushErrors, recordPushRefused, updateFromSt, type StWrite } from '../db/pricebook-store';
+import {
+	markPushInFlight,
+	readSyncRowsByIds,
+	rebaseOnly,
+	recordPushErrors,
+	recordPushRefused,
+	updateFromSt,
+	type StWrite,
+	type Task,
+} from '../db/pricebook-store';
 import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
 import { isStApiError } from '../servicetitan/errors';
 import { processBatch } from './apply';
@@ -112,18 +121,28 @@ export async function pushAll(scope: RunScope, all: readonly Pending[]): Promise
 	const refusals: { id: number; message: string; refused: Record<string, unknown> }[] = [];
 	await scope.t.tx('push-results', async (tx) => {
 		await markEngineWrites(tx);
+		// A row written while the push was under way whose synced values are still the ones pushed (an UPDATE that
+		// changed nothing, or changed a column that is not synced) was not edited: it takes the answer like an unmoved
+		// row. Otherwise it would keep the pushed value while the base took ServiceTitan's form, and the next run would
+		// send the same body again.
+		const versionNow = await unchangedVersions(
+			tx,
+			def,
+			[...clean, ...refused].map(({ p }) => p),
+		);
+		const rowVersionOf = (p: Pending) => versionNow.get(p.decision.id) ?? p.local!.rowVersion;
 		const written = new Set(
 			await updateFromSt(
 				tx,
 				def.table,
 				columns,
 				[
-					...clean.map(({ p, st }) => stWrite(def, st, p.local!.rowVersion)),
+					...clean.map(({ p, st }) => stWrite(def, st, rowVersionOf(p))),
 					// Held: the row also takes what ServiceTitan stored (a normalized field in its form, as the base does),
 					// except the fields it did not apply, which keep their values; recordPushRefused marks it pending again.
 					// Without this the row would differ from ServiceTitan in the normalized field too, and the next run
 					// would send the same body again, every run.
-					...refused.map(({ p, st, verdict }) => heldWrite(def, st, p.local!.current, verdict.ignored, p.local!.rowVersion)),
+					...refused.map(({ p, st, verdict }) => heldWrite(def, st, p.local!.current, verdict.ignored, rowVersionOf(p))),
 				],
 				now,
 			),
@@ -249,6 +268,28 @@ async function recordForbidden(scope: RunScope, edits: readonly Pending[], reaso
 function heldWrite(def: RunScope['def'], st: StItem, current: CanonicalRecord, fields: readonly string[], rowVersion: number): StWrite {
 	const write = stWrite(def, st, rowVersion);
 	return { ...write, values: rowValuesFromCanonical(def, { ...st.canonical, ...pick(current, fields) }) };
+}
+
+/** The current row version of each pushed row that moved since it was read but still holds the pushed values. */
+async function unchangedVersions(tx: Task, def: RunScope['def'], pushed: readonly Pending[]): Promise<Map<number, number>> {
+	const out = new Map<number, number>();
+	if (pushed.length === 0) return out;
+	const rows = await readSyncRowsByIds(
+		tx,
+		def,
+		pushed.map((p) => p.decision.id),
+	);
+	const byId = new Map(rows.map((r) => [Number(r.id), r]));
+	for (const p of pushed) {
+		const row = byId.get(p.decision.id);
+		if (!row || Number(row.row_version) === p.local!.rowVersion) continue;
+		try {
+			if (sameContent(def, canonicalFromRow(def, row), p.local!.current)) out.set(p.decision.id, Number(row.row_version));
+		} catch {
+			// A value the sync cannot read: edited since, decided again next run.
+		}
+	}
+	return out;
 }
 
 /** ServiceTitan's current records of `ids` (50 per call), validated; an id it no longer has is absent. */

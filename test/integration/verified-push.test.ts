@@ -264,3 +264,19 @@ describe('what a push did, counted and kept', () => {
 		expect(await row(id)).toMatchObject({ price: '41.23', sync_status: 'synced' });
 	});
 });
+
+it('a row written during the push without a change to a synced field takes ServiceTitan’s form, and the body is not sent again', async () => {
+	const id = h.sim.control.listIds('materials')[12];
+	h.sim.control.setQuirks({ patch: { trimText: {}, delayMs: 400 } });
+	await retoolUpdate(h.t, 'pricebook_materials', id, { display_name: '  Pump  seal   kit ' });
+	const running = incremental();
+	// While ServiceTitan holds the PATCH: an UPDATE that changes nothing synced (Retool saving the row unchanged).
+	for (let i = 0; i < 200 && patches(id) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+	await h.t.db.none('UPDATE pricebook_materials SET active = active WHERE id = $1', [id]);
+	expect(await running).toMatchObject({ success: true });
+	// Found by the model suite (seed 20261128): the row kept the untrimmed value, the base took the trimmed one,
+	// and every run sent the same body again.
+	expect(await row(id)).toMatchObject({ display_name: 'Pump seal kit', sync_status: 'synced' });
+	await incremental();
+	expect(patches(id)).toBe(1);
+});
