@@ -195,6 +195,11 @@ export class Reference {
 			if (this.rekeyed.has(from)) continue;
 			this.rekeyed.set(from, to);
 			for (const e of this.edits) if (e.id === from) e.id = to;
+			// An edit made under ServiceTitan's id (during the run that re-keyed the row) is newer than one made under the
+			// temporary id: as in edit(), only the latest of one side and field is owed.
+			this.edits = this.edits.filter(
+				(e) => e.id !== to || !this.edits.some((n) => n.id === to && n.side === e.side && n.field.column === e.field.column && n.seq > e.seq),
+			);
 			for (const key of [...this.localTouched])
 				if (key.startsWith(`${from}:`)) {
 					this.localTouched.delete(key);
