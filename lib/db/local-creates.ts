@@ -27,11 +27,6 @@ export async function createsInFlightIds(t: Task, table: string): Promise<number
 	return rows.map((r) => Number(r.id));
 }
 
-/** How many rows wait to be created (status reporting and dry runs). */
-export async function countLocalCreates(t: Task, table: string): Promise<number> {
-	return (await t.one<{ n: number }>(`SELECT count(*)::int AS n FROM $1:name WHERE id < 0 AND deleted_at IS NULL`, [table])).n;
-}
-
 export async function readLocalCreate(t: Task, def: EntityDefinition, id: number): Promise<StoredRow | null> {
 	return (await readSyncRowsByIds(t, def, [id]))[0] ?? null;
 }
