@@ -75,6 +75,8 @@ export interface Edit {
 	seq: number;
 	/** ST edits: a successful run that read it has finished, so it must be local now (or in a conflict). */
 	due?: boolean;
+	/** The field's value on the edited side just before the edit (see edit()). */
+	before?: CanonicalValue;
 }
 
 interface LocalRow extends Record<string, unknown> {
@@ -194,11 +196,22 @@ export class Reference {
 			const to = Number(c.entity_id);
 			if (this.rekeyed.has(from)) continue;
 			this.rekeyed.set(from, to);
-			for (const e of this.edits) if (e.id === from) e.id = to;
+			const moved = new Set(this.edits.filter((e) => e.id === from));
+			for (const e of moved) e.id = to;
 			// An edit made under ServiceTitan's id (during the run that re-keyed the row) is newer than one made under the
-			// temporary id: as in edit(), only the latest of one side and field is owed.
+			// temporary id: as in edit(), only the latest of one side and field is owed. A ServiceTitan user's edit made
+			// after a create whose answer was lost found the created value there: that value was delivered (by the POST),
+			// which edit() could not see while the row still had its temporary id.
 			this.edits = this.edits.filter(
-				(e) => e.id !== to || !this.edits.some((n) => n.id === to && n.side === e.side && n.field.column === e.field.column && n.seq > e.seq),
+				(e) =>
+					e.id !== to ||
+					!this.edits.some(
+						(n) =>
+							n.id === to &&
+							n.field.column === e.field.column &&
+							n.seq > e.seq &&
+							(n.side === e.side || (moved.has(e) && n.before !== undefined && sameOrNormalized(this.def, e.field.column, e.value, n.before))),
+					),
 			);
 			for (const key of [...this.localTouched])
 				if (key.startsWith(`${from}:`)) {
@@ -243,7 +256,7 @@ export class Reference {
 			// An older edit from the other side that already arrived here (also in ServiceTitan's form) is delivered.
 			return before === undefined || !sameOrNormalized(this.def, field.column, e.value, before);
 		});
-		this.edits.push({ side, id, field, value: canonicalOf(field, rawValue), seq: this.now() });
+		this.edits.push({ side, id, field, value: canonicalOf(field, rawValue), seq: this.now(), ...(before !== undefined ? { before } : {}) });
 	}
 
 	/**
