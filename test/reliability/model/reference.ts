@@ -135,6 +135,11 @@ export interface LocalInsert {
 export class Reference {
 	private seq = 0;
 	edits: Edit[] = [];
+	/**
+	 * Edits back to the last synced value (they cancel that side's older edit of the field, see edit()), kept so an
+	 * older edit made under a temporary id, which edit() could not see, is cancelled too once the row is re-keyed.
+	 */
+	readonly reverts: Pick<Edit, 'side' | 'id' | 'field' | 'seq'>[] = [];
 	/** Items ServiceTitan deleted, with the moment, until the local row is soft-deleted. */
 	readonly stDeletes = new Map<number, { seq: number; due: boolean }>();
 	readonly knownLocalIds = new Set<number>();
@@ -211,7 +216,9 @@ export class Reference {
 							n.field.column === e.field.column &&
 							n.seq > e.seq &&
 							(n.side === e.side || (moved.has(e) && n.before !== undefined && sameOrNormalized(this.def, e.field.column, e.value, n.before))),
-					),
+					) &&
+					// A person's edit back to the synced value, made under ServiceTitan's id, cancels the older one.
+					!(moved.has(e) && this.reverts.some((r) => r.id === to && r.side === e.side && r.field.column === e.field.column && r.seq > e.seq)),
 			);
 			for (const key of [...this.localTouched])
 				if (key.startsWith(`${from}:`)) {
@@ -247,6 +254,7 @@ export class Reference {
 		// An edit back to the last synced value undoes that side's change: the three-way compare sees none.
 		if (syncedValue !== undefined && canonicalOf(field, rawValue) === canonicalOf(field, syncedValue)) {
 			this.edits = this.edits.filter((e) => !(e.side === side && e.id === id && e.field.column === field.column));
+			this.reverts.push({ side, id, field, seq: this.now() });
 			return;
 		}
 		this.edits = this.edits.filter((e) => {
