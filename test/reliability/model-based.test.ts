@@ -84,8 +84,15 @@ describe('model-based scenarios: generated edits, runs, resolutions, faults and 
 		const perLane = lanes.map((_, i) => Math.floor(SCENARIOS / LANES) + (i < SCENARIOS % LANES ? 1 : 0));
 		const laneFigures = lanes.map(() => emptyFigures());
 		try {
-			// A replay runs the one failing lane's seed; otherwise every lane runs its share with its own seed.
-			await Promise.all(lanes.map((lane, i) => (REPLAY_PATH && i > 0 ? undefined : runLane(lane, i, perLane[i], laneFigures[i]))));
+			// A replay runs the one failing lane's seed; otherwise every lane runs its share with its own seed. Every lane
+			// runs to its end and all counterexamples are reported, so one CI run shows every lane that failed.
+			const outcomes = await Promise.allSettled(
+				lanes.map((lane, i) => (REPLAY_PATH && i > 0 ? undefined : runLane(lane, i, perLane[i], laneFigures[i]))),
+			);
+			const failed = outcomes.flatMap((o, i) =>
+				o.status === 'rejected' ? [`lane ${i} (seed ${SEED + i}):\n${String(o.reason instanceof Error ? o.reason.message : o.reason)}`] : [],
+			);
+			if (failed.length > 0) throw new Error(`${failed.length} of ${lanes.length} lanes failed\n\n${failed.join('\n\n')}`);
 		} finally {
 			await Promise.all(lanes.map((lane) => lane.close()));
 			for (const f of laneFigures) addFigures(total, f);

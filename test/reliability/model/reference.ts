@@ -210,15 +210,15 @@ export class Reference {
 			this.edits = this.edits.filter(
 				(e) =>
 					e.id !== to ||
-					!this.edits.some(
+					(!this.edits.some(
 						(n) =>
 							n.id === to &&
 							n.field.column === e.field.column &&
 							n.seq > e.seq &&
 							(n.side === e.side || (moved.has(e) && n.before !== undefined && sameOrNormalized(this.def, e.field.column, e.value, n.before))),
 					) &&
-					// A person's edit back to the synced value, made under ServiceTitan's id, cancels the older one.
-					!(moved.has(e) && this.reverts.some((r) => r.id === to && r.side === e.side && r.field.column === e.field.column && r.seq > e.seq)),
+						// A person's edit back to the synced value, made under ServiceTitan's id, cancels the older one.
+						!(moved.has(e) && this.reverts.some((r) => r.id === to && r.side === e.side && r.field.column === e.field.column && r.seq > e.seq))),
 			);
 			for (const key of [...this.localTouched])
 				if (key.startsWith(`${from}:`)) {
