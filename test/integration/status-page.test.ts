@@ -1,21 +1,18 @@
 /// <reference lib="dom" />
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { runCliCaptured } from '../support/cli';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(90_000);
 
-// Debian's chromium (apt-get install chromium); .ci/run installs it.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 let h: SyncHarness;
 let browser: Browser;
 
 beforeAll(async () => {
-	if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
 	h = await startHarness();
 	await h.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
 	const id = h.sim.control.listIds('materials')[2];
@@ -26,19 +23,7 @@ beforeAll(async () => {
 	h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['cost'], entities: ['materials'] } } });
 	await retoolUpdate(h.t, 'pricebook_materials', h.sim.control.listIds('materials')[3], { cost: 4.75 });
 	await h.engine.run({ kind: 'incremental', entityType: 'materials' });
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: [
-			'--headless',
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
-	});
+	browser = await launchChromium();
 });
 afterAll(async () => {
 	await browser?.close();
