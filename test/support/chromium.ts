@@ -39,11 +39,7 @@ async function unpackBundled(): Promise<string> {
 	if (existsSync(binary)) return binary;
 	mkdirSync(dir, { recursive: true, mode: 0o700 });
 	const partial = `${binary}.${process.pid}.partial`;
-	await pipeline(
-		createReadStream(path.join(root, 'bin', 'chromium.br')),
-		createBrotliDecompress(),
-		createWriteStream(partial, { mode: 0o700 }),
-	);
+	await pipeline(createReadStream(path.join(root, 'bin', 'chromium.br')), createBrotliDecompress(), createWriteStream(partial, { mode: 0o700 }));
 	renameSync(partial, binary);
 	return binary;
 }
