@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -39,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await browser?.close();
 	await h?.close();
+	if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 it('shows a person the status card, the conflict with its side-by-side diff, and the recent runs', async () => {
