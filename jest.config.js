@@ -6,6 +6,8 @@ const common = {
 };
 
 module.exports = {
+	// Passing unit and integration tests print nothing from the product or its libraries (see the reporter).
+	reporters: ['default', '<rootDir>/test/setup/quiet-tests-reporter.js'],
 	globalSetup: '<rootDir>/test/setup/global-setup.ts',
 	globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
 	projects: [

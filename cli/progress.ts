@@ -2,7 +2,7 @@ import type { RunProgressEvent } from '../lib';
 
 /**
  * Progress of running syncs: on a terminal one bar per entity type redrawn in place; elsewhere (CI, logs) plain
- * lines, one per page.
+ * lines, one per page. Every write is one or more whole lines.
  */
 export class Progress {
 	private readonly state = new Map<string, RunProgressEvent>();
@@ -19,12 +19,13 @@ export class Progress {
 			this.write(`${event.entityType}: page ${event.pagesRead}, ${event.itemsSeen}${total(event) ? ` of ${total(event)}` : ''} items\n`);
 			return;
 		}
-		if (this.drawn > 0) this.write(`\x1b[${this.drawn}A`);
 		const lines = [...this.state.values()].map(
 			(e) =>
 				`\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.itemsSeen, total(e))} ${e.itemsSeen}${total(e) ? `/${total(e)}` : ''} items, ${e.pagesRead} page(s)\n`,
 		);
-		this.write(lines.join(''));
+		// One write that ends a line, moving up over the old bars first: so a writer that prints whole lines
+		// (the CLI's stdout) passes the redraw through unchanged.
+		this.write(`${this.drawn > 0 ? `\x1b[${this.drawn}A` : ''}${lines.join('')}`);
 		this.drawn = lines.length;
 	}
 

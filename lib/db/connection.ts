@@ -25,7 +25,11 @@ let pgpInstance: IMain | undefined;
 
 export function pgp(): IMain {
 	if (!pgpInstance) {
-		pgpInstance = pgPromise({ capSQL: true });
+		// pg-promise's own duplicate check ("Creating a duplicate database object for the same connection") keys on
+		// the connection string with its password masked, and in a URL without a password its mask takes
+		// everything after the port's colon, database name included: two databases on one server look alike, and
+		// it warns about handles that are not duplicates. connectDb keeps one handle per connection instead.
+		pgpInstance = pgPromise({ capSQL: true, noWarnings: true });
 		const types = pgpInstance.pg.types;
 		// BIGINT (ids, counts) as numbers: ServiceTitan ids fit in 2^53; a value that does not is refused rather
 		// than silently rounded.
@@ -41,20 +45,14 @@ export function pgp(): IMain {
 
 const databases = new Map<string, Db>();
 
-function cacheKey(config: DbConfig): string {
-	return JSON.stringify(config);
-}
-
 /**
- * A pooled database handle. Handles are shared per configuration (pg-promise expects one per connection target
- * for the life of the process); close them with closeDb.
+ * A pooled database handle. Handles are shared per connection (pg-promise expects one per connection target for
+ * the life of the process): keyed by the options the pool gets, so a URL and the same URL spelled with its
+ * defaults share one. Close them with closeDb.
  */
 export function connectDb(config: DbConfig | string): Db {
 	const cfg: DbConfig = typeof config === 'string' ? { connectionString: config } : config;
-	const key = cacheKey(cfg);
-	const existing = databases.get(key);
-	if (existing) return existing;
-	const db = pgp()({
+	const options = {
 		connectionString: cfg.connectionString,
 		host: cfg.host,
 		port: cfg.port,
@@ -66,7 +64,11 @@ export function connectDb(config: DbConfig | string): Db {
 		application_name: cfg.applicationName ?? 'pricebook-sync',
 		// Fail fast when the server is unreachable instead of hanging a scheduled run.
 		connectionTimeoutMillis: 10_000,
-	} as Parameters<IMain>[0]);
+	};
+	const key = JSON.stringify(options);
+	const existing = databases.get(key);
+	if (existing) return existing;
+	const db = pgp()(options as Parameters<IMain>[0]);
 	databases.set(key, db);
 	return db;
 }

@@ -16,6 +16,8 @@ describe('pricebook-sync start (npm start)', () => {
 		expect(run.code).toBe(0);
 		expect(run.stdout).toMatch(/ServiceTitan: the bundled simulator as a sandbox tenant/);
 		expect(run.stdout).toMatch(/schema: migrated to/);
+		// The progress lines go where the command's output goes (not around it, to the process's stdout).
+		expect(run.stdout).toMatch(/^materials: page 1, 300 of 300 items$/m);
 		expect(run.stdout).toMatch(/materials\s+full: succeeded[\s\S]*new 300/);
 		expect(run.stdout).toMatch(/materials\s+incremental: succeeded[\s\S]*changed in ST 1, changed locally 1, conflicts 1/);
 		expect(run.stdout).toMatch(/Conflict \d+ waits for a person/);

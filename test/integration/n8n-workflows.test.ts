@@ -5,7 +5,7 @@ import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
 import { startStagedRuns } from '../../lib/sync/staged-run';
 import { DEFAULT_SETTINGS } from '../../lib/sync/run-types';
 import { credentialsFor, WEBHOOK_KEY, WEBHOOK_KEY_HEADER } from '../support/n8n-credentials';
-import { callWebhook, loadWorkflow, runWorkflow, shutdownN8n, type WebhookRequest, type WorkflowRun } from '../support/n8n-harness';
+import { callWebhook, loadWorkflow, n8nLog, runWorkflow, shutdownN8n, type WebhookRequest, type WorkflowRun } from '../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(120_000);
@@ -265,10 +265,16 @@ describe("webhook workflows in n8n's engine", () => {
 			const bad = await call('pricebook-webhook-entity.json', { params });
 			expect({ params, statusCode: bad.statusCode, field: bad.body.field }).toEqual({ params, statusCode: 400, field });
 		}
+		n8nLog.clear();
 		const missing = await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '424242' } });
 		expect(missing.statusCode).toBe(404);
 		// A negative id is a row inserted in Retool (its temporary id): none here, so 404 too.
 		expect((await call('pricebook-webhook-entity.json', { params: { type: 'materials', id: '-5' } })).statusCode).toBe(404);
+		// Each failed run is told to n8n's log, for the operator (the harness keeps those lines rather than print them).
+		expect(n8nLog.messages('error')).toEqual([
+			'materials entity sync failed: material 424242 exists neither in ServiceTitan nor locally',
+			'materials entity sync failed: material -5 does not exist locally',
+		]);
 	});
 
 	it('POST entity/:type/:id with a just-inserted row’s temporary id creates the item in ServiceTitan at once', async () => {

@@ -37,6 +37,7 @@ import { SyncStatus } from '../../nodes/SyncStatus/SyncStatus.node';
 import { PricebookWebhook } from '../../nodes/PricebookWebhook/PricebookWebhook.node';
 import { VendorPriceImport } from '../../nodes/VendorPriceImport/VendorPriceImport.node';
 import { baseNodeStandIns } from './n8n-base-standins';
+import { installRecordingLogger } from './n8n-logger';
 
 /**
  * Runs workflow JSON in-process with n8n's own engine (n8n-core WorkflowExecute): the real expression
@@ -45,6 +46,9 @@ import { baseNodeStandIns } from './n8n-base-standins';
  * registry, a credentials helper and a plain additional-data object.
  */
 export const PACKAGE = 'n8n-nodes-perfectcatch-pricebook';
+
+/** What our nodes logged through n8n's logger in this test file (kept, not printed). */
+export const n8nLog = installRecordingLogger();
 
 const ourNodes: INodeType[] = [
 	new PricebookSetup(),
