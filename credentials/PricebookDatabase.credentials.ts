@@ -11,7 +11,7 @@ export class PricebookDatabase implements ICredentialType {
 
 	icon = 'file:pricebookDatabase.svg' as const;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-perfectcatch-pricebook#credentials';
+	documentationUrl = 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#credentials-to-create';
 
 	properties: INodeProperties[] = [
 		{

@@ -11,7 +11,7 @@ export class ServiceTitanApi implements ICredentialType {
 
 	icon = 'file:serviceTitanApi.svg' as const;
 
-	documentationUrl = 'https://developer.servicetitan.io/docs/get-going-manage-client-id-and-secret/';
+	documentationUrl = 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#credentials-to-create';
 
 	properties: INodeProperties[] = [
 		{ displayName: 'Client ID', name: 'clientId', type: 'string', default: '', required: true },

@@ -11,7 +11,7 @@ export class VendorFeedApi implements ICredentialType {
 
 	icon = 'file:vendorFeedApi.svg' as const;
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-perfectcatch-pricebook#vendor-price-import';
+	documentationUrl = 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#credentials-to-create';
 
 	properties: INodeProperties[] = [
 		{

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// End-to-end test against REAL n8n 2.x: installs n8n (cached outside the clone), installs our packed package the
-// way n8n's community-package installer does, imports credentials and workflows, activates them, starts n8n on
-// loopback and checks the webhooks, a conflict resolution and a scheduled run against real PostgreSQL and the
-// ServiceTitan simulator. Every process it starts is stopped by pid (process group), also on failure.
+// End-to-end test against REAL n8n 2.x: installs n8n (cached outside the clone), installs our package with the
+// documented `npm run n8n:install`, imports credentials and workflows, activates them, starts n8n on loopback and
+// checks what the editor gets of our nodes (codex, search, Docs links), the webhooks, a conflict resolution and a
+// scheduled run against real PostgreSQL and the ServiceTitan simulator. Every process it starts is stopped by pid
+// (process group), also on failure.
 //
 //   npm run test:e2e            (env: E2E_N8N_VERSION, E2E_KEEP=1 keeps the temp folder and database,
 //                                E2E_QUEUE=1 or `-- --queue`: queue mode with Redis and two workers,
@@ -161,24 +162,14 @@ async function main() {
 
 	state.tmp = mkdtempSync(path.join(tmpdir(), 'pricebook-e2e-'));
 	const userFolder = path.join(state.tmp, 'user');
-	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
-	mkdirSync(nodesDir, { recursive: true });
+	// What n8n's first start leaves: the install command refuses a user folder no n8n has run with.
+	mkdirSync(path.join(userFolder, '.n8n'), { recursive: true });
 	log(`temp folder ${state.tmp}`);
 
-	// 2. build + pack + install the way n8n's community-package installer does
-	await run('npm run build', 'npm', ['run', 'build'], { cwd: ROOT, env: process.env });
-	const packDir = path.join(state.tmp, 'pack');
-	mkdirSync(packDir);
-	await run('npm pack', 'npm', ['pack', '--pack-destination', packDir, '--ignore-scripts'], { cwd: ROOT, env: process.env });
-	const tarball = path.join(
-		packDir,
-		readdirSync(packDir).find((f) => f.endsWith('.tgz')),
-	);
-	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
-	await run('npm install package', 'npm', ['install', '--omit=peer', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', tarball], {
-		cwd: nodesDir,
-		env: process.env,
-	});
+	// 2. the package, installed exactly as docs/operating.md tells an admin to (the command builds first when
+	// dist/ is older than the sources, which also brings the simulator's dist/sim up to date). In queue mode the
+	// workers share this user folder, so this one run serves them too.
+	await run('npm run n8n:install', 'npm', ['run', 'n8n:install', '--', '--user-folder', userFolder], { cwd: ROOT, env: process.env });
 
 	// 3. fresh database + simulator
 	const pg = require('pg');
@@ -517,6 +508,35 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 	const expectStatus = (r, status, what) => assert(r.status === status, `${what}: expected ${status}, got ${r.status} ${short(r.text)}`);
 	const runCount = async () => Number((await q('SELECT count(*)::int AS n FROM sync_runs').catch(() => [{ n: 0 }]))[0].n);
 
+	await check(
+		'n8n serves the editor all 13 nodes with their codex: its own node search finds each by "ServiceTitan" and "pricebook", each Docs link opens the docs in the repository',
+		async () => {
+			const types = await editorNodeTypes(base);
+			const ours = PKG.n8n.nodes.map((file) => {
+				const mod = require(path.join(ROOT, file));
+				return `${PKG.name}.${new mod[path.basename(file, '.node.js')]().description.name}`;
+			});
+			const served = ours.map((name) => types.find((t) => t.name === name));
+			assert(served.every(Boolean), `n8n does not serve ${ours.filter((_, i) => !served[i]).join(', ')}`);
+			// The editor's node panel search: @n8n/utils' sublimeSearch over displayName and codex.alias, from the n8n
+			// under test, on what n8n serves (the editor lower-cases what was typed).
+			const { sublimeSearch, DEFAULT_KEYS } = createRequire(path.join(n8n.dir, 'package.json'))('@n8n/utils/dist/search/sublime-search');
+			const items = types.map((t) => ({ key: t.name, type: 'node', properties: t }));
+			for (const typed of ['ServiceTitan', 'pricebook']) {
+				const found = new Set(sublimeSearch(typed.toLowerCase(), items, DEFAULT_KEYS).map((r) => r.item.key));
+				const missed = ours.filter((name) => !found.has(name));
+				assert(missed.length === 0, `searching "${typed}" misses ${missed.join(', ')}`);
+				log(`  "${typed}" lists ${found.size} of the ${types.length} node types n8n serves`);
+			}
+			const docs = `${PKG.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')}/blob/main/docs/operating.md#`;
+			const badLinks = served.filter(
+				(t) => !t.documentationUrl?.startsWith(docs) || t.codex?.resources?.primaryDocumentation?.[0]?.url !== t.documentationUrl,
+			);
+			assert(badLinks.length === 0, `Docs links not into ${docs}: ${short(badLinks.map((t) => [t.name, t.documentationUrl]))}`);
+			log(`  ${served.length} nodes served with codex; categories ${short([...new Set(served.flatMap((t) => t.codex.categories))])}`);
+		},
+	);
+
 	await check(`all ${workflows.length} workflows in workflows/ are published; every webhook flow has its webhook registered`, async () => {
 		const ids = new Set(rows.map((r) => r.workflowId));
 		for (const wf of workflows.filter((w) => w.nodes.some((n) => n.type === WEBHOOK_TRIGGER))) assert(ids.has(wf.id), `${wf.id} has no registered webhook`);
@@ -740,6 +760,23 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 		);
 		assert(found[secret].length === 0, `the webhook key was found in: ${found[secret].join(', ')}`);
 	});
+}
+
+/**
+ * The node types n8n serves its editor (/types/nodes.json, the descriptions with their codex), fetched as the
+ * editor does: signed in, here as the owner this run sets up on its fresh instance.
+ */
+async function editorNodeTypes(base) {
+	const setup = await fetch(`${base}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', 'browser-id': 'pricebook-e2e' },
+		body: JSON.stringify({ email: 'owner@pricebook-e2e.invalid', firstName: 'E2e', lastName: 'Owner', password: `E2e${randomBytes(8).toString('hex')}9` }),
+	});
+	const cookie = setup.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
+	assert(setup.ok && cookie, `owner setup: ${setup.status} ${short(await setup.text())}`);
+	const r = await fetch(`${base}/types/nodes.json`, { headers: { cookie: cookie.split(';')[0], 'browser-id': 'pricebook-e2e' } });
+	assert(r.ok, `/types/nodes.json: ${r.status}`);
+	return r.json();
 }
 
 /** One EVAL over a bare RESP connection (no client library needed); answers its integer reply. */

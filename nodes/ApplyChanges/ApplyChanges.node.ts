@@ -15,6 +15,7 @@ export class ApplyChanges implements INodeType {
 		version: 1,
 		subtitle: 'Apply non-conflicting changes',
 		description: 'Carry out the plan of a staged page, except conflicts: create, update and soft-delete local rows, push local edits of items on the page',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Apply Changes' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -16,6 +16,7 @@ export class CategorizeChanges implements INodeType {
 		subtitle: 'Compare ServiceTitan, local and base',
 		description:
 			'Decide each item of a staged page once (newInST, deletedInST, modifiedInSTOnly, modifiedLocalOnly, conflicts, noChange) and keep the plan for Apply Changes and Store Conflicts',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Categorize Changes' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

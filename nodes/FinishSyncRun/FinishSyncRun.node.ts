@@ -16,6 +16,7 @@ export class FinishSyncRun implements INodeType {
 		subtitle: 'Finish and record the run',
 		description:
 			'Finish a sync run: full runs soft-delete what ServiceTitan no longer lists; incremental runs push local edits of items no page listed; then cursor, ledger, lease',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Finish Sync Run' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

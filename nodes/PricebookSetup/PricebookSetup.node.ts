@@ -20,6 +20,7 @@ export class PricebookSetup implements INodeType {
 		version: 1,
 		subtitle: 'Migrate schema',
 		description: 'Create or update the pricebook sync schema in PostgreSQL',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Pricebook Setup' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

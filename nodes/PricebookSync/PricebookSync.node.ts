@@ -25,6 +25,7 @@ export class PricebookSync implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + " sync" }}',
 		description: 'Run a full, incremental or single-item pricebook sync between ServiceTitan and PostgreSQL',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Pricebook Sync' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

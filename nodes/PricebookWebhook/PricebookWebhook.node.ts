@@ -24,6 +24,7 @@ export class PricebookWebhook implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["httpMethod"] + " /" + $parameter["path"] }}',
 		description: 'Starts the workflow when the pricebook API is called with the right key; passes on path parameters, query and body, never headers',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Pricebook Webhook' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],

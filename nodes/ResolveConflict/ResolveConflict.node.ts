@@ -22,6 +22,7 @@ export class ResolveConflict implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["inputFrom"] === "webhook" ? "from webhook" : $parameter["resolution"] }}',
 		description: 'Resolve a pricebook sync conflict with use_st, use_local or merged, recording who decided',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Resolve Conflict' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -15,6 +15,7 @@ export class StFetchPage implements INodeType {
 		version: 1,
 		subtitle: 'Fetch one ServiceTitan page',
 		description: 'Fetch the next page of a sync run from ServiceTitan and stage it in the pricebook database',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'ST Fetch Page' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -14,6 +14,7 @@ export class StartSyncRun implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["kind"] + " sync: " + $parameter["entityTypes"].join(", ") }}',
 		description: 'Start a full or incremental pricebook sync run per entity type; outputs one run reference each',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Start Sync Run' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

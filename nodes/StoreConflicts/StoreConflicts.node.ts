@@ -15,6 +15,7 @@ export class StoreConflicts implements INodeType {
 		version: 1,
 		subtitle: 'Store conflicts for review',
 		description: 'Store the conflicts of a staged page for a person to resolve (refreshing open ones)',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Store Conflicts' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -16,6 +16,7 @@ export class SyncNextPage implements INodeType {
 		version: 1,
 		subtitle: 'More pages or done',
 		description: 'Route a sync run to its next page, or on to Finish Sync Run when ServiceTitan has no more',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Sync Next Page' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

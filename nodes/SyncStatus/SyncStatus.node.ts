@@ -22,6 +22,7 @@ export class SyncStatus implements INodeType {
 		version: 1,
 		subtitle: 'Sync status',
 		description: 'Read the pricebook sync status: green/yellow/red, last and next runs, counts and recent errors',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Pricebook Sync Status' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

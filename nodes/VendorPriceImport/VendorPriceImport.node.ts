@@ -25,6 +25,7 @@ export class VendorPriceImport implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["vendor"] }}',
 		description: 'Import a vendor price feed (CSV or JSON) into the pricebook database',
+		documentationUrl: 'https://github.com/perfectcatch/n8n-nodes-perfectcatch-pricebook/blob/main/docs/operating.md#the-nodes',
 		defaults: { name: 'Vendor Price Import' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
