@@ -6,8 +6,18 @@ export { connectDb, closeDb, describeDbTarget, type Db, type DbConfig } from './
 export { passwordFileOf, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
 export { migrate } from './db/migrate';
 export { applyRoleGrants, roleGrantSql, roleSetupSql, DEFAULT_ROLE_NAMES, type AppliedGrants, type RoleNames } from './db/roles';
-export { ServiceTitanClient, StApiError, isStApiError, ConfigError, stConfigFromEnv, validateStConfig, ENTITY_TYPES, isEntityType } from './servicetitan';
-export type { EntityType, StConfig } from './servicetitan';
+export {
+	ServiceTitanClient,
+	StApiError,
+	isStApiError,
+	ConfigError,
+	stConfigFromEnv,
+	validateStConfig,
+	connectionTestAdvice,
+	ENTITY_TYPES,
+	isEntityType,
+} from './servicetitan';
+export type { EntityType, SettingLabels, StConfig, StSetting } from './servicetitan';
 
 // The failure vocabulary, and each surface's input checks and HTTP answers.
 export { FAILURE_KINDS, SyncFailure, failureKindOf, failureKindOfRuns, errorMessage, type FailureKind } from './failures';
