@@ -45,7 +45,8 @@ describe('the ServiceTitan API credential test names the field to fix', () => {
 	});
 
 	it('a wrong Client Secret (or Client ID): names both and Environment', async () => {
-		for (const wrong of [{ clientSecret: 'cs1.not-the-secret' }, { clientId: 'cid.not-the-client' }]) {
+		const wrongs: ICredentialDataDecryptedObject[] = [{ clientSecret: 'cs1.not-the-secret' }, { clientId: 'cid.not-the-client' }];
+		for (const wrong of wrongs) {
 			const result = await testCredential(credential(wrong));
 			expect(result.status).toBe('Error');
 			expect(result.message).toMatch(/^ServiceTitan refused Client ID and Client Secret \(400\)\. Check both, and Environment/);
