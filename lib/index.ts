@@ -46,6 +46,7 @@ export type { RunDeps, RunProgressEvent, RunRequest, RunResult, SyncSettings } f
 export type { StApi, SyncLog } from './sync/ports';
 export { DEFAULT_SETTINGS } from './sync/run-types';
 export { startStagedRuns, fetchStagedPage, categorizeStagedPage, applyStagedPage, finishStagedRun, type StagedRunRef } from './sync/staged-run';
+export { runTriggerOf, type ExecutionOrigin } from './sync/run-trigger';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 

@@ -340,3 +340,30 @@ describe("webhook workflows in n8n's engine", () => {
 		expect(status.body).toMatchObject({ health: 'green', materials: { total: expect.any(Number) }, conflicts: [] });
 	});
 });
+
+describe('the run ledger records what started each run, as n8n tells the nodes', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	const triggersSince = async (id: number) =>
+		(await h.t.db.any<{ trigger: string }>('SELECT DISTINCT trigger FROM sync_runs WHERE id > $1 ORDER BY trigger', [id])).map((r) => r.trigger);
+	const lastRunId = async () => (await h.t.db.one<{ id: number }>('SELECT coalesce(max(id), 0)::int AS id FROM sync_runs')).id;
+
+	it('the schedule (an active workflow), a person in the editor (manual), Retool (a webhook)', async () => {
+		let before = await lastRunId();
+		// An active workflow's Schedule Trigger: n8n runs it in 'trigger' mode.
+		expect((await run('pricebook-incremental-sync.json', schedule)).error).toBeUndefined();
+		expect(await triggersSince(before)).toEqual(['schedule']);
+
+		// The same workflow started with "Execute workflow" in the editor: 'manual', not the schedule's label.
+		before = await lastRunId();
+		const manual = await runWorkflow(wf('pricebook-full-sync.json'), { credentials: credentialsFor(h), trigger: schedule, mode: 'manual' });
+		expect(manual.error).toBeUndefined();
+		expect(await triggersSince(before)).toEqual(['manual']);
+
+		before = await lastRunId();
+		expect((await call('pricebook-webhook-incremental.json', { body: { entityType: 'materials' } })).statusCode).toBe(200);
+		expect(await triggersSince(before)).toEqual(['webhook']);
+	});
+});
