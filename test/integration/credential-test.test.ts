@@ -56,13 +56,18 @@ describe('the ServiceTitan API credential test names the field to fix', () => {
 	it('a wrong App Key: the token is issued, the API refuses it; names App Key first, then Tenant ID', async () => {
 		const result = await testCredential(credential({ appKey: 'ak1.0000000000000000' }));
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/accepted Client ID and Client Secret but refused the pricebook request \(401\)\. Check App Key; if it is right, check that Tenant ID/);
+		expect(result.message).toMatch(
+			/accepted Client ID and Client Secret but refused the pricebook request \(401\)\. Check App Key; if it is right, check that Tenant ID/,
+		);
 	});
 
 	it.each([
 		['not_found', /does not know this tenant \(404\)\. Check Tenant ID, and Environment/],
 		// ServiceTitan's answer to a wrong tenant is not documented: each plausible answer names Tenant ID.
-		['unauthorized', /refused the pricebook request \(401\)\. Check App Key; if it is right, check that Tenant ID is the tenant that issued this Client ID/],
+		[
+			'unauthorized',
+			/refused the pricebook request \(401\)\. Check App Key; if it is right, check that Tenant ID is the tenant that issued this Client ID/,
+		],
 		['forbidden', /refused to let this app read the pricebook \(403\)\. Check Tenant ID: that tenant must have connected the app of this App Key/],
 	] as const)('a wrong Tenant ID, answered %s: names Tenant ID', async (answer, expected) => {
 		s.sim.control.setQuirks({ unknownTenant: answer });
