@@ -47,6 +47,17 @@ export type { StApi, SyncLog } from './sync/ports';
 export { DEFAULT_SETTINGS } from './sync/run-types';
 export { startStagedRuns, fetchStagedPage, categorizeStagedPage, applyStagedPage, finishStagedRun, type StagedRunRef } from './sync/staged-run';
 export { runTriggerOf, type ExecutionOrigin } from './sync/run-trigger';
+export {
+	startedReport,
+	fetchedReport,
+	categorizedReport,
+	appliedReport,
+	storedConflictsReport,
+	nextPageStep,
+	finishedReport,
+	type StepReport,
+	type StoredConflictEntry,
+} from './sync/step-reports';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 

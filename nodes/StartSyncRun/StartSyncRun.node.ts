@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { choiceOf, ENTITY_TYPES, isEntityType, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
+import { choiceOf, ENTITY_TYPES, isEntityType, startedReport, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -82,9 +82,7 @@ export class StartSyncRun implements INodeType {
 				confirmMassDelete: kind === 'full' ? (this.getNodeParameter('confirmMassDelete', i, false) as boolean) : false,
 			});
 			return starts.map((s) =>
-				s.status === 'started'
-					? { output: 0, json: { ...s.ref, trigger, ...(s.ranAsFullBecause ? { ranAsFullBecause: s.ranAsFullBecause } : {}) } }
-					: { output: 1, json: { ...s.result } },
+				s.status === 'started' ? { output: 0, json: startedReport(s.ref, trigger, s.ranAsFullBecause) } : { output: 1, json: { ...s.result } },
 			);
 		});
 	}

@@ -72,10 +72,21 @@ describe('our nodes under n8n conventions', () => {
 		const [task] = result.run.data.resultData.runData.Node;
 		const [more, done] = task.data!.main as { json: IDataObject; pairedItem: unknown }[][];
 		expect(more.map((i) => [i.json, i.pairedItem])).toEqual([
-			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3 }, { item: 0 }],
+			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3, message: 'materials run 5: page 2 done, page 3 next' }, { item: 0 }],
 			[expect.objectContaining({ error: expect.stringContaining('runId') }), { item: 1 }],
 		]);
-		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([[{ runId: 6, entityType: 'services', kind: 'incremental', page: 4 }, { item: 2 }]]);
+		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([
+			[
+				{
+					runId: 6,
+					entityType: 'services',
+					kind: 'incremental',
+					page: 4,
+					message: 'services run 6: page 4 was the last; Finish Sync Run ends the run',
+				},
+				{ item: 2 },
+			],
+		]);
 	});
 
 	it('a ServiceTitan failure surfaces as NodeApiError with its status; with HTTP answers it becomes a 502 body instead', async () => {
