@@ -6,8 +6,18 @@ export { connectDb, closeDb, describeDbTarget, type Db, type DbConfig } from './
 export { passwordFileOf, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
 export { migrate } from './db/migrate';
 export { applyRoleGrants, roleGrantSql, roleSetupSql, DEFAULT_ROLE_NAMES, type AppliedGrants, type RoleNames } from './db/roles';
-export { ServiceTitanClient, StApiError, isStApiError, ConfigError, stConfigFromEnv, validateStConfig, ENTITY_TYPES, isEntityType } from './servicetitan';
-export type { EntityType, StConfig } from './servicetitan';
+export {
+	ServiceTitanClient,
+	StApiError,
+	isStApiError,
+	ConfigError,
+	stConfigFromEnv,
+	validateStConfig,
+	connectionTestAdvice,
+	ENTITY_TYPES,
+	isEntityType,
+} from './servicetitan';
+export type { EntityType, SettingLabels, StConfig, StSetting } from './servicetitan';
 
 // The failure vocabulary, and each surface's input checks and HTTP answers.
 export { FAILURE_KINDS, SyncFailure, failureKindOf, failureKindOfRuns, errorMessage, type FailureKind } from './failures';
@@ -36,6 +46,18 @@ export type { RunDeps, RunProgressEvent, RunRequest, RunResult, SyncSettings } f
 export type { StApi, SyncLog } from './sync/ports';
 export { DEFAULT_SETTINGS } from './sync/run-types';
 export { startStagedRuns, fetchStagedPage, categorizeStagedPage, applyStagedPage, finishStagedRun, type StagedRunRef } from './sync/staged-run';
+export { runTriggerOf, type ExecutionOrigin } from './sync/run-trigger';
+export {
+	startedReport,
+	fetchedReport,
+	categorizedReport,
+	appliedReport,
+	storedConflictsReport,
+	nextPageStep,
+	finishedReport,
+	type StepReport,
+	type StoredConflictEntry,
+} from './sync/step-reports';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 

@@ -21,6 +21,7 @@ const USAGE = `Usage: npm run st-sim -- [options]
   --no-page-drift       serve later pages from the ordering taken at page 1
   --delete-mode hard|deactivate    what DELETE does (default hard)
   --retry-after seconds|date|none  how a 429 says when to retry (default seconds)
+  --unknown-tenant not_found|unauthorized|forbidden   the answer to a path naming another tenant (default not_found)
   --patch JSON          what ST does with a PATCH (SimPatchBehaviour), e.g. '{"roundMoney":{},"ignoreFields":
                         {"fields":["services.cost"],"echo":true},"delayMs":2000}'; also PUT /__sim/quirks {"patch":...}
   --rate-limit N        answer 429 beyond N API requests per second
@@ -87,6 +88,8 @@ function parseArgs(argv: string[]): SimulatorOptions {
 	if (deleteMode) quirks.deleteMode = deleteMode;
 	const retryAfter = oneOf('retry-after', ['seconds', 'date', 'none'] as const);
 	if (retryAfter) quirks.retryAfter = retryAfter;
+	const unknownTenant = oneOf('unknown-tenant', ['not_found', 'unauthorized', 'forbidden'] as const);
+	if (unknownTenant) quirks.unknownTenant = unknownTenant;
 	const patch = args.get('patch');
 	if (patch !== undefined) {
 		let parsed: unknown;

@@ -217,7 +217,7 @@ class Simulator {
 			}
 		}
 
-		const answer = target === 'token' ? this.token(incoming) : this.api(incoming, apiPath ?? '');
+		const answer = target === 'token' ? this.token(incoming) : this.api(incoming, apiPath);
 		if (decision?.kind === 'malformed') {
 			const text = answer.text ?? JSON.stringify(answer.body ?? {});
 			this.send(
@@ -292,10 +292,10 @@ class Simulator {
 		return true;
 	}
 
-	private api(incoming: Incoming, apiPath: string): Outgoing {
-		if (!this.authorized(incoming)) {
-			return { ...fromResult(problem(401, 'Unauthorized', this.rng)), headers: { 'WWW-Authenticate': 'Bearer' } };
-		}
+	/** `apiPath` is undefined when the path names another tenant than this one. */
+	private api(incoming: Incoming, apiPath: string | undefined): Outgoing {
+		if (!this.authorized(incoming)) return this.unauthorized();
+		if (apiPath === undefined) return this.unknownTenant();
 		const route = parseRoute(apiPath);
 		if (!route) return fromResult(problem(404, 'Not Found', this.rng));
 		const { method, url } = incoming;
@@ -317,6 +317,18 @@ class Simulator {
 				break;
 		}
 		return { status: 405, text: '', contentType: 'text/plain' };
+	}
+
+	private unauthorized(): Outgoing {
+		return { ...fromResult(problem(401, 'Unauthorized', this.rng)), headers: { 'WWW-Authenticate': 'Bearer' } };
+	}
+
+	/** A valid token and app key, but for another tenant than the path names (quirks.unknownTenant). */
+	private unknownTenant(): Outgoing {
+		const answer = this.quirkValues.unknownTenant;
+		if (answer === 'unauthorized') return this.unauthorized();
+		if (answer === 'forbidden') return fromResult(problem(403, 'Forbidden', this.rng));
+		return fromResult(problem(404, 'Not Found', this.rng));
 	}
 
 	private admin(incoming: Incoming): Outgoing {

@@ -50,6 +50,13 @@ export interface SimQuirks {
 	 * `setQuirks({ patch })` replaces the whole object.
 	 */
 	patch: SimPatchBehaviour;
+	/**
+	 * What ST answers when the tenant in the path is not the one the access token was issued for (a wrong tenant
+	 * id): not documented, so a switch. `not_found` (default): its own RFC 7807 404, as for any path it does not
+	 * serve; `unauthorized`: 401, as for a wrong app key; `forbidden`: 403, as for an app the tenant has not
+	 * connected. A wrong app key is 401 in every case (documented), checked first.
+	 */
+	unknownTenant: 'not_found' | 'unauthorized' | 'forbidden';
 }
 
 /**
@@ -127,6 +134,7 @@ export const DEFAULT_QUIRKS: SimQuirks = {
 	serviceNullPricing: true,
 	nullStrings: true,
 	patch: {},
+	unknownTenant: 'not_found',
 };
 
 export type FaultAction =

@@ -62,6 +62,41 @@ export async function upsertConflicts(t: Task, entityType: string, runId: number
 	return new Map(rows.map((r) => [r.entity_id, r.id]));
 }
 
+/** A conflict a run stored, with the parts of its data that say what it is about. */
+export interface StoredConflictRow {
+	id: number;
+	entity_id: number;
+	kind: string;
+	diff: StoredConflictData['diff'] | null;
+	/** The row's values when the conflict was stored (canonical, by column). */
+	local: Record<string, unknown> | null;
+}
+
+/**
+ * The conflicts run `runId` stored (opened or refreshed) for these items, as its change log recorded them, in item
+ * order: at most `limit`, with how many there are in all.
+ */
+export async function conflictsStoredByRun(
+	q: Queryable,
+	runId: number,
+	entityType: string,
+	entityIds: readonly number[],
+	limit: number,
+): Promise<{ total: number; rows: StoredConflictRow[] }> {
+	if (entityIds.length === 0) return { total: 0, rows: [] };
+	const rows = await q.any<StoredConflictRow & { total: number }>(
+		`WITH stored AS (
+		   SELECT DISTINCT (l.after ->> 'conflictId')::bigint AS id FROM sync_change_log l
+		   WHERE l.run_id = $1 AND l.entity_type = $2 AND l.action = 'conflict' AND l.entity_id = ANY($3::bigint[]))
+		 SELECT c.id, c.entity_id, c.kind, c.conflict_data -> 'diff' AS diff, c.conflict_data -> 'localVersion' -> 'data' AS local,
+		   count(*) OVER ()::int AS total
+		 FROM stored s JOIN sync_conflicts c ON c.id = s.id
+		 ORDER BY c.entity_id LIMIT $4`,
+		[runId, entityType, entityIds, limit],
+	);
+	return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _total, ...row }) => row) };
+}
+
 /**
  * The parts of conflict_data (written by lib/sync/conflict-data.ts) that readers use. Optional throughout: the
  * JSON is only as complete as the version that wrote it.

@@ -102,6 +102,8 @@ export class ApiCaller {
 					counters.retries += 1;
 					this.options.log('info', 'ServiceTitan answered 401; renewing the access token once', { method, path: callLabel.path });
 					continue;
+				} else if (response.status === 401) {
+					failure = this.refusedFreshToken(callLabel, response);
 				} else {
 					failure = this.statusError(callLabel, response);
 					if (response.status === 429) namedWait = namedWaitOf(response.headers, response.body, this.options.now());
@@ -113,12 +115,43 @@ export class ApiCaller {
 	}
 
 	private misrouted(call: CallLabel, response: RawResponse, attempts: number): StApiError {
+		const init = { kind: 'misrouted' as const, status: 404, retryable: false, method: call.method, path: call.path, attempts };
+		if (isStNotFound(response.body)) {
+			// ServiceTitan's own not-found answer for a path that exists for every tenant (a listing): the host is
+			// right, the tenant in the path is what it does not know (or not in this environment).
+			return new StApiError(
+				`ServiceTitan ${call.method} ${call.path} answered its own 404 for a path every tenant has: it does not know this tenant; ` +
+					'check the tenant id, and the environment (a tenant exists in production or in integration, not both)',
+				{ ...init, settings: ['tenantId', 'environment'] },
+			);
+		}
 		const type = (response.headers['content-type'] ?? '').split(';')[0].trim();
 		const what = response.body.trim() === '' ? 'an empty body' : type ? `a ${type} body` : 'a body';
 		return new StApiError(
 			`ServiceTitan ${call.method} ${call.path} answered 404 with ${what}, not the pricebook API's own not-found answer: ` +
 				'the request did not reach the pricebook API; check the API base URL (environment or apiBaseUrl) and the tenant id',
-			{ kind: 'misrouted', status: 404, retryable: false, method: call.method, path: call.path, attempts },
+			{ ...init, settings: ['apiBaseUrl', 'environment', 'tenantId'] },
+		);
+	}
+
+	/**
+	 * A 401 to a token ServiceTitan has just issued: the client id and secret are fine (they got the token), so the
+	 * app key is wrong, or the tenant is not the one the client id and secret were issued for.
+	 */
+	private refusedFreshToken(call: CallLabel, response: RawResponse): StApiError {
+		const problem = parseProblem(response.body);
+		return new StApiError(
+			`ServiceTitan ${call.method} ${call.path} answered 401 to a fresh access token: check the app key (sent as ST-App-Key); ` +
+				'if it is right, check that the tenant id is the tenant the client id and secret were issued for',
+			{
+				kind: 'auth',
+				status: 401,
+				retryable: false,
+				method: call.method,
+				path: call.path,
+				settings: ['appKey', 'tenantId'],
+				...(problem.traceId ? { traceId: problem.traceId } : {}),
+			},
 		);
 	}
 
@@ -147,6 +180,8 @@ export class ApiCaller {
 			retryable,
 			method: call.method,
 			path: call.path,
+			// A read refused: the tenant has not connected this app (or is another tenant than the token's).
+			...(kind === 'forbidden' && call.method === 'GET' ? { settings: ['tenantId', 'appKey'] as const } : {}),
 			...(errors ? { errors } : {}),
 			...(problem.traceId ? { traceId: problem.traceId } : {}),
 		});
@@ -156,6 +191,6 @@ export class ApiCaller {
 /** A 403 means the app's scopes, granted per app version, leave the call out: no retry or new token helps. */
 function forbiddenHint(method: string): string {
 	return method === 'GET'
-		? ' (the ServiceTitan app lacks read permission for the pricebook: check the scopes of the app and that the tenant has connected it)'
+		? ' (the ServiceTitan app lacks read permission for the pricebook: check the tenant id, that this tenant has connected the app, and the scopes of the app)'
 		: ' (the ServiceTitan app lacks write permission for the pricebook: reads work, but changes need an app version granted write scope by the tenant)';
 }

@@ -15,6 +15,9 @@ export type StErrorKind =
 	/** An answer over the client's size limit (maxResponseBytes). */
 	| 'too_large';
 
+/** A ServiceTitan setting (StConfig key) a failure points at; callers name it in their own words (n8n field, env var). */
+export type StSetting = 'clientId' | 'clientSecret' | 'appKey' | 'tenantId' | 'environment' | 'authUrl' | 'apiBaseUrl';
+
 export interface StApiErrorInit {
 	kind: StErrorKind;
 	status?: number;
@@ -27,6 +30,8 @@ export interface StApiErrorInit {
 	attempts?: number;
 	/** Transport error code such as ECONNRESET (network and timeout kinds). */
 	code?: string;
+	/** The settings that are probably wrong, most likely first (only where the answer points at them). */
+	settings?: readonly StSetting[];
 }
 
 /**
@@ -45,6 +50,7 @@ export class StApiError extends Error {
 	readonly traceId?: string;
 	readonly attempts?: number;
 	readonly code?: string;
+	readonly settings?: readonly StSetting[];
 
 	constructor(message: string, init: StApiErrorInit) {
 		super(message);
@@ -58,6 +64,7 @@ export class StApiError extends Error {
 		if (init.traceId !== undefined) this.traceId = init.traceId;
 		if (init.attempts !== undefined) this.attempts = init.attempts;
 		if (init.code !== undefined) this.code = init.code;
+		if (init.settings !== undefined) this.settings = init.settings;
 	}
 
 	toJSON(): Record<string, unknown> {
@@ -73,6 +80,7 @@ export class StApiError extends Error {
 			traceId: this.traceId,
 			attempts: this.attempts,
 			code: this.code,
+			settings: this.settings,
 		};
 	}
 }
@@ -90,6 +98,7 @@ export function copyStApiError(error: StApiError, changes: Partial<StApiErrorIni
 		...(error.traceId !== undefined ? { traceId: error.traceId } : {}),
 		...(error.attempts !== undefined ? { attempts: error.attempts } : {}),
 		...(error.code !== undefined ? { code: error.code } : {}),
+		...(error.settings !== undefined ? { settings: error.settings } : {}),
 		...init,
 	});
 }

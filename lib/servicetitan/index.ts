@@ -3,7 +3,9 @@ export { DEFAULT_MAX_RECORD_DEPTH, TOO_DEEP_MARKER, nestsDeeperThan, tooDeepReas
 export { ConfigError, ST_ENVIRONMENTS, resolveStUrls, stConfigFromEnv, validateStConfig } from './config';
 export type { ResolvedStUrls } from './config';
 export { StApiError, isStApiError } from './errors';
-export type { StErrorKind } from './errors';
+export type { StErrorKind, StSetting } from './errors';
+export { connectionTestAdvice } from './connection-advice';
+export type { SettingLabels } from './connection-advice';
 export { flattenCategories } from './categories';
 export { RateLimiter } from './rate-limiter';
 export {

@@ -90,6 +90,7 @@ export function toPage(value: unknown, call: CallLabel, toRecords: ToRecords): S
 		page: typeof value.page === 'number' ? value.page : 0,
 		pageSize: typeof value.pageSize === 'number' ? value.pageSize : value.data.length,
 		hasMore: value.hasMore,
+		listed: value.data.length,
 		data: toRecords(value.data, call),
 	};
 	if (typeof value.totalCount === 'number' || value.totalCount === null) page.totalCount = value.totalCount;

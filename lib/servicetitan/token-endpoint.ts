@@ -9,7 +9,10 @@ import type { RawResponse } from './transport';
 /** When the token endpoint names no lifetime: ServiceTitan's tokens live 15 minutes. */
 const DEFAULT_TOKEN_LIFETIME_S = 900;
 
-const TOKEN_CALL: CallLabel = { method: 'POST', path: '(token endpoint)' };
+/** The `path` of token-request errors (the URL itself may hold a proxy's credentials, so it is never shown). */
+export const TOKEN_CALL_PATH = '(token endpoint)';
+
+const TOKEN_CALL: CallLabel = { method: 'POST', path: TOKEN_CALL_PATH };
 
 export interface TokenEndpointOptions extends RequestPlumbing {
 	authUrl: string;
@@ -90,6 +93,7 @@ export class TokenEndpoint {
 				...call,
 				kind: 'misrouted',
 				retryable: false,
+				settings: ['environment', 'authUrl'],
 			});
 		}
 		if (status === 429 || status >= 500) {
@@ -98,7 +102,7 @@ export class TokenEndpoint {
 		// 400 invalid_client, 401, 403, ...: the credentials are wrong, and asking again will not change that.
 		return new StApiError(
 			redact(`ServiceTitan refused the token request (${status}${code}): check the client id, client secret and environment (production or integration)`),
-			{ ...call, kind: 'auth', retryable: false },
+			{ ...call, kind: 'auth', retryable: false, settings: ['clientId', 'clientSecret', 'environment'] },
 		);
 	}
 }

@@ -17,6 +17,11 @@ export interface StPage {
 	pageSize: number;
 	hasMore: boolean;
 	totalCount?: number | null;
+	/**
+	 * Entries at the top level of ServiceTitan's answer: the category roots when it nests subcategories (what
+	 * `pageSize` and `totalCount` count), else as many as `data` holds. Unset when unknown.
+	 */
+	listed?: number;
 	data: StRecord[];
 }
 

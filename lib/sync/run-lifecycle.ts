@@ -258,6 +258,8 @@ export interface ListingPage {
 	data: StRecord[];
 	hasMore: boolean;
 	totalCount?: number | null;
+	/** Top-level entries ServiceTitan listed (category roots when it nests them); see StPage. */
+	listed?: number;
 	/** Export feed: where the next page goes on. */
 	continueFrom?: string;
 }

@@ -1,6 +1,7 @@
 import { entityDefinition } from '../entities/definitions';
 import type { EntityType } from '../entities/types';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
+import { conflictsStoredByRun, type StoredConflictRow } from '../db/conflict-store';
 import type { Task } from '../db/pricebook-store';
 import { markPhaseDone, readPlan, readStageMeta, readStageMetas, readStagedItems, savePlan, stagePage, type StageMeta } from '../db/staged-pages';
 import { SyncFailure } from '../failures';
@@ -100,9 +101,17 @@ async function startOne(deps: RunDeps, entityType: EntityType, request: StagedRe
 
 export interface FetchedPage {
 	ref: StagedRunRef;
+	/** Items read (categories: every category of the page, nested ones included). */
 	fetched: number;
 	hasMore: boolean;
+	/** ServiceTitan's total of top-level entries (category roots when it nests them); null when it named none. */
 	totalCount: number | null;
+	/** Top-level entries on this page (category roots when ServiceTitan nests them); null when unknown. */
+	listed: number | null;
+	/** The paged listing, or (incremental runs) the export feed of changes. */
+	source: 'listing' | 'export';
+	/** The page was fetched by an earlier run of this step: nothing was asked of ServiceTitan again. */
+	readBefore: boolean;
 }
 
 /** ST Fetch Page: reads one page from ServiceTitan into the run (validated once) and stages it. Running it again for the same page reuses what was staged. */
@@ -110,7 +119,8 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 	return deps.db.task('staged-fetch', async (t) => {
 		const run = await resumeRun(deps, t, ref);
 		const done = await readStageMeta(t, ref.runId, ref.page);
-		if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null };
+		const source = run.listing === 'pages' ? 'listing' : 'export';
+		if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null, listed: null, source, readBefore: true };
 		if (ref.page === 1) await openListing(deps, t, run);
 		const page = await fetchListingPage(deps, t, run, ref);
 		const staged = await t.tx(async (tx) => {
@@ -128,7 +138,15 @@ export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise
 		});
 		if (staged) rememberStagedItems(ref.runId, ref.page, staged.token, staged.items);
 		deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead: ref.page, itemsSeen: page.data.length, totalCount: page.totalCount ?? null });
-		return { ref, fetched: page.data.length, hasMore: page.hasMore, totalCount: page.totalCount ?? null };
+		return {
+			ref,
+			fetched: page.data.length,
+			hasMore: page.hasMore,
+			totalCount: page.totalCount ?? null,
+			listed: page.listed ?? null,
+			source,
+			readBefore: false,
+		};
 	});
 }
 
@@ -172,7 +190,10 @@ async function pagePlan(deps: RunDeps, t: Task, run: ActiveRun, ref: StagedRunRe
 }
 
 /** Categorize Changes: decides every item of a staged page once and keeps the plan; writes nothing else. */
-export async function categorizeStagedPage(deps: RunDeps, ref: StagedRunRef): Promise<{ ref: StagedRunRef; summary: Summary; items: number }> {
+export async function categorizeStagedPage(
+	deps: RunDeps,
+	ref: StagedRunRef,
+): Promise<{ ref: StagedRunRef; summary: Summary; items: number; hasMore: boolean }> {
 	return deps.db.task('staged-categorize', async (t) => {
 		const run = await resumeRun(deps, t, ref);
 		const stage = await requireStage(t, ref);
@@ -180,28 +201,42 @@ export async function categorizeStagedPage(deps: RunDeps, ref: StagedRunRef): Pr
 		const plan = await pagePlan(deps, t, run, ref, items);
 		const tally = new Tally(false);
 		for (const decision of plan) tally.count(decision);
-		return { ref, summary: tally.summary, items: items.length };
+		return { ref, summary: tally.summary, items: items.length, hasMore: stage.has_more };
 	});
+}
+
+/** How many stored conflicts a Store Conflicts step lists (the count is always complete). */
+export const STORED_CONFLICTS_LISTED = 50;
+
+export interface StagedPhaseResult {
+	ref: StagedRunRef;
+	counts: PhaseCounts;
+	alreadyDone: boolean;
+	hasMore: boolean;
+	/** Conflicts phase: the conflicts this run stored for the page's items (the first STORED_CONFLICTS_LISTED). */
+	stored?: { total: number; rows: StoredConflictRow[] };
 }
 
 /**
  * Apply Changes ('changes': create, update, soft-delete, push) and Store Conflicts ('conflicts'): carry out their
  * part of the page's plan, once; an item whose row a person edited since the plan is decided again. The changes
- * phase notes the items it left to the conflicts phase. Running a phase again returns what it did the first time.
+ * phase notes the items it left to the conflicts phase. Running a phase again returns what it did the first time;
+ * the conflicts phase also returns the conflicts it stored, read back from the run's change log.
  */
-export async function applyStagedPage(
-	deps: RunDeps,
-	ref: StagedRunRef,
-	phase: Exclude<BatchPhase, 'all'>,
-): Promise<{ ref: StagedRunRef; counts: PhaseCounts; alreadyDone: boolean }> {
+export async function applyStagedPage(deps: RunDeps, ref: StagedRunRef, phase: Exclude<BatchPhase, 'all'>): Promise<StagedPhaseResult> {
 	const column = phase === 'changes' ? 'applied' : 'conflicts_stored';
 	return deps.db.task('staged-apply', async (t) => {
 		const run = await resumeRun(deps, t, ref);
 		const stage = await requireStage(t, ref);
-		const done = stage[column];
-		if (done) return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true };
 		// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
 		const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
+		const storedFor = async (ids: readonly number[]) =>
+			phase === 'conflicts' ? { stored: await conflictsStoredByRun(t, ref.runId, run.def.type, ids, STORED_CONFLICTS_LISTED) } : {};
+		const done = stage[column];
+		if (done) {
+			const ids = onlyIds ?? (await stagedItems(t, ref, stage)).map((i) => i.id);
+			return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true, hasMore: stage.has_more, ...(await storedFor(ids)) };
+		}
 		const items = await stagedItems(t, ref, stage, onlyIds);
 		const plan = new Map((await pagePlan(deps, t, run, ref, items)).map((d) => [d.id, d]));
 		const tally = new Tally(false);
@@ -214,7 +249,7 @@ export async function applyStagedPage(
 			if (await markPhaseDone(tx, ref.runId, ref.page, column, counts as unknown as Record<string, unknown>, phase === 'changes' ? outOfPhase : null))
 				await recordStep(tx, run, tally);
 		});
-		return { ref, counts, alreadyDone: false };
+		return { ref, counts, alreadyDone: false, hasMore: stage.has_more, ...(await storedFor(items.map((i) => i.id))) };
 	});
 }
 

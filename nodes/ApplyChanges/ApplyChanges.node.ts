@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { applyStagedPage } from '../../lib';
+import { appliedReport, applyStagedPage } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -39,8 +39,7 @@ export class ApplyChanges implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			const result = await applyStagedPage(deps, readRunRef(item.json), 'changes');
-			return [{ output: 0, json: { ...item.json, ...result.ref, applied: { ...result.counts }, appliedBefore: result.alreadyDone } }];
+			return [{ output: 0, json: appliedReport(await applyStagedPage(deps, readRunRef(item.json), 'changes')) }];
 		});
 	}
 }

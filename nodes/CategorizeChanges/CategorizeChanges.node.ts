@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { categorizeStagedPage } from '../../lib';
+import { categorizedReport, categorizeStagedPage } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -41,8 +41,7 @@ export class CategorizeChanges implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			const result = await categorizeStagedPage(deps, readRunRef(item.json));
-			return [{ output: 0, json: { ...item.json, ...result.ref, categorized: result.items, summary: result.summary } }];
+			return [{ output: 0, json: categorizedReport(await categorizeStagedPage(deps, readRunRef(item.json))) }];
 		});
 	}
 }

@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { finishStagedRun } from '../../lib';
+import { finishedReport, finishStagedRun } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -27,7 +27,7 @@ export class FinishSyncRun implements INodeType {
 		],
 		properties: [
 			{
-				displayName: 'Outputs the run summary (the same object as pricebook-sync --json prints per entity type)',
+				displayName: 'Outputs the run summary (the same object as pricebook-sync --json prints per entity type), with a one-line message',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -39,6 +39,6 @@ export class FinishSyncRun implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
-		return perItem(this, 1, async (_i, item) => [{ output: 0, json: { ...(await finishStagedRun(deps, readRunRef(item.json))) } }]);
+		return perItem(this, 1, async (_i, item) => [{ output: 0, json: { ...finishedReport(await finishStagedRun(deps, readRunRef(item.json))) } }]);
 	}
 }

@@ -11,6 +11,7 @@ import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { answering, inputFromProperty, respondAsProperty } from '../shared/respond';
+import { runTrigger } from '../shared/trigger';
 
 /**
  * One whole sync run inside this node (the library path): for webhooks (Retool's save, external notices,
@@ -80,6 +81,7 @@ export class PricebookSync implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
+		const trigger = runTrigger(this);
 		const engine = new SyncEngine({ ...deps, settings: deps.settings });
 		const operation = this.getNodeParameter('operation', 0) as 'full' | 'incremental' | 'entity';
 		return perItem(this, 1, async (i, item) => {
@@ -97,7 +99,7 @@ export class PricebookSync implements INodeType {
 							entityType: request.entityType,
 							entityId: request.entityId,
 							dryRun: request.dryRun,
-							trigger: fromWebhook ? 'webhook' : 'n8n',
+							trigger,
 						}),
 					];
 				} else {
@@ -107,7 +109,7 @@ export class PricebookSync implements INodeType {
 						dryRun: request.dryRun,
 						confirmMassDelete: request.confirmMassDelete,
 						since: request.since,
-						trigger: fromWebhook ? 'webhook' : 'n8n',
+						trigger,
 					});
 				}
 				return { answer: answerForRuns(results), items: { results } as unknown as IDataObject };

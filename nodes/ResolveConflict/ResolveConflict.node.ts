@@ -11,6 +11,7 @@ import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { answering, inputFromProperty, respondAsProperty } from '../shared/respond';
+import { runTrigger } from '../shared/trigger';
 
 /** Applies a person's decision on a conflict (Retool's resolve button): use_st, use_local or merged. */
 export class ResolveConflict implements INodeType {
@@ -66,6 +67,7 @@ export class ResolveConflict implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
+		const trigger = runTrigger(this);
 		return perItem(this, 1, async (i, item) => {
 			const fromWebhook = this.getNodeParameter('inputFrom', i) === 'webhook';
 			const json = await answering(this.getNodeParameter('respondAs', i) as string, async () => {
@@ -79,7 +81,7 @@ export class ResolveConflict implements INodeType {
 								...(this.getNodeParameter('resolution', i) === 'merged' ? { mergedData: this.getNodeParameter('mergedData', i) } : {}),
 							},
 						);
-				const result = await resolveConflict({ db: deps.db, st: deps.st }, { ...request, trigger: fromWebhook ? 'webhook' : 'n8n' });
+				const result = await resolveConflict({ db: deps.db, st: deps.st }, { ...request, trigger });
 				return { answer: answerForResolution(result), items: { ...result } as unknown as IDataObject };
 			});
 			return [{ output: 0, json }];

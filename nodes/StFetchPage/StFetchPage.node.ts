@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { fetchStagedPage } from '../../lib';
+import { fetchedReport, fetchStagedPage } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
@@ -39,8 +39,7 @@ export class StFetchPage implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			const page = await fetchStagedPage(deps, readRunRef(item.json));
-			return [{ output: 0, json: { ...page.ref, fetched: page.fetched, hasMore: page.hasMore, totalCount: page.totalCount } }];
+			return [{ output: 0, json: fetchedReport(await fetchStagedPage(deps, readRunRef(item.json))) }];
 		});
 	}
 }

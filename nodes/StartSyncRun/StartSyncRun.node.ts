@@ -1,8 +1,9 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { choiceOf, ENTITY_TYPES, isEntityType, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
+import { choiceOf, ENTITY_TYPES, isEntityType, startedReport, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
+import { runTrigger } from '../shared/trigger';
 
 /** Starts one run per entity type (lease taken, ledger row written); busy types leave on the second output. */
 export class StartSyncRun implements INodeType {
@@ -52,13 +53,6 @@ export class StartSyncRun implements INodeType {
 				description: 'Items per ServiceTitan page (at most 5000); each page is one pass through the loop',
 			},
 			{
-				displayName: 'Trigger Label',
-				name: 'trigger',
-				type: 'string',
-				default: 'schedule',
-				description: 'Recorded in the run ledger (e.g. schedule, webhook)',
-			},
-			{
 				displayName: 'Confirm Mass Delete',
 				name: 'confirmMassDelete',
 				type: 'boolean',
@@ -73,6 +67,7 @@ export class StartSyncRun implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
+		const trigger = runTrigger(this);
 		return perItem(this, 2, async (i) => {
 			const kind = choiceOf(this.getNodeParameter('kind', i), 'kind', ['full', 'incremental'] as const);
 			const entityTypes = this.getNodeParameter('entityTypes', i) as unknown[];
@@ -84,13 +79,11 @@ export class StartSyncRun implements INodeType {
 				pageSize,
 				kind,
 				entityTypes,
-				trigger: this.getNodeParameter('trigger', i, 'schedule') as string,
+				trigger,
 				confirmMassDelete: kind === 'full' ? (this.getNodeParameter('confirmMassDelete', i, false) as boolean) : false,
 			});
 			return starts.map((s) =>
-				s.status === 'started'
-					? { output: 0, json: { ...s.ref, ...(s.ranAsFullBecause ? { ranAsFullBecause: s.ranAsFullBecause } : {}) } }
-					: { output: 1, json: { ...s.result } },
+				s.status === 'started' ? { output: 0, json: startedReport(s.ref, trigger, s.ranAsFullBecause) } : { output: 1, json: { ...s.result } },
 			);
 		});
 	}

@@ -1,11 +1,11 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { applyStagedPage } from '../../lib';
+import { applyStagedPage, storedConflictsReport } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { runDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
-/** Records the conflicts of one staged page (one open conflict per item; nothing overwritten on either side). */
+/** Records the conflicts of one staged page (one open conflict per item; nothing overwritten on either side) and lists them for the person looking at the execution. */
 export class StoreConflicts implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Store Conflicts',
@@ -39,8 +39,7 @@ export class StoreConflicts implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const deps = await runDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			const result = await applyStagedPage(deps, readRunRef(item.json), 'conflicts');
-			return [{ output: 0, json: { ...item.json, ...result.ref, conflicts: { ...result.counts }, conflictsStoredBefore: result.alreadyDone } }];
+			return [{ output: 0, json: storedConflictsReport(await applyStagedPage(deps, readRunRef(item.json), 'conflicts')) }];
 		});
 	}
 }

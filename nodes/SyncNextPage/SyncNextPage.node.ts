@@ -1,10 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { SyncValidationError } from '../../lib';
+import { nextPageStep } from '../../lib';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
-
-// A guard against a loop that never ends (ServiceTitan answering hasMore forever): 5,000 pages of 5,000 items.
-const MAX_PAGES = 5000;
 
 /** The page loop: runs with more pages go back to ST Fetch Page with the next page number; the others are done. */
 export class SyncNextPage implements INodeType {
@@ -24,7 +21,7 @@ export class SyncNextPage implements INodeType {
 		outputNames: ['More Pages', 'Done'],
 		properties: [
 			{
-				displayName: 'Reads hasMore from ST Fetch Page (passed along by the nodes in between)',
+				displayName: 'Reads hasMore from the step before it (every step from ST Fetch Page to Store Conflicts outputs it)',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -34,13 +31,8 @@ export class SyncNextPage implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return perItem(this, 2, async (_i, item) => {
-			const ref = readRunRef(item.json);
-			if (typeof item.json.hasMore !== 'boolean')
-				throw new SyncValidationError('hasMore', 'the item has no hasMore flag: connect this node after ST Fetch Page');
-			if (!item.json.hasMore) return [{ output: 1, json: { ...ref } }];
-			if (ref.page >= MAX_PAGES)
-				throw new SyncValidationError('page', `run ${ref.runId} reached ${MAX_PAGES} pages; ServiceTitan keeps answering hasMore, stopping`);
-			return [{ output: 0, json: { ...ref, page: ref.page + 1 } }];
+			const { more, report } = nextPageStep(readRunRef(item.json), item.json.hasMore);
+			return [{ output: more ? 0 : 1, json: report }];
 		});
 	}
 }

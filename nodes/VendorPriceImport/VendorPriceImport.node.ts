@@ -11,6 +11,7 @@ import { downloadFeed, importVendorPrices, loadVendorConfig } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
 import { database } from '../shared/context';
 import { perItem } from '../shared/items';
+import { runTrigger } from '../shared/trigger';
 
 /**
  * Downloads one vendor's price feed and imports it into vendor_prices (local only: never sent to ServiceTitan).
@@ -104,6 +105,7 @@ export class VendorPriceImport implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const db = await database(this);
+		const trigger = runTrigger(this);
 		return perItem(this, 1, async (i) => {
 			const url = this.getNodeParameter('feedUrl', i) as string;
 			const rawMapping = this.getNodeParameter('mapping', i, '{}') as string | IDataObject;
@@ -126,7 +128,7 @@ export class VendorPriceImport implements INodeType {
 					dryRun: this.getNodeParameter('dryRun', i, false) as boolean,
 					vendors,
 					source: `${u.origin}${u.pathname}`,
-					trigger: 'n8n',
+					trigger,
 				});
 			} finally {
 				await feed.remove();

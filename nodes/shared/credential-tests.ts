@@ -1,7 +1,12 @@
 import type { ICredentialTestFunctions, ICredentialsDecrypted, INodeCredentialTestResult } from 'n8n-workflow';
-import { closeDb, connectDb, ServiceTitanClient } from '../../lib';
+import { closeDb, connectDb, connectionTestAdvice, ServiceTitanClient, type SettingLabels, type StSetting } from '../../lib';
+import { ServiceTitanApi } from '../../credentials/ServiceTitanApi.credentials';
 import { dbConfigFromCredential } from './database';
 import { stConfigFromCredential } from './servicetitan';
+
+// The credential's own field labels (its properties are named after the settings), so a message names exactly
+// the field the person sees in n8n's credential form.
+const ST_FIELD_LABELS = Object.fromEntries(new ServiceTitanApi().properties.map((p) => [p.name as StSetting, p.displayName])) as SettingLabels;
 
 /** Credential tests shared by every node (n8n asks the node that uses a credential to test it). */
 export const credentialTest = {
@@ -28,7 +33,7 @@ export const credentialTest = {
 			}
 			return { status: 'OK', message: 'ServiceTitan accepted the credentials and answered a pricebook request' };
 		} catch (error) {
-			return { status: 'Error', message: (error as Error).message };
+			return { status: 'Error', message: connectionTestAdvice(error, ST_FIELD_LABELS) };
 		}
 	},
 };

@@ -1,4 +1,4 @@
-import type { IDataObject, INode, IWorkflowBase } from 'n8n-workflow';
+import type { IDataObject, INode, IWorkflowBase, WorkflowExecuteMode } from 'n8n-workflow';
 import { closeDatabase } from '../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
 import { credentialsFor } from '../support/n8n-credentials';
@@ -42,8 +42,8 @@ function oneNode(type: string, parameters: IDataObject, extra: Partial<INode> = 
 	} as unknown as IWorkflowBase;
 }
 
-const feed = (definition: IWorkflowBase, items: IDataObject[]) =>
-	runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Trigger', items } });
+const feed = (definition: IWorkflowBase, items: IDataObject[], mode?: WorkflowExecuteMode) =>
+	runWorkflow(definition, { credentials: credentialsFor(h), trigger: { node: 'Trigger', items }, ...(mode ? { mode } : {}) });
 
 describe('our nodes under n8n conventions', () => {
 	it.each([
@@ -72,14 +72,25 @@ describe('our nodes under n8n conventions', () => {
 		const [task] = result.run.data.resultData.runData.Node;
 		const [more, done] = task.data!.main as { json: IDataObject; pairedItem: unknown }[][];
 		expect(more.map((i) => [i.json, i.pairedItem])).toEqual([
-			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3 }, { item: 0 }],
+			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3, message: 'materials run 5: page 2 done, page 3 next' }, { item: 0 }],
 			[expect.objectContaining({ error: expect.stringContaining('runId') }), { item: 1 }],
 		]);
-		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([[{ runId: 6, entityType: 'services', kind: 'incremental', page: 4 }, { item: 2 }]]);
+		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([
+			[
+				{
+					runId: 6,
+					entityType: 'services',
+					kind: 'incremental',
+					page: 4,
+					message: 'services run 6: page 4 was the last; Finish Sync Run ends the run',
+				},
+				{ item: 2 },
+			],
+		]);
 	});
 
 	it('a ServiceTitan failure surfaces as NodeApiError with its status; with HTTP answers it becomes a 502 body instead', async () => {
-		const start = await feed(oneNode('startSyncRun', { kind: 'full', entityTypes: ['equipment'], pageSize: 5000, trigger: 'test' }), [{}]);
+		const start = await feed(oneNode('startSyncRun', { kind: 'full', entityTypes: ['equipment'], pageSize: 5000 }), [{}]);
 		const [ref] = start.last('Node');
 		expect(ref).toMatchObject({ entityType: 'equipment', page: 1 });
 		// 403 is not retried, so the failure comes back at once.
@@ -106,6 +117,19 @@ describe('our nodes under n8n conventions', () => {
 		}
 		const finish = await feed(oneNode('finishSyncRun', {}), [ref]);
 		expect(finish.last('Node')[0]).toMatchObject({ success: false, message: expect.stringMatching(/before every page/) });
+	});
+
+	it("the nodes that start runs record the execution's trigger in the run ledger, not a label of their own", async () => {
+		const entity = { operation: 'entity', inputFrom: 'parameters', entityType: 'materials', entityId: String(h.sim.control.listIds('materials')[0]) };
+		const trigger = async () => (await h.t.db.one<{ trigger: string }>('SELECT trigger FROM sync_runs ORDER BY id DESC LIMIT 1')).trigger;
+		expect((await feed(oneNode('pricebookSync', { ...entity, respondAs: 'items' }), [{}], 'manual')).error).toBeUndefined();
+		expect(await trigger()).toBe('manual');
+		// n8n's other modes keep n8n's name, so a retried execution is told apart from our CLI's 'cli'.
+		expect((await feed(oneNode('pricebookSync', { ...entity, respondAs: 'items' }), [{}], 'retry')).error).toBeUndefined();
+		expect(await trigger()).toBe('n8n-retry');
+		const start = await feed(oneNode('startSyncRun', { kind: 'incremental', entityTypes: ['categories'], pageSize: 5000 }), [{}], 'manual');
+		expect(start.last('Node')[0]).toMatchObject({ entityType: 'categories', trigger: 'manual' });
+		expect(await trigger()).toBe('manual');
 	});
 
 	it('Pricebook Setup migrates the schema and is idempotent', async () => {

@@ -76,6 +76,33 @@ describe("scheduled workflows in n8n's engine", () => {
 		for (const [name, tasks] of Object.entries(result.run.data.resultData.runData)) {
 			for (const task of tasks) for (const items of task.data?.main ?? []) expect({ name, n: (items ?? []).length <= 3 }).toEqual({ name, n: true });
 		}
+		// One line per node saying what its step did, and only its own figures: no step repeats another's.
+		const outputs = (node: string) => result.outputs(node).flatMap((o) => o.flatMap((items) => items.map((i) => i.json)));
+		for (const [node, own, others] of [
+			['ST Fetch Page', 'itemsRead', ['itemsCompared', 'counts', 'conflicts']],
+			['Categorize Changes', 'itemsCompared', ['itemsRead', 'itemsSynced', 'conflicts']],
+			['Apply Changes', 'itemsSynced', ['itemsRead', 'itemsCompared', 'conflicts']],
+			['Store Conflicts', 'conflictsStored', ['itemsRead', 'itemsCompared', 'counts', 'itemsSynced']],
+		] as const) {
+			const items = [...outputs(`${node} (categories)`), ...outputs(`${node} (services, materials, equipment)`)];
+			expect(items.length).toBeGreaterThan(4);
+			for (const item of items) {
+				expect({ node, message: typeof item.message, own: own in item, hasMore: typeof item.hasMore }).toEqual({
+					node,
+					message: 'string',
+					own: true,
+					hasMore: 'boolean',
+				});
+				for (const key of others) expect({ node, key, present: key in item }).toEqual({ node, key, present: false });
+			}
+		}
+		// Categories: ServiceTitan pages and counts the roots, with their subcategories nested; the line says so.
+		const categoryPages = outputs('ST Fetch Page (categories)');
+		const read = categoryPages.reduce((n, p) => n + Number(p.itemsRead), 0);
+		expect(read).toBe(await h.t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM pricebook_categories').then((r) => r.n));
+		expect(categoryPages[0].message).toMatch(
+			/^categories run \d+, page 1: \d+ categories read: 7 top-level with their \d+ subcategories; ServiceTitan lists \d+ top-level categories in all; more pages follow$/,
+		);
 
 		other = await startHarness({ sim });
 		await other.engine.runMany('full', ['categories', 'services', 'materials', 'equipment']);
@@ -97,7 +124,8 @@ describe("scheduled workflows in n8n's engine", () => {
 		h.sim.control.setQuirks({ patch: { roundMoney: {} } });
 		await retoolUpdate(h.t, 'pricebook_materials', b, { price: '202.3456' });
 		await retoolUpdate(h.t, 'pricebook_materials', c, { price: 333 });
-		const results = finished(await run('pricebook-incremental-sync.json', schedule));
+		const result = await run('pricebook-incremental-sync.json', schedule);
+		const results = finished(result);
 		const materials = results.find((r) => r.entityType === 'materials')!;
 		expect(materials).toMatchObject({
 			kind: 'incremental',
@@ -110,6 +138,25 @@ describe("scheduled workflows in n8n's engine", () => {
 		expect(h.sim.control.getItem('materials', b)!.price).toBe(202.35);
 		expect((await h.t.db.one('SELECT price, sync_status FROM pricebook_materials WHERE id = $1', [b])).price).toBe('202.35');
 		expect((await h.t.db.one('SELECT sync_status FROM pricebook_materials WHERE id = $1', [c])).sync_status).toBe('conflict');
+		// Store Conflicts lists the conflict it stored, so an admin sees it in n8n: item, label, fields, conflict id.
+		const conflict = await h.t.db.one<{ id: number }>("SELECT id FROM sync_conflicts WHERE entity_type = 'materials' AND entity_id = $1", [c]);
+		const stored = result.last('Store Conflicts (services, materials, equipment)').find((i) => i.entityType === 'materials')!;
+		expect(stored).toMatchObject({
+			conflictsStored: 1,
+			conflicts: [
+				{
+					conflictId: conflict.id,
+					entityType: 'materials',
+					itemId: c,
+					label: expect.stringMatching(/^M-\d+ \(.+\)$/),
+					kind: 'modified',
+					fields: ['price'],
+				},
+			],
+			message: expect.stringMatching(
+				new RegExp(`: 1 conflict stored for a person to resolve: material ${c} ".+": price differs, conflict ${conflict.id}$`),
+			),
+		});
 	});
 
 	it('full: soft-deletes what ServiceTitan deleted, like the library run', async () => {
@@ -344,5 +391,32 @@ describe("webhook workflows in n8n's engine", () => {
 		const status = await call('pricebook-webhook-status.json', {});
 		expect(status.statusCode).toBe(200);
 		expect(status.body).toMatchObject({ health: 'green', materials: { total: expect.any(Number) }, conflicts: [] });
+	});
+});
+
+describe('the run ledger records what started each run, as n8n tells the nodes', () => {
+	beforeEach(async () => {
+		h = await startHarness();
+	});
+
+	const triggersSince = async (id: number) =>
+		(await h.t.db.any<{ trigger: string }>('SELECT DISTINCT trigger FROM sync_runs WHERE id > $1 ORDER BY trigger', [id])).map((r) => r.trigger);
+	const lastRunId = async () => (await h.t.db.one<{ id: number }>('SELECT coalesce(max(id), 0)::int AS id FROM sync_runs')).id;
+
+	it('the schedule (an active workflow), a person in the editor (manual), Retool (a webhook)', async () => {
+		let before = await lastRunId();
+		// An active workflow's Schedule Trigger: n8n runs it in 'trigger' mode.
+		expect((await run('pricebook-incremental-sync.json', schedule)).error).toBeUndefined();
+		expect(await triggersSince(before)).toEqual(['schedule']);
+
+		// The same workflow started with "Execute workflow" in the editor: 'manual', not the schedule's label.
+		before = await lastRunId();
+		const manual = await runWorkflow(wf('pricebook-full-sync.json'), { credentials: credentialsFor(h), trigger: schedule, mode: 'manual' });
+		expect(manual.error).toBeUndefined();
+		expect(await triggersSince(before)).toEqual(['manual']);
+
+		before = await lastRunId();
+		expect((await call('pricebook-webhook-incremental.json', { body: { entityType: 'materials' } })).statusCode).toBe(200);
+		expect(await triggersSince(before)).toEqual(['webhook']);
 	});
 });

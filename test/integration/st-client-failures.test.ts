@@ -221,9 +221,13 @@ describe('ServiceTitanClient meets the failure modes of the live API', () => {
 			try {
 				const id = s.sim.control.listIds('materials')[0];
 				expect(await caught(base.get('materials', id))).toMatchObject({ kind: 'misrouted', status: 404 });
-				expect(await caught(base.testConnection())).toMatchObject({ kind: 'misrouted' });
-				// The simulator answers a wrong tenant with a problem body; a listing never 404s at ST, so it is misrouted.
-				expect(await caught(tenant.testConnection())).toMatchObject({ kind: 'misrouted' });
+				expect(await caught(base.testConnection())).toMatchObject({ kind: 'misrouted', settings: ['apiBaseUrl', 'environment', 'tenantId'] });
+				// The simulator answers a wrong tenant with a problem body; a listing never 404s at ST, so it is misrouted,
+				// and ServiceTitan's own answer says the host is right: the tenant is what it does not know.
+				const unknown = await caught(tenant.testConnection());
+				expect(unknown).toMatchObject({ kind: 'misrouted', settings: ['tenantId', 'environment'] });
+				expect(unknown.message).toMatch(/answered its own 404 for a path every tenant has: it does not know this tenant; check the tenant id/);
+				expect(failureKindOf(unknown)).toBe('configuration');
 			} finally {
 				base.close();
 				tenant.close();

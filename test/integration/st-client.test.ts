@@ -320,7 +320,8 @@ describe('ServiceTitanClient against the simulator', () => {
 			await client.testConnection();
 			s.sim.control.failNext({ action: { kind: 'status', status: 401 }, times: 2 });
 			const error = await caught(client.testConnection());
-			expect(error).toMatchObject({ kind: 'auth', status: 401, retryable: false });
+			expect(error).toMatchObject({ kind: 'auth', status: 401, retryable: false, settings: ['appKey', 'tenantId'] });
+			expect(error.message).toMatch(/answered 401 to a fresh access token: check the app key \(sent as ST-App-Key\)/);
 			expect(client.stats().tokenRequests).toBe(2);
 		});
 

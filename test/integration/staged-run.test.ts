@@ -140,6 +140,35 @@ describe('a run split into n8n steps', () => {
 		expect(result.itemsSynced).toBe(h.sim.control.listIds('materials', { includeInactive: true }).length);
 	});
 
+	it('storing conflicts returns the conflicts it stored, read back from the run; the same when it runs again', async () => {
+		await runStaged(deps, 'full', ['materials']);
+		const [x, y] = h.sim.control.listIds('materials');
+		h.sim.control.advanceClock(60_000);
+		for (const [id, price] of [
+			[x, 11],
+			[y, 22],
+		] as const) {
+			h.sim.control.updateItem('materials', id, { price });
+			await retoolUpdate(h.t, 'pricebook_materials', id, { price: price + 100 });
+		}
+		const [start] = await startStagedRuns(deps, { kind: 'incremental', entityTypes: ['materials'] });
+		if (start.status !== 'started') throw new Error('expected a start');
+		const fetched = await fetchStagedPage(deps, start.ref);
+		expect(fetched).toMatchObject({ source: 'export', readBefore: false, listed: null });
+		await applyStagedPage(deps, start.ref, 'changes');
+		const first = await applyStagedPage(deps, start.ref, 'conflicts');
+		const ids = await h.t.db.map("SELECT id FROM sync_conflicts WHERE entity_type = 'materials' ORDER BY entity_id", [], (r: { id: number }) => r.id);
+		expect(first).toMatchObject({ alreadyDone: false, hasMore: fetched.hasMore, stored: { total: 2 } });
+		expect(first.stored!.rows.map((r) => [r.id, r.entity_id, r.kind, r.diff?.fields])).toEqual([
+			[ids[0], Math.min(x, y), 'modified', ['price']],
+			[ids[1], Math.max(x, y), 'modified', ['price']],
+		]);
+		const again = await applyStagedPage(deps, start.ref, 'conflicts');
+		expect(again).toEqual({ ...first, alreadyDone: true });
+		expect(await fetchStagedPage(deps, start.ref)).toMatchObject({ readBefore: true, fetched: fetched.fetched });
+		expect(await finishStagedRun(deps, start.ref)).toMatchObject({ success: true, conflictsDetected: 2 });
+	});
+
 	it('a run that stops part-way deletes nothing, keeps the cursor, and its lease expires for the next run', async () => {
 		await runStaged(deps, 'full', ['materials']);
 		const cursor = await h.t.db.one("SELECT cursor_raw FROM sync_state WHERE entity_type = 'materials'");

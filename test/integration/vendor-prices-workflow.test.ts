@@ -106,6 +106,6 @@ describe("the 03:00 vendor price workflow in n8n's engine", () => {
 		]);
 		const runs = await t.db.any("SELECT trigger, status FROM sync_runs WHERE kind = 'vendor_import'");
 		expect(runs).toHaveLength(5);
-		expect(runs.every((r) => r.trigger === 'n8n' && r.status === 'succeeded')).toBe(true);
+		expect(runs.every((r) => r.trigger === 'schedule' && r.status === 'succeeded')).toBe(true);
 	});
 });

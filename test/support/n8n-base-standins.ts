@@ -29,12 +29,17 @@ const base = (name: string, displayName: string, group: INodeTypeDescription['gr
 	properties,
 });
 
-/** A trigger: in trigger mode n8n passes the trigger's items through without running it. */
+/**
+ * A trigger: in trigger mode n8n passes the trigger's items through without running it. In manual mode (the
+ * editor's "Execute workflow") n8n calls its manual trigger function and waits for the item it emits, as the real
+ * Schedule Trigger emits one item with the time.
+ */
 class ScheduleTrigger implements INodeType {
 	description = base('scheduleTrigger', 'Schedule Trigger', ['trigger', 'schedule'], [{ displayName: 'Rule', name: 'rule', type: 'json', default: {} }]);
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
-		return {};
+		const manualTriggerFunction = async () => this.emit([this.helpers.returnJsonArray([{ timestamp: new Date().toISOString() }])]);
+		return this.getMode() === 'manual' ? { manualTriggerFunction } : {};
 	}
 }
 

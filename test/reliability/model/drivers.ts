@@ -137,9 +137,9 @@ function differs(first: unknown, again: unknown): string | undefined {
 	return a === b ? undefined : `it answered ${b}, the first time ${a}`;
 }
 
-/** A fetch again says nothing of ServiceTitan's total (it does not ask ServiceTitan again). */
-function fetchFacts(f: FetchedPage): Omit<FetchedPage, 'totalCount'> {
-	return { ref: f.ref, fetched: f.fetched, hasMore: f.hasMore };
+/** A fetch again says nothing of ServiceTitan's answer (total, top-level entries): it does not ask ServiceTitan again. */
+function fetchFacts(f: FetchedPage): Pick<FetchedPage, 'ref' | 'fetched' | 'hasMore' | 'source'> {
+	return { ref: f.ref, fetched: f.fetched, hasMore: f.hasMore, source: f.source };
 }
 
 /** What a run reports, without what a finished run cannot know again (the ledger keeps these). */
