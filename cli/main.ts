@@ -52,8 +52,10 @@ function toolHelp(): string {
 		'',
 		'Configuration (environment or a .env file in the current folder):',
 		'  DATABASE_URL      postgres://user:password@host:5432/database',
+		'                    (unset: the embedded database `start` keeps in .data here, started for each command)',
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
+		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
 		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
@@ -119,6 +121,7 @@ function main(): void {
 		stdout: (text) => process.stdout.write(`${text}\n`),
 		stderr: (text) => process.stderr.write(`${text}\n`),
 		isTTY: Boolean(process.stdout.isTTY),
+		cwd: process.cwd(),
 	}).then(
 		(code) => exitWith(code),
 		(error: unknown) => {
