@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -51,8 +52,26 @@ function nextSteps(stdout: string): string[] {
 let cli: BuiltCli;
 let folder: string;
 let start: ProcessRun;
-const run = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (text: string) => void } = {}) =>
-	runCliProcess(cli, args, { cwd: options.cwd ?? folder, env: options.env ?? personEnv(), onStderr: options.onStderr });
+const run = (
+	args: string[],
+	options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (text: string) => void; onSpawn?: (child: ChildProcess) => void } = {},
+) => runCliProcess(cli, args, { cwd: options.cwd ?? folder, env: options.env ?? personEnv(), onStderr: options.onStderr, onSpawn: options.onSpawn });
+
+const alive = (pid: number): boolean => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+async function until(what: string, check: () => boolean): Promise<void> {
+	for (let waited = 0; !check(); waited += 50) {
+		if (waited > 60_000) throw new Error(`gave up waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}
 
 beforeAll(async () => {
 	cli = buildCliForTests();
@@ -61,6 +80,10 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
+	// A test that failed half way may have left a server running on the folder (a killed command's): stop it.
+	const pidFile = folder && path.join(folder, '.data', 'postgres', 'postmaster.pid');
+	const left = pidFile && existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+	if (left !== undefined && alive(left)) process.kill(left, 'SIGINT');
 	for (const dir of [folder, cli?.root]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -150,6 +173,27 @@ describe('what npm start says to do next works after it ended', () => {
 		expect(incremental.stdout).toMatch(/materials\s+incremental: succeeded/);
 		expect(conflicts.stdout).toBe('no conflicts\n');
 		expect(existsSync(path.join(folder, '.data', 'postgres', 'postmaster.pid'))).toBe(false);
+	});
+
+	it('a killed command leaves nothing stuck: the next one takes over its lock and stops the server it left running', async () => {
+		const data = path.join(folder, '.data');
+		const pidFile = path.join(data, 'postgres', 'postmaster.pid');
+		let child: ChildProcess | undefined;
+		const killed = run(['incremental'], { onSpawn: (c) => (child = c) });
+		// Killed once its server is up: the server outlives it, its lock names a process that is gone.
+		await until('the embedded server to be ready', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').includes('ready'));
+		child?.kill('SIGKILL');
+		expect((await killed).code).toBe(null);
+		const orphan = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+		expect(alive(orphan)).toBe(true);
+		expect(existsSync(path.join(data, 'lock'))).toBe(true);
+
+		const next = await run(['status']);
+		expect(next).toMatchObject({ code: 0, stderr: '' });
+		expect(next.stdout).toMatch(/^health: /);
+		expect(alive(orphan)).toBe(false);
+		expect(existsSync(pidFile)).toBe(false);
+		expect(existsSync(path.join(data, 'lock'))).toBe(false);
 	});
 
 	it('refuses to talk to another tenant than the one the database is synced with, and says what to do', async () => {

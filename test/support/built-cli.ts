@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -47,14 +47,15 @@ export function buildCliForTests(): BuiltCli {
 	return { main: path.join(root, 'cli/main.js'), root };
 }
 
-/** Runs the compiled CLI as a process in `cwd` with exactly `env`, and collects what it printed (`onStderr` hears it as it comes). */
+/** Runs the compiled CLI as a process in `cwd` with exactly `env`, and collects what it printed (`onStderr` hears it as it comes; `onSpawn` gets the process). */
 export function runCliProcess(
 	cli: BuiltCli,
 	args: string[],
-	options: { cwd: string; env: NodeJS.ProcessEnv; onStderr?: (text: string) => void },
+	options: { cwd: string; env: NodeJS.ProcessEnv; onStderr?: (text: string) => void; onSpawn?: (child: ChildProcess) => void },
 ): Promise<ProcessRun> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [cli.main, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+		options.onSpawn?.(child);
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
