@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../cli/main';
@@ -10,6 +10,10 @@ export interface CliRun {
 }
 
 let emptyFolder: string | undefined;
+// Jest loads this module once per test file: the folder goes when the file's tests end.
+afterAll(() => {
+	if (emptyFolder) rmSync(emptyFolder, { recursive: true, force: true });
+});
 
 /**
  * An empty folder to run in: without DATABASE_URL the CLI falls back on the embedded database in `.data` of the
