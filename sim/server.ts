@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { minFractionDigits, SimClock } from './clock';
-import { SIM_ENTITIES, TENANT_PRESETS, type SimEntity } from './data';
+import { generateSeedData, SIM_ENTITIES, TENANT_PRESETS, type SimEntity } from './data';
 import { FaultInjector, type FaultDecision } from './faults';
 import { patchDelayMs } from './patch-behaviour';
-import { createRng, randomHex, type Rng } from './random';
+import { createRng, hash32, randomHex, type Rng } from './random';
+import { contentsOf, SNAPSHOT_FORMAT, snapshotContents, type SimSnapshot } from './snapshot';
 import { problem, SimState, type SimResult } from './state';
 import {
 	DEFAULT_QUIRKS,
@@ -57,6 +58,7 @@ class Simulator {
 	private stats: SimStats = emptyStats();
 	private seq = 0;
 	private readonly timers = new Set<NodeJS.Timeout>();
+	private readonly seed: number;
 	readonly tenantId: string;
 	readonly clientId: string;
 	readonly clientSecret: string;
@@ -64,31 +66,38 @@ class Simulator {
 	readonly control: SimControl;
 
 	constructor(private readonly options: SimulatorOptions) {
-		const seed = options.seed ?? 1;
-		this.rng = createRng(seed);
+		const restore = options.restore;
+		const seed = restore?.seed ?? options.seed ?? 1;
+		this.seed = seed;
+		// A restored tenant's later random choices (stamps' precision, error ids) must not replay those made
+		// before it was saved: they start from a seed that differs at every save.
+		this.rng = createRng(restore ? hash32(seed, restore.savedAt) : seed);
 		this.clock = new SimClock(options.now);
-		this.quirkValues = { ...DEFAULT_QUIRKS, ...options.quirks };
+		if (restore) this.clock.advance(restore.clockOffsetMs);
+		this.quirkValues = { ...DEFAULT_QUIRKS, ...restore?.quirks, ...options.quirks };
 		const preset = TENANT_PRESETS[options.tenant ?? 'small'];
 		if (!preset) throw new Error(`simulator: no tenant preset ${String(options.tenant)}`);
+		const contents = restore
+			? contentsOf(restore)
+			: generateSeedData(this.rng, { ...preset.counts, ...options.counts }, this.clock.now(), {
+					rootCategories: preset.rootCategories,
+					maxCategoryDepth: preset.maxCategoryDepth,
+					minDigits: minFractionDigits(this.quirkValues.timestampDigits),
+					nullStrings: this.quirkValues.nullStrings,
+				});
 		this.state = new SimState(
 			this.rng,
 			this.clock,
 			() => this.quirkValues,
 			(quirks) => this.control.setQuirks(quirks),
-			{ ...preset.counts, ...options.counts },
-			{
-				rootCategories: preset.rootCategories,
-				maxCategoryDepth: preset.maxCategoryDepth,
-				minDigits: minFractionDigits(this.quirkValues.timestampDigits),
-				nullStrings: this.quirkValues.nullStrings,
-			},
+			contents,
 		);
 		this.faults = new FaultInjector(options.faults);
 		const secrets = createRng(seed ^ 0x5eed);
-		this.tenantId = options.tenantId ?? '1234567';
-		this.clientId = options.clientId ?? `cid.sim${seed}.${randomHex(secrets, 6)}`;
-		this.clientSecret = options.clientSecret ?? `cs1.${randomHex(secrets, 24)}`;
-		this.appKey = options.appKey ?? `ak1.${randomHex(secrets, 16)}`;
+		this.tenantId = options.tenantId ?? restore?.tenantId ?? '1234567';
+		this.clientId = options.clientId ?? restore?.clientId ?? `cid.sim${seed}.${randomHex(secrets, 6)}`;
+		this.clientSecret = options.clientSecret ?? restore?.clientSecret ?? `cs1.${randomHex(secrets, 24)}`;
+		this.appKey = options.appKey ?? restore?.appKey ?? `ak1.${randomHex(secrets, 16)}`;
 		this.control = this.buildControl();
 	}
 
@@ -125,6 +134,23 @@ class Simulator {
 				this.stats = emptyStats();
 			},
 		};
+	}
+
+	/** See SimulatorHandle.snapshot. */
+	snapshot(): SimSnapshot {
+		return structuredClone({
+			format: SNAPSHOT_FORMAT,
+			version: 1,
+			savedAt: new Date().toISOString(),
+			seed: this.seed,
+			tenantId: this.tenantId,
+			clientId: this.clientId,
+			clientSecret: this.clientSecret,
+			appKey: this.appKey,
+			clockOffsetMs: this.clock.offset(),
+			quirks: this.quirkValues,
+			...snapshotContents(this.state.contents()),
+		});
 	}
 
 	async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -567,6 +593,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			apiBaseUrl: url,
 		}),
 		control: sim.control,
+		snapshot: () => sim.snapshot(),
 		stop: () => {
 			stopped ??= new Promise<void>((resolve) => {
 				sim.clearTimers();

@@ -1,5 +1,5 @@
 import { minFractionDigits, type SimClock } from './clock';
-import { generateSeedData, type SeedShape, type SimCounts, type SimEntity, type SimRecord } from './data';
+import type { SeedData, SimEntity, SimRecord } from './data';
 import { SimListing } from './listing';
 import { SimMutations } from './mutations';
 import { RecordOrders } from './ordering';
@@ -28,16 +28,21 @@ export class SimState {
 		clock: SimClock,
 		quirks: () => SimQuirks,
 		setQuirks: (quirks: Partial<SimQuirks>) => void,
-		counts: SimCounts,
-		shape: SeedShape,
+		/** The tenant's records: generated from a seed, or restored from a snapshot. */
+		contents: SeedData,
 	) {
-		this.store = new SimStore(rng, clock, generateSeedData(rng, counts, clock.now(), shape), () => minFractionDigits(quirks().timestampDigits));
+		this.store = new SimStore(rng, clock, contents, () => minFractionDigits(quirks().timestampDigits));
 		this.renderer = new SimRenderer(this.store, quirks);
 		this.listing = new SimListing(this.store, new RecordOrders(this.store, quirks), this.renderer, clock, quirks);
 		this.mutations = new SimMutations(this.store, quirks, setQuirks);
 	}
 
 	// ---- reads ----
+
+	/** See SimStore.contents. */
+	contents(): SeedData {
+		return this.store.contents();
+	}
 
 	record(entity: SimEntity, id: number): SimRecord | undefined {
 		return this.store.get(entity, id);

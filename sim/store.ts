@@ -1,5 +1,5 @@
 import { atLeastDigits, formatStTicks, parseTicks, randomPrecisionTicks, type SimClock } from './clock';
-import type { SeedData, SimEntity, SimRecord } from './data';
+import { SIM_ENTITIES, type SeedData, type SimEntity, type SimRecord } from './data';
 import type { Rng } from './random';
 
 /** A record's modifiedOn and createdOn as ticks, for comparing without parsing again. */
@@ -40,6 +40,7 @@ export class SimStore {
 			equipment: byId(seed.equipment),
 			categories: byId(seed.categories),
 		};
+		for (const entity of SIM_ENTITIES) for (const record of seed.tombstones?.[entity] ?? []) this.tombstones[entity].set(record.id, record);
 		this.nextSkuId = seed.nextSkuId;
 		this.nextCategoryId = seed.nextCategoryId;
 		this.nextVendorLinkId = seed.nextVendorLinkId;
@@ -47,6 +48,26 @@ export class SimStore {
 		// Parsed now, at start-up, not inside the first request that filters or orders by time: a benchmark times
 		// the sync's requests, and the simulator's one-off parsing of 50,000 stamps is not the sync's cost.
 		for (const map of Object.values(this.items)) for (const record of map.values()) this.ticks(record);
+	}
+
+	/** Everything stored, in the shape the constructor takes: a restarted store given it holds the same tenant. */
+	contents(): SeedData {
+		return {
+			services: [...this.items.services.values()],
+			materials: [...this.items.materials.values()],
+			equipment: [...this.items.equipment.values()],
+			categories: [...this.items.categories.values()],
+			tombstones: {
+				services: [...this.tombstones.services.values()],
+				materials: [...this.tombstones.materials.values()],
+				equipment: [...this.tombstones.equipment.values()],
+				categories: [...this.tombstones.categories.values()],
+			},
+			nextSkuId: this.nextSkuId,
+			nextCategoryId: this.nextCategoryId,
+			nextVendorLinkId: this.nextVendorLinkId,
+			lastTicks: this.lastTicks,
+		};
 	}
 
 	get(entity: SimEntity, id: number): SimRecord | undefined {

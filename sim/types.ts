@@ -1,5 +1,6 @@
 import type { StConfig } from '../lib/servicetitan/types';
 import type { SimCounts, SimEntity, SimRecord, TenantPresetName } from './data';
+import type { SimSnapshot } from './snapshot';
 
 /** Behaviours of the real API that are undocumented or unreliable, as switches. */
 export interface SimQuirks {
@@ -266,6 +267,11 @@ export interface SimulatorOptions {
 	onExchange?: (exchange: SimExchange) => void;
 	/** Keep request bodies in the log (default true). */
 	logBodies?: boolean;
+	/**
+	 * Serve this saved tenant (`SimulatorHandle.snapshot()`) instead of generating one: its records, counters, clock
+	 * offset, quirks and credentials. `seed`, `tenant` and `counts` are then ignored; other options still apply.
+	 */
+	restore?: SimSnapshot;
 }
 
 export interface SimControl {
@@ -312,5 +318,7 @@ export interface SimulatorHandle {
 	/** The client settings that point a ServiceTitanClient at this simulator (as a sandbox tenant). */
 	stConfig(): StConfig;
 	control: SimControl;
+	/** The tenant as it is now, as plain JSON (a copy): what `restore` takes to serve it again later. */
+	snapshot(): SimSnapshot;
 	stop(): Promise<void>;
 }

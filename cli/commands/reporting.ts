@@ -14,12 +14,12 @@ import {
 	type Db,
 	type HeldPush,
 } from '../../lib';
-import { withMigratedDb } from '../database';
+import { withResources } from '../resources';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 
-function withDb<T>(ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
-	return withMigratedDb(requireDatabaseUrl(ctx.env), 4, work);
+function withDb<T>(command: string, ctx: CliContext, work: (db: Db) => Promise<T>): Promise<T> {
+	return withResources(ctx, { command, maxConnections: 4 }, ({ db }) => work(db));
 }
 
 const entityFilter = (value: string | boolean | undefined) => (value === undefined ? undefined : entityTypeOf(value, 'entityType', '--entity'));
@@ -36,7 +36,7 @@ export const conflictsCommand = {
 	flags: { entity, all: { type: 'boolean', description: 'include resolved conflicts' }, json } as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const entityType = entityFilter(args.flags.entity);
-		return withDb(ctx, async (db) => {
+		return withDb('conflicts', ctx, async (db) => {
 			const conflicts = await listConflicts(db, { entityType, status: args.flags.all ? 'all' : 'open' });
 			if (args.flags.json) {
 				ctx.stdout(JSON.stringify({ conflicts }));
@@ -61,7 +61,7 @@ export const statusCommand = {
 	usage: 'pricebook-sync status [--json] [--html <file>]',
 	flags: { json, html: { type: 'string', valueName: 'file', description: 'write the self-contained status page to this file' } } as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
-		return withDb(ctx, async (db) => {
+		return withDb('status', ctx, async (db) => {
 			const status = await getSyncStatus(db);
 			if (typeof args.flags.html === 'string') {
 				const page = renderStatusPage({ status, conflicts: await listConflicts(db), runs: await listRuns(db, { limit: 30 }) });
@@ -106,7 +106,7 @@ export const heldCommand = {
 	flags: { entity, json } as Record<string, FlagSpec>,
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const entityType = entityFilter(args.flags.entity);
-		return withDb(ctx, async (db) => {
+		return withDb('held', ctx, async (db) => {
 			const held = await listHeldPushes(db, { entityType });
 			if (args.flags.json) ctx.stdout(JSON.stringify({ held }));
 			else if (held.length === 0) ctx.stdout('no held edits: ServiceTitan took every pushed value');
@@ -139,7 +139,7 @@ export const logsCommand = {
 		if (args.flags.csv && args.flags.json) throw new UsageError('choose one of --csv and --json');
 		const limit = args.flags.limit === undefined ? undefined : wholeNumberOf(args.flags.limit, 'limit', { label: '--limit', min: 0, max: 999_999 });
 		const filter = { entityType, status, since: timeFlag('since', args.flags.since), until: timeFlag('until', args.flags.until), limit };
-		return withDb(ctx, async (db) => {
+		return withDb('logs', ctx, async (db) => {
 			const rows = (args.flags.changes ? await listChanges(db, filter) : await listRuns(db, filter)) as unknown as Record<string, unknown>[];
 			if (args.flags.csv) ctx.stdout(toCsv(rows).trimEnd());
 			else if (args.flags.json) ctx.stdout(JSON.stringify({ [args.flags.changes ? 'changes' : 'runs']: rows }));

@@ -1,9 +1,8 @@
-import { withMigratedDb } from '../database';
+import { withResources } from '../resources';
 import { jsonOf, positiveIdOf, resolutionOf, resolvedByOf, resolveConflict, RESOLUTIONS } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 import { exitCodeFor } from '../errors';
-import { serviceTitanFromEnv } from './sync-runs';
 
 export const resolveCommand = {
 	name: 'resolve',
@@ -24,10 +23,10 @@ export const resolveCommand = {
 		const resolution = resolutionOf(args.flags.resolution, 'resolution', '--resolution');
 		const resolvedBy = resolvedByOf(args.flags.by, 'resolvedBy', '--by');
 		const mergedData = args.flags['merged-data'] === undefined ? undefined : jsonOf(args.flags['merged-data'], 'mergedData', '--merged-data');
-		const st = serviceTitanFromEnv(ctx.env);
-		const url = requireDatabaseUrl(ctx.env);
 		// Refusals (unknown conflict, busy, gone in ServiceTitan, bad merged values) are thrown: main turns their kind into the exit code.
-		const result = await withMigratedDb(url, 4, (db) => resolveConflict({ db, st }, { conflictId, resolution, mergedData, resolvedBy, trigger: 'cli' }));
+		const result = await withResources(ctx, { command: 'resolve', maxConnections: 4, serviceTitan: true }, ({ db, st }) =>
+			resolveConflict({ db, st: st! }, { conflictId, resolution, mergedData, resolvedBy, trigger: 'cli' }),
+		);
 		ctx.stdout(args.flags.json ? JSON.stringify(result) : result.message);
 		return result.status === 'stale' ? exitCodeFor('stale') : ExitCode.ok;
 	},

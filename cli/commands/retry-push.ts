@@ -1,7 +1,7 @@
 import { entityIdOf, entityTypeOf, resolvedByOf, retryHeldPushes } from '../../lib';
-import { withMigratedDb } from '../database';
+import { withResources } from '../resources';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 
 export const retryPushCommand = {
 	name: 'retry-push',
@@ -21,8 +21,9 @@ export const retryPushCommand = {
 		if (all ? idTexts.length > 0 : idTexts.length === 0) throw new UsageError('give the ids of the rows to retry, or --all (not both)');
 		const ids = idTexts.map((id) => entityIdOf(id, 'id', 'id'));
 		const requestedBy = resolvedByOf(args.flags.by, 'requestedBy', '--by');
-		const url = requireDatabaseUrl(ctx.env);
-		const result = await withMigratedDb(url, 2, (db) => retryHeldPushes({ db }, { entityType, ids, all, requestedBy }));
+		const result = await withResources(ctx, { command: 'retry-push', maxConnections: 2 }, ({ db }) =>
+			retryHeldPushes({ db }, { entityType, ids, all, requestedBy }),
+		);
 		if (args.flags.json) ctx.stdout(JSON.stringify(result));
 		else {
 			ctx.stdout(result.message);

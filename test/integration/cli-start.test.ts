@@ -1,17 +1,26 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { runCliCaptured } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(120_000);
 
 let t: TestDatabase;
+/** Where start runs: it keeps the sandbox tenant (and the status page) in .data there. */
+let cwd: string;
 beforeAll(async () => {
 	t = await createTestDatabase({ migrated: false });
+	cwd = mkdtempSync(path.join(tmpdir(), 'pricebook-start-'));
 });
-afterAll(async () => t.drop());
+afterAll(async () => {
+	await t.drop();
+	rmSync(cwd, { recursive: true, force: true });
+});
 
 describe('pricebook-sync start (npm start)', () => {
 	it('migrates, runs a full sync, then shows a day of changes on the sandbox tenant, and says where to look', async () => {
-		const run = await runCliCaptured(['start', '--items', '300'], { DATABASE_URL: t.url });
+		const run = await runCliCaptured(['start', '--items', '300'], { DATABASE_URL: t.url }, { cwd });
 		expect(run.stderr).toBe('');
 		expect(run.code).toBe(0);
 		expect(run.stdout).toMatch(/ServiceTitan: the bundled simulator as a sandbox tenant/);
@@ -25,10 +34,14 @@ describe('pricebook-sync start (npm start)', () => {
 		expect(run.stdout).toMatch(/pricebook-sync conflicts/);
 		const rows = await t.db.one("SELECT count(*)::int AS n FROM pricebook_materials WHERE sync_status = 'conflict'");
 		expect(rows.n).toBe(1);
-		// Again on the same database: the data is reused, the sync converges, nothing breaks.
-		const again = await runCliCaptured(['start', '--items', '300'], { DATABASE_URL: t.url });
+		// Again on the same database: the data and the sandbox tenant are reused, the sync converges, nothing breaks.
+		const again = await runCliCaptured(['start'], { DATABASE_URL: t.url }, { cwd });
+		expect(again.stderr).toBe('');
 		expect(again.code).toBe(0);
 		expect(again.stdout).toMatch(/schema: up to date/);
+		expect(again.stdout).toMatch(/sandbox tenant .*300 materials, the one kept in \.data\/sandbox-tenant\.json\.gz/);
+		expect(again.stdout).toMatch(/materials\s+full: succeeded[\s\S]*new 0, deleted in ST 0, changed in ST 0/);
+		expect(again.stdout).toMatch(/Conflict \d+ waits for a person/);
 	});
 
 	it('bad configuration ends at once with one line that says what to fix', async () => {
