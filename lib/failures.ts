@@ -31,6 +31,33 @@ export const FAILURE_KINDS = [
 
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
+export function isFailureKind(value: unknown): value is FailureKind {
+	return typeof value === 'string' && (FAILURE_KINDS as readonly string[]).includes(value);
+}
+
+/**
+ * Whether a failure is for the people who run the sync rather than for the caller: a setting, ServiceTitan, the
+ * database, a bug, or a mass delete waiting for confirmation. Bad input, an unknown id, a busy type, a stale or
+ * gone item are answered to the caller, and an n8n execution that answered one of them did its job. A Record, so a
+ * new kind has to be placed.
+ */
+const NEEDS_ATTENTION: Record<FailureKind, boolean> = {
+	configuration: true,
+	validation: false,
+	not_found: false,
+	busy: false,
+	stale: false,
+	gone_in_st: false,
+	st_unavailable: true,
+	needs_confirmation: true,
+	database: true,
+	internal: true,
+};
+
+export function needsAttention(kind: FailureKind): boolean {
+	return NEEDS_ATTENTION[kind];
+}
+
 /** An error that knows its kind. Nothing has been written when one is thrown before a run starts writing. */
 export class SyncFailure extends Error {
 	constructor(
@@ -68,6 +95,12 @@ export function failureKindOfRuns(results: readonly { status: string; failureKin
 	const decisive = results.find((r) => r.status === 'failed') ?? results.find((r) => r.status === 'busy');
 	if (!decisive) return undefined;
 	return decisive.failureKind ?? (decisive.status === 'busy' ? 'busy' : 'internal');
+}
+
+/** A failed run's result as the error it ended with (its kind and message); undefined for any other result. */
+export function failureOfRun(result: { status: string; failureKind?: FailureKind; message?: string }): SyncFailure | undefined {
+	if (result.status !== 'failed') return undefined;
+	return new SyncFailure(result.failureKind ?? 'internal', result.message ?? 'the run failed');
 }
 
 export function errorMessage(error: unknown): string {

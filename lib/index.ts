@@ -21,7 +21,17 @@ export {
 export type { EntityType, SettingLabels, StConfig, StSetting } from './servicetitan';
 
 // The failure vocabulary, and each surface's input checks and HTTP answers.
-export { FAILURE_KINDS, SyncFailure, failureKindOf, failureKindOfRuns, errorMessage, type FailureKind } from './failures';
+export {
+	FAILURE_KINDS,
+	SyncFailure,
+	failureKindOf,
+	failureKindOfRuns,
+	failureOfRun,
+	errorMessage,
+	isFailureKind,
+	needsAttention,
+	type FailureKind,
+} from './failures';
 export { SyncNotFoundError, SyncStateError, SyncValidationError } from './sync/errors';
 export {
 	entityIdOf,
@@ -37,7 +47,7 @@ export {
 	jsonOf,
 } from './api/validators';
 export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
-export { answerForRuns, answerForResolution, answerForError, type HttpAnswer } from './api/responses';
+export { answerForRuns, answerForResolution, answerForError, failureOfAnswer, type HttpAnswer } from './api/responses';
 export { httpStatusFor } from './api/http-status';
 export { checkWebhookKey, type WebhookKey, type WebhookKeyCheck } from './api/webhook-key';
 
@@ -59,6 +69,7 @@ export {
 	type StepReport,
 	type StoredConflictEntry,
 } from './sync/step-reports';
+export { describeFailedRuns, failStagedRuns, type FailedRun, type StepFailure } from './sync/staged-failure';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 

@@ -1,4 +1,4 @@
-import { errorMessage, failureKindOf, failureKindOfRuns, SyncFailure, type FailureKind } from '../failures';
+import { errorMessage, failureKindOf, failureKindOfRuns, isFailureKind, needsAttention, SyncFailure, type FailureKind } from '../failures';
 import { ConfigError } from '../servicetitan/config';
 import { isStApiError } from '../servicetitan/errors';
 import type { ResolveResult } from '../sync/resolve';
@@ -52,4 +52,16 @@ export function answerForError(error: unknown): HttpAnswer {
 	// ServiceTitan's own kind (auth, rate_limit, server, ...) says more than st_unavailable does.
 	if (isStApiError(error)) body.kind = error.kind;
 	return { statusCode: httpStatusFor(kind), body };
+}
+
+/**
+ * The failure an answer reports, when it is one for the people who run the sync (failures.ts, needsAttention):
+ * the n8n execution that sent it then ends failed, after the caller has its answer. Undefined for a success and
+ * for the caller's own failures (400, 404, 409 busy or stale).
+ */
+export function failureOfAnswer(answer: HttpAnswer): SyncFailure | undefined {
+	const { statusCode, body } = answer;
+	const message = typeof body.error === 'string' ? body.error : `the answer was ${statusCode}`;
+	if (isFailureKind(body.failureKind)) return needsAttention(body.failureKind) ? new SyncFailure(body.failureKind, message) : undefined;
+	return statusCode >= 500 ? new SyncFailure('internal', message) : undefined;
 }

@@ -31,6 +31,11 @@ export async function recordBusyRun(t: Task, run: RunStart, now: Date, error = '
 	return row.id;
 }
 
+/** The runs an n8n execution started (their ledger rows carry its key) that are still running. */
+export async function runningRunsOfExecution(t: Task, execution: string): Promise<{ id: number; entity_type: string }[]> {
+	return t.any(`SELECT id, entity_type FROM sync_runs WHERE status = 'running' AND details ->> 'execution' = $1 ORDER BY id`, [execution]);
+}
+
 /** A run that started but found its entity type taken (by a multi-node n8n run's lease). */
 export async function markBusy(t: Task, runId: number, now: Date): Promise<void> {
 	await t.none(`UPDATE sync_runs SET status = 'busy', finished_at = $2, error = 'another run of this entity type is in progress' WHERE id = $1`, [

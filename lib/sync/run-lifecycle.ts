@@ -65,7 +65,15 @@ export type Begun = { status: 'started'; run: ActiveRun } | { status: 'busy'; re
 
 export interface BeginRequest extends RunRequest {
 	pageSize?: number;
+	/**
+	 * The n8n execution that starts a staged run, kept in its ledger row: when a step of that execution fails, every
+	 * run it still holds is closed with it (staged-failure.ts).
+	 */
+	execution?: string;
 }
+
+/** What closing or resuming a recorded run needs: no ServiceTitan, no database handle (the caller's task). */
+export type LedgerDeps = Pick<RunDeps, 'now' | 'log' | 'settings'>;
 
 function listingOf(kind: SyncKind, def: EntityDefinition): ActiveRun['listing'] {
 	return kind === 'incremental' && def.stamped ? 'export' : 'pages';
@@ -148,7 +156,14 @@ export async function beginRun(deps: RunDeps, t: Task, request: BeginRequest, mo
 	if (dryRun) return { status: 'started', run: { ...common, runId: null, record: new MemoryRecord(new Tally(true)) } };
 
 	const now = deps.now();
-	const details = { mode, confirmMassDelete, pageSize, windowGiven, ...(ranAsFullBecause ? { ranAsFullBecause } : {}) };
+	const details = {
+		mode,
+		confirmMassDelete,
+		pageSize,
+		windowGiven,
+		...(ranAsFullBecause ? { ranAsFullBecause } : {}),
+		...(request.execution ? { execution: request.execution } : {}),
+	};
 	const runId = await startRun(
 		t,
 		{ kind, entityType: def.type, trigger: request.trigger ?? (mode === 'staged' ? 'n8n' : 'cli'), dryRun, windowFrom, details },
@@ -170,7 +185,7 @@ async function abandon(t: Task, entityType: EntityType, runId: number, now: Date
 }
 
 /** A recorded run as its ledger row holds it, for a step that runs apart from its start (an n8n node); renews its lease. */
-export async function resumeRun(deps: RunDeps, t: Task, ref: { runId: number; entityType: EntityType }): Promise<ActiveRun> {
+export async function resumeRun(deps: LedgerDeps, t: Task, ref: { runId: number; entityType: EntityType }): Promise<ActiveRun> {
 	const row = await readRun(t, ref.runId);
 	if (!row || row.entity_type !== ref.entityType) throw new SyncFailure('not_found', `run ${ref.runId} of ${ref.entityType} does not exist`);
 	if (row.status !== 'running') throw new SyncFailure('stale', `run ${ref.runId} is no longer running (status ${row.status})`);
@@ -563,7 +578,7 @@ async function nextCursor(t: Task, run: ActiveRun, newest: string | null): Promi
  * stamp the run read) and resets the failure streak. What the run staged or remembered is dropped and its lease
  * released. The result is read back from the ledger, so every driver returns the same thing.
  */
-export async function finishRun(deps: RunDeps, t: Task, run: ActiveRun, end: RunEnd): Promise<RunResult> {
+export async function finishRun(deps: LedgerDeps, t: Task, run: ActiveRun, end: RunEnd): Promise<RunResult> {
 	const blocked = end.massDeleteBlocked;
 	const failure = end.error !== undefined ? errorMessage(end.error) : blocked ? massDeleteMessage(run.def, deps.settings, blocked) : undefined;
 	const failureKind: FailureKind | undefined = end.error !== undefined ? failureKindOf(end.error) : blocked ? 'needs_confirmation' : undefined;

@@ -54,6 +54,8 @@ export interface StagedRequest {
 	confirmMassDelete?: boolean;
 	since?: string;
 	pageSize?: number;
+	/** The n8n execution starting the runs (see BeginRequest.execution). */
+	execution?: string;
 }
 
 export interface PhaseCounts {

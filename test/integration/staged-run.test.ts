@@ -1,5 +1,6 @@
 import { DEFAULT_SETTINGS, type RunDeps } from '../../lib/sync/run-types';
 import { applyStagedPage, categorizeStagedPage, fetchStagedPage, finishStagedRun, startStagedRuns } from '../../lib/sync/staged-run';
+import { failStagedRuns } from '../../lib/sync/staged-failure';
 import { runStaged } from '../support/staged';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
@@ -199,6 +200,82 @@ describe('a run split into n8n steps', () => {
 		expect(old.status).toBe('failed');
 		expect(old.error).toMatch(/abandoned/);
 		await expect(fetchStagedPage(deps, { ...start.ref, page: 2 })).rejects.toThrow(/no longer running/);
+	});
+
+	it('a failed step closes its run with the cause at once: counts kept, lease free, staged pages dropped, the next run not busy', async () => {
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'], execution: 'exec-1' });
+		if (start.status !== 'started') throw new Error('expected a start');
+		await fetchStagedPage(deps, start.ref);
+		await applyStagedPage(deps, start.ref, 'changes');
+		await applyStagedPage(deps, start.ref, 'conflicts');
+		const counted = await h.t.db.one('SELECT pages_read, items_seen, items_synced FROM sync_runs WHERE id = $1', [start.ref.runId]);
+		expect(counted).toEqual({ pages_read: 1, items_seen: 25, items_synced: 25 });
+		const failure = { run: start.ref, message: 'ServiceTitan answered 503', failureKind: 'st_unavailable' as const, step: 'ST Fetch Page' };
+
+		const [failed] = await failStagedRuns(deps, { execution: 'exec-1', failures: [failure] });
+		expect(failed).toEqual({
+			stopped: false,
+			result: expect.objectContaining({
+				runId: start.ref.runId,
+				status: 'failed',
+				failureKind: 'st_unavailable',
+				message: 'ServiceTitan answered 503',
+				itemsSynced: 25,
+			}),
+		});
+		expect(await h.t.db.one('SELECT status, error, pages_read, items_seen, items_synced FROM sync_runs WHERE id = $1', [start.ref.runId])).toEqual({
+			status: 'failed',
+			error: 'ServiceTitan answered 503',
+			...counted,
+		});
+		expect(await h.t.db.one("SELECT lease_run_id, consecutive_failures FROM sync_state WHERE entity_type = 'materials'")).toEqual({
+			lease_run_id: null,
+			consecutive_failures: 1,
+		});
+		expect(await h.t.db.one('SELECT count(*)::int AS n FROM sync_page_stage WHERE run_id = $1', [start.ref.runId])).toEqual({ n: 0 });
+		// Failing it again (a second failed item, a step run again) changes nothing.
+		expect(await failStagedRuns(deps, { execution: 'exec-1', failures: [failure] })).toEqual([]);
+		expect((await h.t.db.one('SELECT error FROM sync_runs WHERE id = $1', [start.ref.runId])).error).toBe('ServiceTitan answered 503');
+		// The next run is not busy, and a run that finished is not touched by a late failure naming it.
+		const [next] = await runStaged(deps, 'full', ['materials']);
+		expect(next).toMatchObject({ status: 'succeeded' });
+		expect(await failStagedRuns(deps, { failures: [{ ...failure, run: { runId: next.runId!, entityType: 'materials' } }] })).toEqual([]);
+		expect(await h.t.db.one('SELECT status, error FROM sync_runs WHERE id = $1', [next.runId])).toEqual({ status: 'succeeded', error: null });
+	});
+
+	it("a failed step also closes the other runs its execution holds, and nothing of another execution's", async () => {
+		const [services, equipment] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['services', 'equipment'], execution: 'exec-2' });
+		const [materials] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'], execution: 'exec-3' });
+		if (services.status !== 'started' || equipment.status !== 'started' || materials.status !== 'started') throw new Error('expected starts');
+		// A failure with no run of its own (Start Sync Run failed on a later type) still closes what the execution started.
+		const closed = await failStagedRuns(deps, {
+			execution: 'exec-2',
+			failures: [{ message: 'connection lost', failureKind: 'database', step: 'Start Sync Run (services, equipment)' }],
+		});
+		expect(closed.map((c) => [c.result.entityType, c.stopped, c.result.failureKind]).sort()).toEqual([
+			['equipment', true, 'database'],
+			['services', true, 'database'],
+		]);
+		expect(closed[0].result.message).toBe('stopped with its n8n execution: Start Sync Run (services, equipment) failed: connection lost');
+		expect(await h.t.db.one('SELECT status FROM sync_runs WHERE id = $1', [materials.ref.runId])).toEqual({ status: 'running' });
+		expect(await h.t.db.any('SELECT entity_type FROM sync_state WHERE lease_run_id IS NOT NULL')).toEqual([{ entity_type: 'materials' }]);
+	});
+
+	it('a late failure of a run another execution took over leaves both runs as they are', async () => {
+		const [start] = await startStagedRuns(deps, { kind: 'full', entityTypes: ['materials'], execution: 'exec-4' });
+		if (start.status !== 'started') throw new Error('expected a start');
+		const later: RunDeps = { ...deps, now: () => new Date(Date.now() + DEFAULT_SETTINGS.leaseTtlMs + 60_000) };
+		const [taker] = await startStagedRuns(later, { kind: 'full', entityTypes: ['materials'], execution: 'exec-5' });
+		if (taker.status !== 'started') throw new Error('expected the takeover');
+		expect(
+			await failStagedRuns(later, { execution: 'exec-4', failures: [{ run: start.ref, message: 'too late', failureKind: 'st_unavailable' }] }),
+		).toEqual([]);
+		const rows = await h.t.db.any('SELECT id, status, error FROM sync_runs WHERE id IN ($1:csv) ORDER BY id', [[start.ref.runId, taker.ref.runId]]);
+		expect(rows).toEqual([
+			{ id: start.ref.runId, status: 'failed', error: expect.stringMatching(/^abandoned/) },
+			{ id: taker.ref.runId, status: 'running', error: null },
+		]);
+		expect(await h.t.db.one("SELECT lease_run_id FROM sync_state WHERE entity_type = 'materials'")).toEqual({ lease_run_id: taker.ref.runId });
 	});
 
 	it('a staged start while a library run of the same type is running reports busy', async () => {

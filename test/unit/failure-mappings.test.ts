@@ -3,8 +3,8 @@ import { exitCodeFor, explainError } from '../../cli/errors';
 import { UsageError } from '../../cli/args';
 import { ConfigurationError } from '../../cli/context';
 import { httpStatusFor } from '../../lib/api/http-status';
-import { answerForError, answerForRuns } from '../../lib/api/responses';
-import { FAILURE_KINDS, failureKindOf, SyncFailure, type FailureKind } from '../../lib/failures';
+import { answerForError, answerForRuns, failureOfAnswer } from '../../lib/api/responses';
+import { FAILURE_KINDS, failureKindOf, failureOfRun, needsAttention, SyncFailure, type FailureKind } from '../../lib/failures';
 import { ConfigError } from '../../lib/servicetitan/config';
 import { StApiError } from '../../lib/servicetitan/errors';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from '../../lib/sync/errors';
@@ -40,6 +40,20 @@ const EXIT: Record<FailureKind, number> = {
 	needs_confirmation: 1,
 	database: 1,
 	internal: 1,
+};
+
+/** Whose failure it is: the people running the sync (the n8n execution ends failed) or the caller (answered, done). */
+const NEEDS_ATTENTION: Record<FailureKind, boolean> = {
+	configuration: true,
+	validation: false,
+	not_found: false,
+	busy: false,
+	stale: false,
+	gone_in_st: false,
+	st_unavailable: true,
+	needs_confirmation: true,
+	database: true,
+	internal: true,
 };
 
 const node: INode = { id: 'n1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -100,6 +114,28 @@ describe('HTTP status per failure kind (lib/api/http-status.ts)', () => {
 			body: { error: expect.stringMatching(/ask an administrator/) },
 		});
 		expect(answerForError(new Error('a bug'))).toMatchObject({ statusCode: 500, body: { error: 'a bug', failureKind: 'internal' } });
+	});
+});
+
+describe('which failures end an n8n execution failed (lib/failures.ts needsAttention)', () => {
+	it.each([...FAILURE_KINDS])('%s: the answer to a webhook call, and a failed run, fail the execution only when the sync needs attention', (kind) => {
+		expect(needsAttention(kind)).toBe(NEEDS_ATTENTION[kind]);
+		const answered = failureOfAnswer(answerForError(new SyncFailure(kind, 'why')));
+		expect(answered && { kind: answered.kind, message: answered.message }).toEqual(
+			NEEDS_ATTENTION[kind] ? { kind, message: expect.stringMatching(/^why/) } : undefined,
+		);
+		expect(failureOfRun(failedRun('materials', 'failed', kind, 'why'))).toMatchObject({ kind, message: 'why' });
+	});
+
+	it('a success is no failure; an answer of 5xx without a kind is one (internal), a 4xx without one is not', () => {
+		expect(failureOfAnswer(answerForRuns([failedRun('materials', 'succeeded')]))).toBeUndefined();
+		expect(failureOfRun(failedRun('materials', 'succeeded'))).toBeUndefined();
+		expect(failureOfRun(failedRun('materials', 'busy', 'busy'))).toBeUndefined();
+		expect(failureOfAnswer({ statusCode: 500, body: { error: 'Workflow could not be started' } })).toMatchObject({
+			kind: 'internal',
+			message: 'Workflow could not be started',
+		});
+		expect(failureOfAnswer({ statusCode: 404, body: {} })).toBeUndefined();
 	});
 });
 
