@@ -1,7 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { appliedReport, applyStagedPage } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
-import { runDeps } from '../shared/context';
+import { lazyRunDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
@@ -37,9 +37,9 @@ export class ApplyChanges implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const deps = await runDeps(this);
+		const deps = lazyRunDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			return [{ output: 0, json: appliedReport(await applyStagedPage(deps, readRunRef(item.json), 'changes')) }];
+			return [{ output: 0, json: appliedReport(await applyStagedPage(await deps(), readRunRef(item.json), 'changes')) }];
 		});
 	}
 }

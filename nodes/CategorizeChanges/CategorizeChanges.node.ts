@@ -1,7 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { categorizedReport, categorizeStagedPage } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
-import { runDeps } from '../shared/context';
+import { lazyRunDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
@@ -39,9 +39,9 @@ export class CategorizeChanges implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const deps = await runDeps(this);
+		const deps = lazyRunDeps(this);
 		return perItem(this, 1, async (_i, item) => {
-			return [{ output: 0, json: categorizedReport(await categorizeStagedPage(deps, readRunRef(item.json))) }];
+			return [{ output: 0, json: categorizedReport(await categorizeStagedPage(await deps(), readRunRef(item.json))) }];
 		});
 	}
 }

@@ -1,7 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { finishedReport, finishStagedRun } from '../../lib';
+import { failureOfRun, finishedReport, finishStagedRun } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
-import { runDeps } from '../shared/context';
+import { lazyRunDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { readRunRef } from '../shared/run-ref';
 
@@ -38,7 +38,14 @@ export class FinishSyncRun implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const deps = await runDeps(this);
-		return perItem(this, 1, async (_i, item) => [{ output: 0, json: { ...finishedReport(await finishStagedRun(deps, readRunRef(item.json))) } }]);
+		const deps = lazyRunDeps(this);
+		return perItem(this, 1, async (_i, item) => {
+			const result = await finishStagedRun(await deps(), readRunRef(item.json));
+			// A run that ended failed (the sweep's ServiceTitan calls, the mass-delete guard) is recorded as such; the
+			// node fails too, so the execution does not show green over it.
+			const failure = failureOfRun(result);
+			if (failure) throw failure;
+			return [{ output: 0, json: { ...finishedReport(result) } }];
+		});
 	}
 }

@@ -1,7 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { choiceOf, ENTITY_TYPES, isEntityType, startedReport, startStagedRuns, SyncValidationError, wholeNumberOf } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
-import { runDeps } from '../shared/context';
+import { executionKey, lazyRunDeps } from '../shared/context';
 import { perItem } from '../shared/items';
 import { runTrigger } from '../shared/trigger';
 
@@ -66,7 +66,7 @@ export class StartSyncRun implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const deps = await runDeps(this);
+		const deps = lazyRunDeps(this);
 		const trigger = runTrigger(this);
 		return perItem(this, 2, async (i) => {
 			const kind = choiceOf(this.getNodeParameter('kind', i), 'kind', ['full', 'incremental'] as const);
@@ -75,12 +75,14 @@ export class StartSyncRun implements INodeType {
 				throw new SyncValidationError('entityTypes', 'choose at least one of services, materials, equipment, categories');
 			}
 			const pageSize = wholeNumberOf(this.getNodeParameter('pageSize', i, 5000), 'pageSize', { min: 1, max: 5000, showRange: true });
-			const starts = await startStagedRuns(deps, {
+			const starts = await startStagedRuns(await deps(), {
 				pageSize,
 				kind,
 				entityTypes,
 				trigger,
 				confirmMassDelete: kind === 'full' ? (this.getNodeParameter('confirmMassDelete', i, false) as boolean) : false,
+				// So that Fail Sync Run can close every run of this execution when one of its steps fails.
+				execution: executionKey(this),
 			});
 			return starts.map((s) =>
 				s.status === 'started' ? { output: 0, json: startedReport(s.ref, trigger, s.ranAsFullBecause) } : { output: 1, json: { ...s.result } },

@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { errorMessage, failureKindOf } from '../../lib';
 import { toNodeError } from './errors';
 
 export interface Routed {
@@ -10,7 +11,11 @@ export interface Routed {
 /**
  * Runs `handle` for each input item and routes the results to the node's outputs, with n8n's conventions:
  * pairedItem on every result, errors as NodeApiError/NodeOperationError with the item index, and
- * "Continue On Fail" turning a failure into an item carrying `error` (on the first output).
+ * "Continue On Fail" turning a failure into an item carrying `error` (on the first output; with the error output
+ * setting n8n moves it there and adds the input item's fields, the run reference among them).
+ *
+ * That item holds `error` and nothing else, as n8n only moves such items to the error output: the message n8n
+ * shows, what to do, the failure kind, and the cause as the run ledger records it (Fail Sync Run records it).
  */
 export async function perItem(
 	ctx: IExecuteFunctions,
@@ -25,10 +30,13 @@ export async function perItem(
 		} catch (error) {
 			const nodeError = toNodeError(ctx.getNode(), error, i);
 			if (!ctx.continueOnFail()) throw nodeError;
-			result[0].push({
-				json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) },
-				pairedItem: { item: i },
-			});
+			const failure: IDataObject = {
+				message: nodeError.message,
+				...(nodeError.description ? { description: nodeError.description } : {}),
+				failureKind: failureKindOf(error),
+				cause: errorMessage(error),
+			};
+			result[0].push({ json: { error: failure }, pairedItem: { item: i } });
 		}
 	}
 	return result;

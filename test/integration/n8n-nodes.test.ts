@@ -73,7 +73,7 @@ describe('our nodes under n8n conventions', () => {
 		const [more, done] = task.data!.main as { json: IDataObject; pairedItem: unknown }[][];
 		expect(more.map((i) => [i.json, i.pairedItem])).toEqual([
 			[{ runId: 5, entityType: 'materials', kind: 'full', page: 3, message: 'materials run 5: page 2 done, page 3 next' }, { item: 0 }],
-			[expect.objectContaining({ error: expect.stringContaining('runId') }), { item: 1 }],
+			[{ error: expect.objectContaining({ message: expect.stringContaining('runId'), failureKind: 'validation' }) }, { item: 1 }],
 		]);
 		expect(done.map((i) => [i.json, i.pairedItem])).toEqual([
 			[
@@ -87,6 +87,51 @@ describe('our nodes under n8n conventions', () => {
 				{ item: 2 },
 			],
 		]);
+	});
+
+	it('with the error output, a failed item leaves on it with its run reference, its failure kind and the cause (what Fail Sync Run reads)', async () => {
+		const result = await feed(oneNode('syncNextPage', {}, { onError: 'continueErrorOutput' } as Partial<INode>), [
+			{ runId: 5, entityType: 'materials', kind: 'full', page: 2, hasMore: true },
+			{ runId: 6, entityType: 'services', kind: 'incremental', page: 4 },
+		]);
+		expect(result.error).toBeUndefined();
+		const [task] = result.run.data.resultData.runData.Node;
+		const [more, done, failed] = task.data!.main as { json: IDataObject; pairedItem: unknown }[][];
+		expect(more.map((i) => i.json)).toEqual([expect.objectContaining({ runId: 5, entityType: 'materials', kind: 'full', page: 3 })]);
+		expect(done).toEqual([]);
+		expect(failed.map((i) => [i.json, i.pairedItem])).toEqual([
+			[
+				{
+					runId: 6,
+					entityType: 'services',
+					kind: 'incremental',
+					page: 4,
+					error: {
+						message: expect.stringContaining('hasMore'),
+						description: 'Fix the input field "hasMore"',
+						failureKind: 'validation',
+						cause: 'the item has no hasMore flag: connect this node after ST Fetch Page',
+					},
+				},
+				{ item: 1 },
+			],
+		]);
+	});
+
+	it("a credential that fails the whole step is the item's failure: on the error output with its run reference, not passed on as a success", async () => {
+		const start = await feed(oneNode('startSyncRun', { kind: 'full', entityTypes: ['services'], pageSize: 5000, trigger: 'test' }), [{}]);
+		const [ref] = start.last('Node');
+		const credentials = credentialsFor(h);
+		const result = await runWorkflow(oneNode('stFetchPage', {}, { onError: 'continueErrorOutput' } as Partial<INode>), {
+			credentials: { ...credentials, serviceTitanApi: { ...credentials.serviceTitanApi, clientId: '' } },
+			trigger: { node: 'Trigger', items: [ref] },
+		});
+		const [fetched, failed] = result.run.data.resultData.runData.Node[0].data!.main as { json: IDataObject }[][];
+		expect(fetched).toEqual([]);
+		expect(failed.map((i) => i.json)).toEqual([
+			{ ...ref, error: expect.objectContaining({ failureKind: 'configuration', cause: expect.stringMatching(/clientId is missing/) }) },
+		]);
+		await feed(oneNode('finishSyncRun', {}), [ref]);
 	});
 
 	it('a ServiceTitan failure surfaces as NodeApiError with its status; with HTTP answers it becomes a 502 body instead', async () => {
@@ -115,8 +160,13 @@ describe('our nodes under n8n conventions', () => {
 		} finally {
 			h.sim.control.clearFaults();
 		}
+		// A run that ends failed is recorded so, and the node fails with it: the execution does not show green over it.
 		const finish = await feed(oneNode('finishSyncRun', {}), [ref]);
-		expect(finish.last('Node')[0]).toMatchObject({ success: false, message: expect.stringMatching(/before every page/) });
+		expect(finish.error?.message).toMatch(/before every page/);
+		expect(await h.t.db.one('SELECT status, error FROM sync_runs WHERE id = $1', [ref.runId])).toEqual({
+			status: 'failed',
+			error: expect.stringMatching(/before every page/),
+		});
 	});
 
 	it("the nodes that start runs record the execution's trigger in the run ledger, not a label of their own", async () => {
