@@ -4,6 +4,7 @@ import { closeDatabase } from '../../nodes/shared/database';
 import { closeServiceTitanClients } from '../../nodes/shared/servicetitan';
 import { startStagedRuns } from '../../lib/sync/staged-run';
 import { DEFAULT_SETTINGS } from '../../lib/sync/run-types';
+import { getSyncStatus } from '../../lib/reporting/status';
 import { credentialsFor, WEBHOOK_KEY, WEBHOOK_KEY_HEADER } from '../support/n8n-credentials';
 import { callWebhook, loadWorkflow, n8nLog, runWorkflow, shutdownN8n, type WebhookRequest, type WorkflowRun } from '../support/n8n-harness';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
@@ -169,6 +170,59 @@ describe("scheduled workflows in n8n's engine", () => {
 		expect((await h.t.db.one('SELECT deleted_in_st FROM pricebook_equipment WHERE id = $1', [gone])).deleted_in_st).toBe(true);
 	});
 
+	it('ServiceTitan answering 503 mid-run: the run fails at once with that cause, its lease is free, the next run is not busy, status is red', async () => {
+		h = await startHarness();
+		// Materials page 3 answers 503 to every attempt, the client's own retries included: pages 1 and 2 are applied.
+		h.sim.control.setFaults({ failListingPage: { entity: 'materials', page: 3, action: { kind: 'status', status: 503 } } });
+		const result = await run(withPageSize(wf('pricebook-full-sync.json'), 7), schedule);
+		// n8n shows the execution as failed, at the Fail Sync Run node, naming the step and ServiceTitan's answer.
+		expect(result.run.status).toBe('error');
+		expect(result.run.data.resultData.lastNodeExecuted).toBe('Fail Sync Run (services, materials, equipment)');
+		expect(result.error?.message).toMatch(/^ST Fetch Page \(services, materials, equipment\): .*answered 503/);
+		expect((result.error as { description?: string }).description).toMatch(
+			/failed: materials run \d+; stopped with it.*: services run \d+, equipment run \d+/,
+		);
+		const runs = await h.t.db.any(
+			`SELECT entity_type, status, error, details ->> 'failureKind' AS failure_kind, pages_read, items_seen FROM sync_runs ORDER BY id`,
+		);
+		expect(runs.find((r) => r.entity_type === 'materials')).toEqual({
+			entity_type: 'materials',
+			status: 'failed',
+			error: expect.stringMatching(/503/),
+			failure_kind: 'st_unavailable',
+			// What the run read and applied before the failure stays counted.
+			pages_read: 2,
+			items_seen: 14,
+		});
+		// The other runs the execution held stop with it, saying why; categories had finished before.
+		expect(runs.find((r) => r.entity_type === 'categories')).toMatchObject({ status: 'succeeded' });
+		for (const type of ['services', 'equipment'])
+			expect(runs.find((r) => r.entity_type === type)).toMatchObject({
+				status: 'failed',
+				failure_kind: 'st_unavailable',
+				error: expect.stringMatching(
+					/^stopped with its n8n execution: ST Fetch Page \(services, materials, equipment\) failed on materials run \d+: .*503/,
+				),
+			});
+		// No run of the execution is left running, and no lease is held.
+		expect(runs.filter((r) => r.status === 'running')).toEqual([]);
+		expect(await h.t.db.any('SELECT entity_type FROM sync_state WHERE lease_run_id IS NOT NULL')).toEqual([]);
+		const status = await getSyncStatus(h.t.db);
+		expect(status.health).toBe('red');
+		expect(status.materials).toMatchObject({ lastRunStatus: 'failed', lastRunError: expect.stringMatching(/503/) });
+		expect(status.healthReasons).toContainEqual(expect.stringMatching(/^materials last run failed: .*503/));
+
+		// The next run, at once, is not busy.
+		h.sim.control.clearFaults();
+		const again = finished(await run('pricebook-full-sync.json', schedule));
+		expect(again.map((r) => [r.entityType, r.status]).sort()).toEqual([
+			['categories', 'succeeded'],
+			['equipment', 'succeeded'],
+			['materials', 'succeeded'],
+			['services', 'succeeded'],
+		]);
+	});
+
 	it('a type whose run is busy is skipped; the next types still run', async () => {
 		h = await startHarness();
 		const deps = { db: h.t.db, st: h.client, now: () => new Date(), log: () => undefined, settings: DEFAULT_SETTINGS };
@@ -206,8 +260,7 @@ async function call(file: string, request: { params?: IDataObject; body?: unknow
 	// The trigger passes on what the request carried, never its headers; the key is nowhere in the execution.
 	expect(Object.keys(execution!.last('Webhook')[0]).sort()).toEqual(['body', 'params', 'query']);
 	expect(JSON.stringify(execution!.run)).not.toContain(WEBHOOK_KEY);
-	const [answer] = execution!.last('Respond to Retool');
-	return answer.response as { statusCode: number; body: IDataObject };
+	return execution!.response!;
 }
 
 describe("the webhooks' key, checked by the Pricebook Webhook trigger in n8n's engine", () => {
@@ -255,7 +308,7 @@ describe("the webhooks' key, checked by the Pricebook Webhook trigger in n8n's e
 		const saved = JSON.stringify(execution!.run);
 		for (const secret of [WEBHOOK_KEY, 'cookie-secret-1', 'bearer-secret-2', '10.1.2.3'])
 			expect({ secret, found: saved.includes(secret) }).toEqual({ secret, found: false });
-		expect(execution!.last('Respond to Retool')[0].response).toMatchObject({ statusCode: 200 });
+		expect(execution!.response).toMatchObject({ statusCode: 200 });
 		expect(await runs()).toBeGreaterThan(0);
 	});
 });
@@ -384,6 +437,39 @@ describe("webhook workflows in n8n's engine", () => {
 		});
 		expect(stale).toMatchObject({ statusCode: 409, body: { reason: 'stale' } });
 		expect(h.sim.control.getItem('materials', y)!.price).toBe(14);
+	});
+
+	it('ServiceTitan failing: the webhooks answer 502 with the cause, the runs are recorded failed, and each execution ends failed after answering', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const [x] = h.sim.control.listIds('materials');
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', x, { price: 11 });
+		await retoolUpdate(h.t, 'pricebook_materials', x, { price: 12.5 });
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		const { id: conflict } = await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [x]);
+		// 403 is not retried, so each failure comes back at once.
+		h.sim.control.setFaults({ errorRate: 1, errorStatus: 403 });
+		for (const [file, request] of [
+			['pricebook-webhook-full.json', { body: { entityType: 'materials' } }],
+			['pricebook-webhook-incremental.json', { body: { entityType: 'materials' } }],
+			['pricebook-webhook-entity.json', { params: { type: 'materials', id: String(x) } }],
+			['pricebook-webhook-resolve-conflict.json', { params: { id: String(conflict) }, body: { resolution: 'use_local', resolvedBy: 'ann' } }],
+		] as [string, { params?: IDataObject; body?: IDataObject }][]) {
+			const { execution } = await hook(file, { headers: withKey, query: {}, params: request.params ?? {}, body: request.body ?? {} });
+			// Retool has its answer first; then n8n shows the execution failed, with ServiceTitan's answer.
+			expect({ file, answer: execution!.response }).toMatchObject({ file, answer: { statusCode: 502, body: { failureKind: 'st_unavailable' } } });
+			expect({ file, status: execution!.run.status, at: execution!.run.data.resultData.lastNodeExecuted }).toEqual({
+				file,
+				status: 'error',
+				at: 'Fail If Answer Failed',
+			});
+			expect(execution!.error?.message).toMatch(/403/);
+		}
+		const runs = await h.t.db.any("SELECT kind, status, error FROM sync_runs WHERE entity_type = 'materials' ORDER BY id OFFSET 2");
+		expect(runs).toEqual(['full', 'incremental', 'entity'].map((kind) => ({ kind, status: 'failed', error: expect.stringMatching(/403/) })));
+		expect(await h.t.db.one("SELECT lease_run_id FROM sync_state WHERE entity_type = 'materials'")).toEqual({ lease_run_id: null });
+		expect((await getSyncStatus(h.t.db)).materials).toMatchObject({ lastRunStatus: 'failed', lastRunError: expect.stringMatching(/403/) });
+		expect(await h.t.db.one('SELECT status FROM sync_conflicts WHERE id = $1', [conflict])).toEqual({ status: 'open' });
 	});
 
 	it('GET status answers 200 with the SyncStatus and the open conflicts', async () => {

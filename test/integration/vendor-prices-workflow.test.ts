@@ -81,16 +81,19 @@ describe("the 03:00 vendor price workflow in n8n's engine", () => {
 		expect(JSON.stringify(workflow)).not.toMatch(/https?:\/\/|headerValue|vendorFeedApi/);
 	});
 
-	it("imports every vendor's feed, and one failing feed does not stop the others", async () => {
+	it("imports every vendor's feed; one failing feed does not stop the others, and the execution then ends failed", async () => {
 		const urls = { ced: `${base}/ced.csv`, pool360: `${base}/missing.csv`, homedepot: `${base}/homedepot.json` };
 		const first = await runWorkflow(filledIn(urls), {
 			credentials: credentials(),
 			trigger: { node: 'Schedule', items: [{ timestamp: '2026-11-25T03:00:00.000Z' }] },
 		});
-		expect(first.error).toBeUndefined();
 		expect(first.last('Import CED Prices')[0]).toMatchObject({ vendor: 'ced', status: 'succeeded', inserted: 1, unmatched: [{ line: 3, sku: 'CED-404' }] });
-		expect(first.last('Import Pool360 Prices')[0].error).toMatch(/HTTP 404/);
+		expect(first.last('Import Pool360 Prices', 1)[0].error).toMatchObject({ message: expect.stringMatching(/HTTP 404/) });
 		expect(first.last('Import Home Depot Prices')[0]).toMatchObject({ vendor: 'homedepot', inserted: 1 });
+		// After every vendor had its turn, n8n shows the execution failed, naming the broken feed.
+		expect(first.run.status).toBe('error');
+		expect(first.run.data.resultData.lastNodeExecuted).toBe('Fail If An Import Failed');
+		expect(first.error?.message).toMatch(/^Import Pool360 Prices: .*HTTP 404/);
 
 		urls.pool360 = `${base}/pool360.csv`;
 		const second = await runWorkflow(filledIn(urls, true), { credentials: credentials(), trigger: { node: 'Schedule', items: [{}] } });

@@ -43,7 +43,10 @@ class ScheduleTrigger implements INodeType {
 	}
 }
 
-/** Respond to Webhook, `respondWith: json`: evaluates responseBody and options.responseCode per n8n's rules. */
+/**
+ * Respond to Webhook (version 1), `respondWith: json`: evaluates responseBody and options.responseCode per n8n's
+ * rules, sends the answer through n8n's sendResponse, and outputs its input items, as the real node does.
+ */
 class RespondToWebhook implements INodeType {
 	description = base(
 		'respondToWebhook',
@@ -71,7 +74,8 @@ class RespondToWebhook implements INodeType {
 			statusCode: Number(options.responseCode ?? 200),
 			body: typeof body === 'string' ? (JSON.parse(body) as IDataObject) : (body as IDataObject),
 		};
-		return [[{ json: { response }, pairedItem: { item: 0 } }]];
+		this.sendResponse(response);
+		return [this.getInputData()];
 	}
 }
 

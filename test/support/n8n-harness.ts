@@ -25,6 +25,7 @@ import {
 } from 'n8n-workflow';
 import { ApplyChanges } from '../../nodes/ApplyChanges/ApplyChanges.node';
 import { CategorizeChanges } from '../../nodes/CategorizeChanges/CategorizeChanges.node';
+import { FailSyncRun } from '../../nodes/FailSyncRun/FailSyncRun.node';
 import { FinishSyncRun } from '../../nodes/FinishSyncRun/FinishSyncRun.node';
 import { PricebookSetup } from '../../nodes/PricebookSetup/PricebookSetup.node';
 import { PricebookSync } from '../../nodes/PricebookSync/PricebookSync.node';
@@ -59,6 +60,7 @@ const ourNodes: INodeType[] = [
 	new StoreConflicts(),
 	new SyncNextPage(),
 	new FinishSyncRun(),
+	new FailSyncRun(),
 	new PricebookSync(),
 	new ResolveConflict(),
 	new SyncStatus(),
@@ -136,6 +138,8 @@ export function shutdownN8n(): void {
 
 export interface WorkflowRun {
 	run: IRun;
+	/** What the execution answered the webhook call with (Respond to Webhook), if it did. */
+	response?: { statusCode: number; body: IDataObject };
 	/** Every output of every run of a node, in order (a node in a loop runs several times). */
 	outputs(nodeName: string): INodeExecutionData[][][];
 	/** The items of the given output of the node's last run. */
@@ -173,14 +177,19 @@ function triggerNodeOf(workflow: Workflow, definition: IWorkflowBase, name: stri
 	return node;
 }
 
+let executions = 0;
+
 function additionalDataFor(
 	definition: IWorkflowBase,
 	mode: WorkflowExecuteMode,
 	credentials: Record<string, ICredentialDataDecryptedObject>,
 	http: { httpRequest?: unknown; httpResponse?: unknown } = {},
 ): IWorkflowExecuteAdditionalData {
+	// Each execution its own id, as n8n gives them (nodes read it with getExecutionId()).
+	const executionId = `test-${process.pid}-${++executions}`;
 	return {
-		hooks: new ExecutionLifecycleHooks(mode, `test-${Date.now()}`, definition),
+		executionId,
+		hooks: new ExecutionLifecycleHooks(mode, executionId, definition),
 		credentialsHelper: new TestCredentialsHelper(credentials),
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not used');
@@ -213,10 +222,16 @@ async function execute(
 	const runExecutionData = createRunExecutionData({
 		executionData: { nodeExecutionStack: [{ node: triggerNode, data: { main }, source: null }] },
 	});
+	// Respond to Webhook hands its answer to n8n's webhook server through this hook.
+	let response: WorkflowRun['response'];
+	additionalData.hooks!.addHandler('sendResponse', (data) => {
+		response = data as unknown as WorkflowRun['response'];
+	});
 	const run = await new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(workflow);
 	const outputs = (name: string) => (run.data.resultData.runData[name] ?? []).map((task) => (task.data?.main ?? []).map((items) => items ?? []));
 	return {
 		run,
+		...(response ? { response } : {}),
 		outputs,
 		last: (name, output = 0) => {
 			const all = outputs(name);

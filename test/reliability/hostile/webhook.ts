@@ -54,7 +54,7 @@ export async function callWebhook(h: SyncHarness, definition: IWorkflowBase, req
 		},
 	});
 	expect(execution?.error).toBeUndefined();
-	return execution!.last('Respond to Retool')[0].response as Answer;
+	return execution!.response as Answer;
 }
 
 export async function expectWebhookRefuses(h: SyncHarness, entryPoint: string, definition: IWorkflowBase, c: WebhookCase): Promise<void> {
