@@ -509,7 +509,7 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 	const runCount = async () => Number((await q('SELECT count(*)::int AS n FROM sync_runs').catch(() => [{ n: 0 }]))[0].n);
 
 	await check(
-		'n8n serves the editor all 13 nodes with their codex: its own node search finds each by "ServiceTitan" and "pricebook", each Docs link opens the docs in the repository',
+		`n8n serves the editor all ${PKG.n8n.nodes.length} nodes with their codex: its own node search finds each by "ServiceTitan" and "pricebook", each Docs link opens the docs in the repository`,
 		async () => {
 			const types = await editorNodeTypes(base);
 			const ours = PKG.n8n.nodes.map((file) => {
@@ -737,6 +737,66 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 			assert(counts.reduce((a, b) => a + b, 0) >= ex[0].n, `workers finished ${counts.join('+')} of ${ex[0].n} executions`);
 		});
 	}
+
+	// Issue 20: a step that fails mid-run must mark its run failed at once. The 20-second copy keeps firing; from now
+	// on ServiceTitan answers 503 to every materials export request (the client's own retries included), so the next
+	// execution fails at ST Fetch Page after categories and services were read. Then the run must be failed with
+	// that cause, its lease free, status red (webhook and CLI), the n8n execution failed, and a run of materials
+	// right after must not be answered busy. About 20 to 50 s: the next tick, then the client's retry backoff.
+	await check(
+		'a ServiceTitan 503 mid-run fails its run at once: cause recorded, lease free, status red, execution failed, the next run not busy',
+		async () => {
+			const began = Date.now();
+			const [{ now }] = await q('SELECT now() AS now');
+			sim.control.setFaults({ next: [{ match: { path: '/export/materials' }, action: { kind: 'status', status: 503 }, times: 100_000 }] });
+			try {
+				let failedRun;
+				for (const deadline = Date.now() + 120_000; !failedRun && Date.now() < deadline; await sleep(500)) {
+					[failedRun] = await q(
+						`SELECT id, error, details ->> 'failureKind' AS failure_kind FROM sync_runs
+					 WHERE entity_type = 'materials' AND trigger = 'schedule' AND status = 'failed' AND started_at >= $1 ORDER BY id LIMIT 1`,
+						[now],
+					);
+				}
+				assert(failedRun, 'no scheduled materials run was recorded failed within 120 s');
+				log(`  run ${failedRun.id} failed: ${short(failedRun.error)}`);
+				assert(/503/.test(failedRun.error) && failedRun.failure_kind === 'st_unavailable', `cause: ${short(failedRun)}`);
+				const [lease] = await q("SELECT lease_run_id FROM sync_state WHERE entity_type = 'materials'");
+				assert(lease.lease_run_id !== failedRun.id, `run ${failedRun.id} still holds the materials lease`);
+
+				const status = await call('GET', urls.status);
+				expectStatus(status, 200, 'status');
+				const red = (s) => s?.health === 'red' && s.materials?.lastRunStatus === 'failed' && /503/.test(s.materials?.lastRunError ?? '');
+				assert(red(status.json), `status webhook: ${short({ health: status.json?.health, materials: status.json?.materials })}`);
+				const user = PG.password ? `${encodeURIComponent(PG.user)}:${encodeURIComponent(PG.password)}` : encodeURIComponent(PG.user);
+				const cli = await run('pricebook-sync status --json', process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'status', '--json'], {
+					cwd: state.tmp,
+					env: { ...process.env, DATABASE_URL: `postgres://${user}@${PG.host}:${PG.port}/${state.dbName}` },
+					timeoutMs: 60_000,
+				});
+				assert(red(JSON.parse(cli.stdout)), `pricebook-sync status: ${short(cli.stdout)}`);
+
+				let execution = [];
+				for (const deadline = Date.now() + 20_000; execution.length === 0 && Date.now() < deadline; await sleep(500)) {
+					execution = await n8nDb(
+						n8n,
+						userFolder,
+						`SELECT id, status FROM execution_entity WHERE "workflowId" = 'PbIncrementalE2E' AND status = 'error'`,
+					);
+				}
+				assert(execution.length > 0, 'n8n shows no failed execution of the scheduled workflow');
+
+				// At once, the next run of materials is not busy: with ServiceTitan well again, the webhook's run succeeds.
+				// (A scheduled run started meanwhile may hold the type for a moment; call() tries a busy answer again.)
+				sim.control.clearFaults();
+				const again = await call('POST', urls.incremental, { entityType: 'materials' });
+				expectStatus(again, 200, 'incremental right after the failure');
+				log(`  failed, checked and run again in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+			} finally {
+				sim.control.clearFaults();
+			}
+		},
+	);
 
 	// Last, so every webhook execution above is in what is searched. A marker sent in a request body (which the
 	// trigger passes on) must be found in execution_data: that proves the search reaches what n8n saved. The key
