@@ -61,7 +61,7 @@ export class FailSyncRun implements INodeType {
 				// Said when there were runs to speak of: a failure outside any sync run (a vendor import) has none.
 				if (closed.length > 0 || toClose.some((f) => f.run)) outcome = describeFailedRuns(closed);
 			} catch (error) {
-				outcome = `The runs could not be marked failed (${errorMessage(error)}): they keep their leases until these expire, 10 minutes after their last step.`;
+				outcome = `The failure could not be recorded (${errorMessage(error)}): a sync run of this execution keeps its lease until it expires, 10 minutes after its last step.`;
 			}
 		}
 		const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';

@@ -9,7 +9,7 @@ import {
 } from 'n8n-workflow';
 import { downloadFeed, importVendorPrices, loadVendorConfig } from '../../lib';
 import { credentialTest } from '../shared/credential-tests';
-import { database } from '../shared/context';
+import { lazyDatabase } from '../shared/context';
 import { perItem } from '../shared/items';
 import { runTrigger } from '../shared/trigger';
 
@@ -104,9 +104,11 @@ export class VendorPriceImport implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const db = await database(this);
+		// Opened inside perItem: with its error output on, a database that is down must be the import's failure.
+		const openDb = lazyDatabase(this);
 		const trigger = runTrigger(this);
 		return perItem(this, 1, async (i) => {
+			const db = await openDb();
 			const url = this.getNodeParameter('feedUrl', i) as string;
 			const rawMapping = this.getNodeParameter('mapping', i, '{}') as string | IDataObject;
 			const vendors = loadVendorConfig(typeof rawMapping === 'string' ? (rawMapping.trim() ? JSON.parse(rawMapping) : {}) : rawMapping);

@@ -34,6 +34,12 @@ export function lazyRunDeps(ctx: IExecuteFunctions): () => Promise<RunDeps> {
 	return () => (deps ??= runDeps(ctx));
 }
 
+/** database(), opened when the first item needs it, for the same reason as lazyRunDeps. */
+export function lazyDatabase(ctx: IExecuteFunctions): () => Promise<Db> {
+	let db: Promise<Db> | undefined;
+	return () => (db ??= database(ctx));
+}
+
 /** What closing a run needs: the database alone (a failure of ServiceTitan's credential must not stop it). */
 export async function ledgerDeps(ctx: IExecuteFunctions): Promise<Pick<RunDeps, 'db' | 'now' | 'log' | 'settings'>> {
 	return { db: await database(ctx), now: () => new Date(), log: logTo(ctx), settings: { ...DEFAULT_SETTINGS } };

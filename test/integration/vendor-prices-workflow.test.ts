@@ -81,6 +81,24 @@ describe("the 03:00 vendor price workflow in n8n's engine", () => {
 		expect(JSON.stringify(workflow)).not.toMatch(/https?:\/\/|headerValue|vendorFeedApi/);
 	});
 
+	it('with the database unreachable, every import fails on its error output and the execution ends failed (not green)', async () => {
+		const urls = { ced: `${base}/ced.csv`, pool360: `${base}/pool360.csv`, homedepot: `${base}/homedepot.json` };
+		// Nothing listens on port 1: the connection is refused at once.
+		const down = { ...credentials(), pricebookDatabase: { connectionString: 'postgres://pricebook@127.0.0.1:1/pricebook', ssl: 'disable' } };
+		try {
+			const result = await runWorkflow(filledIn(urls), { credentials: down, trigger: { node: 'Schedule', items: [{}] } });
+			for (const node of ['Import CED Prices', 'Import Pool360 Prices', 'Import Home Depot Prices']) {
+				expect({ node, imported: result.last(node, 0) }).toEqual({ node, imported: [] });
+				expect({ node, failure: result.last(node, 1)[0]?.error }).toMatchObject({ node, failure: { failureKind: 'database' } });
+			}
+			expect(result.run.status).toBe('error');
+			expect(result.run.data.resultData.lastNodeExecuted).toBe('Fail If An Import Failed');
+			expect((result.error as { description?: string }).description).toMatch(/The failure could not be recorded \(.*\)/);
+		} finally {
+			await closeDatabase(down.pricebookDatabase);
+		}
+	});
+
 	it("imports every vendor's feed; one failing feed does not stop the others, and the execution then ends failed", async () => {
 		const urls = { ced: `${base}/ced.csv`, pool360: `${base}/missing.csv`, homedepot: `${base}/homedepot.json` };
 		const first = await runWorkflow(filledIn(urls), {
