@@ -74,6 +74,13 @@ async function runLane(lane: Lane, laneIndex: number, runs: number, figures: Fig
 	await fc.assert(property, { seed: SEED + laneIndex, ...(REPLAY_PATH ? { path: REPLAY_PATH, numRuns: 1_000_000 } : { numRuns: runs }) });
 }
 
+/** fast-check's message names the counterexample; the invariant broken is its cause (an Error's `cause`). */
+function failureText(reason: unknown): string {
+	if (!(reason instanceof Error)) return String(reason);
+	const cause = reason.cause instanceof Error ? `\n\nCause: ${reason.cause.message}` : '';
+	return `${reason.message}${cause}`;
+}
+
 describe('model-based scenarios: generated edits, runs, resolutions, faults and crashes', () => {
 	const total = emptyFigures();
 	afterAll(() => publishFigures('model-based', { seed: SEED, lanes: LANES, ...total }));
@@ -89,9 +96,7 @@ describe('model-based scenarios: generated edits, runs, resolutions, faults and 
 			const outcomes = await Promise.allSettled(
 				lanes.map((lane, i) => (REPLAY_PATH && i > 0 ? undefined : runLane(lane, i, perLane[i], laneFigures[i]))),
 			);
-			const failed = outcomes.flatMap((o, i) =>
-				o.status === 'rejected' ? [`lane ${i} (seed ${SEED + i}):\n${String(o.reason instanceof Error ? o.reason.message : o.reason)}`] : [],
-			);
+			const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`lane ${i} (seed ${SEED + i}):\n${failureText(o.reason)}`] : []));
 			if (failed.length > 0) throw new Error(`${failed.length} of ${lanes.length} lanes failed\n\n${failed.join('\n\n')}`);
 		} finally {
 			await Promise.all(lanes.map((lane) => lane.close()));

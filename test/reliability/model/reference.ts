@@ -495,7 +495,11 @@ export class Reference {
 			if (row.code !== ins.code) problems.push(`row ${ins.id}, inserted in Retool with code ${ins.code}, now holds code ${JSON.stringify(row.code)}`);
 			if (row.deleted_in_st && ins.stDeletes === 0)
 				problems.push(`row ${ins.id}, inserted in Retool (code ${ins.code}), is marked deleted in ServiceTitan, which never deleted it`);
-			if (row.deleted_at && !row.deleted_in_st && !this.personDeleted.has(ins.id))
+			// A ServiceTitan reactivation after the person's delete is their later word (see edit()), but the row stays
+			// deleted until a run takes ServiceTitan's version of the item.
+			const record = st.get(ins.id);
+			const reactivationNotYetTaken = record?.active === true && row.st_modified_on_raw !== String(record.modifiedOn);
+			if (row.deleted_at && !row.deleted_in_st && !this.personDeleted.has(ins.id) && !reactivationNotYetTaken)
 				problems.push(`row ${ins.id}, inserted in Retool (code ${ins.code}), is soft-deleted though nobody deleted it`);
 			if (ins.id > 0) {
 				const record = st.get(ins.id);
