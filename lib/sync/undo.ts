@@ -1,0 +1,258 @@
+import { canonicalFromRow, rowValuesFromCanonical } from '../entities/canonical';
+import { entityDefinition } from '../entities/definitions';
+import type { EntityDefinition, EntityType } from '../entities/types';
+import type { Db } from '../db/connection';
+import { markEngineWrites } from '../db/engine-session';
+import { finishRun, logChanges, readRun, startRun, type RunRow } from '../db/ledger';
+import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
+import { readSyncRowsByIds, type StoredRow, type Task } from '../db/pricebook-store';
+import { runChanges, stageRestores, standingUndoOf, type LoggedChange } from '../db/undo-store';
+import { errorMessage, failureKindOf, type FailureKind } from '../failures';
+import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
+import { processBatch } from './apply';
+import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
+import type { StApi, SyncLog } from './ports';
+import { prepareStItems, type StItem } from './prepare';
+import { DEFAULT_SETTINGS } from './run-types';
+import type { RunScope } from './scope';
+import { Tally } from './tally';
+import { fieldChanges, planItem, type ItemPlan } from './undo-plan';
+
+/** How long after a run it can be undone, unless configured otherwise. */
+export const DEFAULT_UNDO_RETENTION_DAYS = 90;
+
+export interface UndoDeps {
+	db: Db;
+	st: StApi;
+	now?: () => Date;
+	log?: SyncLog;
+	/** Runs older than this many days are not undone (their change log is kept for undo this long). */
+	retentionDays?: number;
+	/** How long to wait for a running sync of the same entity type to finish. */
+	lockWaitMs?: number;
+	pushConcurrency?: number;
+}
+
+export interface UndoRequest {
+	runId: number;
+	/** Who asked for the undo (recorded with the undo run). */
+	by: string;
+	dryRun?: boolean;
+	trigger?: string;
+}
+
+export interface UndoResult {
+	/** The run undone. */
+	undoes: number;
+	/** The undo's own run (null for a dry run, which writes nothing). */
+	runId: number | null;
+	entityType: string;
+	dryRun: boolean;
+	success: boolean;
+	status: 'succeeded' | 'failed' | 'planned';
+	/** Per item the run changed: the fields restored (now -> after undo) and what was skipped and why. */
+	items: ItemPlan[];
+	fieldsRestored: number;
+	fieldsSkipped: number;
+	itemsPushed: number;
+	conflictsDetected: number;
+	errors: number;
+	message: string;
+	failureKind?: FailureKind;
+}
+
+/** The kinds of run whose change log undo reverses. */
+const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo']);
+
+/**
+ * Undoes a sync run (DESIGN.md section 6b) as a new run of kind `undo`: every field the run changed goes back to
+ * its value before the run on both sides, while both sides still hold what the run left; a field changed since on
+ * either side is skipped and listed, never overwritten. Restored values are written to the local rows as a pending
+ * edit and pushed by the sync's own decide-and-push path for those items (three-way checks, verified pushes), so an
+ * undo is recorded like any run, writes its own change log and can itself be undone. Refusals are thrown before
+ * anything is written.
+ */
+export async function undoRun(deps: UndoDeps, request: UndoRequest): Promise<UndoResult> {
+	const now = deps.now ?? (() => new Date());
+	if (typeof request.by !== 'string' || request.by.trim() === '') throw new SyncValidationError('by', 'say who undoes the run (the name is recorded with the undo run)');
+	return deps.db.task('undo-run', async (t) => {
+		const target = await undoableRun(deps, t, request.runId, now());
+		const def = entityDefinition(target.entity_type as EntityType);
+		const lockId = LockIds.entity[def.type];
+		if (!(await acquireLockWithin(t, lockId, deps.lockWaitMs ?? 30_000))) {
+			const holder = await lockHolder(t, lockId);
+			const who = holder ? ` (${describeLockHolder(holder)}); ${holderAdvice(holder, 'try again in a minute')}` : '; try again in a minute';
+			throw new SyncStateError('busy', `a ${def.type} sync is running${who}`);
+		}
+		try {
+			// Checked again under the lock: another undo of the same run may have finished meanwhile.
+			await refuseIfUndone(t, request.runId);
+			return await undoLocked(deps, t, def, target, request, now);
+		} finally {
+			await releaseLock(t, lockId);
+		}
+	});
+}
+
+async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Promise<RunRow> {
+	const run = await readRun(t, runId);
+	if (!run) throw new SyncNotFoundError(`run ${runId} does not exist; \`pricebook-sync logs\` lists the runs`);
+	if (run.status === 'running') throw new SyncStateError('busy', `run ${runId} is still running; undo it when it has finished`);
+	if (run.status === 'busy') throw new SyncValidationError('runId', `run ${runId} never started (its entity type was busy), so it changed nothing to undo`);
+	if (run.dry_run) throw new SyncValidationError('runId', `run ${runId} was a dry run and changed nothing to undo`);
+	if (!UNDOABLE.has(run.kind) || !run.entity_type) {
+		throw new SyncValidationError('runId', `run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity) and undo runs`);
+	}
+	const days = deps.retentionDays ?? DEFAULT_UNDO_RETENTION_DAYS;
+	if (at.getTime() - run.started_at.getTime() > days * 86_400_000) {
+		throw new SyncValidationError(
+			'runId',
+			`run ${runId} started ${run.started_at.toISOString()}, longer ago than the undo window of ${days} days; change its items by hand in Retool instead`,
+		);
+	}
+	await refuseIfUndone(t, runId);
+	return run;
+}
+
+async function refuseIfUndone(t: Task, runId: number): Promise<void> {
+	const undo = await standingUndoOf(t, runId);
+	if (undo !== null) throw new SyncStateError('stale', `run ${runId} was already undone by run ${undo}; undo run ${undo} to bring its changes back`);
+}
+
+async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target: RunRow, request: UndoRequest, now: () => Date): Promise<UndoResult> {
+	const dryRun = request.dryRun ?? false;
+	const log = deps.log ?? (() => undefined);
+	const tally = new Tally(false);
+	const scope: RunScope = { def, t, st: deps.st, runId: null, dryRun: true, now, tally, log, pushConcurrency: deps.pushConcurrency ?? DEFAULT_SETTINGS.pushConcurrency };
+	const { plans, rows, st } = await planUndo(scope, await runChanges(t, target.id));
+	const base = { undoes: target.id, entityType: def.type, dryRun, items: plans, ...counts(plans), itemsPushed: 0, conflictsDetected: 0, errors: 0 };
+	if (dryRun) return { ...base, runId: null, success: true, status: 'planned', message: describe(target, base, true) };
+
+	const runId = await t.tx((tx) =>
+		startRun(tx, { kind: 'undo', entityType: def.type, trigger: request.trigger ?? 'cli', dryRun: false, details: { undoes: target.id, by: request.by } }, now()),
+	);
+	const run: RunScope = { ...scope, runId, dryRun: false };
+	try {
+		const staged = await stage(run, plans, rows);
+		// Edited between the check and the write: listed as skipped, like any later edit.
+		for (const p of plans) {
+			if (p.restore.length > 0 && !staged.has(p.entityId)) {
+				p.skipped.push(...p.restore.map((r) => ({ field: r.field, reason: 'edited locally while the undo ran; kept' })));
+				p.restore = [];
+			}
+		}
+		// The sync's own decision and verified push for these items, against ServiceTitan as undo read it.
+		await processBatch(
+			run,
+			[...staged].map((id) => ({ id, st: st.get(id) ?? null })),
+		);
+		const result = { ...base, ...counts(plans), runId, success: true, status: 'succeeded' as const };
+		const done = { ...result, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected, errors: tally.errors };
+		await finish(t, runId, 'succeeded', null, done, tally, now());
+		return { ...done, message: describe(target, done, false) };
+	} catch (error) {
+		const message = `the undo of run ${target.id} failed: ${errorMessage(error)}; restored values not yet pushed stay pending and the next sync pushes them`;
+		const failed = { ...base, ...counts(plans), runId, success: false, status: 'failed' as const, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected, errors: tally.errors + 1 };
+		await finish(t, runId, 'failed', message, failed, tally, now());
+		return { ...failed, message, failureKind: failureKindOf(error) };
+	}
+}
+
+/** Both sides of every item the run changed, read now, and the plan for each. */
+async function planUndo(scope: RunScope, changes: readonly LoggedChange[]) {
+	const { def } = scope;
+	const byItem = new Map<number, LoggedChange[]>();
+	for (const c of changes) byItem.set(c.entity_id, [...(byItem.get(c.entity_id) ?? []), c]);
+	const ids = [...byItem.keys()];
+	const rows = new Map((await readSyncRowsByIds(scope.t, def, ids)).map((r) => [Number(r.id), r]));
+	const st = new Map<number, StItem>();
+	for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
+		const records = await scope.st.getByIds(def.type, ids.slice(i, i + MAX_IDS_PER_REQUEST));
+		for (const item of await prepareStItems(scope, records)) st.set(item.id, item);
+	}
+	const plans: ItemPlan[] = [];
+	for (const [id, entries] of byItem) {
+		const row = rows.get(id);
+		let local = null;
+		try {
+			local = row ? { current: canonicalFromRow(def, row), deleted: row.deleted_at !== null, inConflict: row.has_conflict || row.sync_status === 'conflict' } : null;
+		} catch (error) {
+			plans.push({ entityId: id, restore: [], skipped: [{ reason: `its local row holds a value the sync cannot read (${errorMessage(error)}); correct it in Retool first` }] });
+			continue;
+		}
+		plans.push(planItem(def, id, fieldChanges(def, entries), { local, st: st.get(id)?.canonical ?? null }));
+	}
+	return { plans, rows, st };
+}
+
+/** Writes the restored values to the local rows (a pending edit), with a change-log entry per item; returns the ids written. */
+async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: ReadonlyMap<number, StoredRow>): Promise<Set<number>> {
+	const { def } = scope;
+	const items = plans
+		.filter((p) => p.restore.length > 0)
+		.map((p) => {
+			const row = rows.get(p.entityId)!;
+			const restored = Object.fromEntries(p.restore.map((r) => [r.field, r.afterUndo]));
+			return { plan: p, id: p.entityId, rowVersion: Number(row.row_version), values: rowValuesFromCanonical(def, { ...canonicalFromRow(def, row), ...restored }) };
+		});
+	return scope.t.tx('undo-stage', async (tx) => {
+		await markEngineWrites(tx);
+		const written = new Set(
+			await stageRestores(
+				tx,
+				def.table,
+				def.fields.map((f) => f.column),
+				items,
+				scope.now(),
+			),
+		);
+		await logChanges(
+			tx,
+			scope.runId,
+			def.type,
+			items
+				.filter((i) => written.has(i.id))
+				.map((i) => ({
+					entityId: i.id,
+					action: 'undo_restored_locally',
+					before: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.now])),
+					after: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.afterUndo])),
+				})),
+			scope.now(),
+		);
+		return written;
+	});
+}
+
+function counts(plans: readonly ItemPlan[]) {
+	return {
+		fieldsRestored: plans.reduce((n, p) => n + p.restore.length, 0),
+		fieldsSkipped: plans.reduce((n, p) => n + p.skipped.length, 0),
+	};
+}
+
+async function finish(
+	t: Task,
+	runId: number,
+	status: 'succeeded' | 'failed',
+	error: string | null,
+	r: Pick<UndoResult, 'undoes' | 'fieldsRestored' | 'fieldsSkipped' | 'items'>,
+	tally: Tally,
+	at: Date,
+): Promise<void> {
+	const skipped = r.items.flatMap((p) => p.skipped.map((s) => ({ entityId: p.entityId, ...s })));
+	await finishRun(
+		t,
+		runId,
+		{ status, error, details: { undoes: r.undoes, fieldsRestored: r.fieldsRestored, fieldsSkipped: r.fieldsSkipped, skipped: skipped.slice(0, 1000) } },
+		tally.progress(),
+		at,
+	);
+}
+
+function describe(target: RunRow, r: Pick<UndoResult, 'items' | 'fieldsRestored' | 'fieldsSkipped'>, dryRun: boolean): string {
+	const items = r.items.filter((p) => p.restore.length > 0).length;
+	const partial = target.status === 'failed' ? ` (run ${target.id} failed part-way; what it had changed is undone)` : '';
+	const verb = dryRun ? 'would restore' : 'restored';
+	return `undo of ${target.kind} run ${target.id} (${target.entity_type})${partial}: ${verb} ${r.fieldsRestored} field(s) of ${items} item(s); ${r.fieldsSkipped} skipped`;
+}
