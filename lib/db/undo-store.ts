@@ -32,7 +32,7 @@ export async function standingUndoOf(t: Task, runId: number): Promise<number | n
 
 /**
  * Writes undo's restored values to the rows as an edit waiting to be pushed (compare-and-set on the row version
- * read when undo decided), so the sync's own push path carries them to ServiceTitan with its checks, and a process
+ * read when undo decided), with a new base where undo gives one (undo-plan.ts stagedRow), so the sync's own push path carries them to ServiceTitan with its checks, and a process
  * that dies before the push leaves an ordinary pending edit the next run pushes. Call with engine writes marked.
  * Returns the ids written; a row edited since it was read is missing.
  */
@@ -40,7 +40,7 @@ export async function stageRestores(
 	t: Task,
 	table: string,
 	columns: readonly string[],
-	items: readonly { id: number; rowVersion: number; values: Record<string, unknown> }[],
+	items: readonly { id: number; rowVersion: number; values: Record<string, unknown>; base: unknown }[],
 	now: Date,
 ): Promise<number[]> {
 	if (items.length === 0) return [];
@@ -48,11 +48,11 @@ export async function stageRestores(
 	return inChunks(items, WRITE_CHUNK, async (chunk) => {
 		const rows = await t.any<{ id: string }>(
 			bound(
-				`UPDATE ${ident(table)} AS t SET ${sets}, sync_status = 'pending_push', sync_direction = 'to_st', local_modified_at = $2
+				`UPDATE ${ident(table)} AS t SET ${sets}, sync_base = COALESCE(x.sync_base, t.sync_base), sync_status = 'pending_push', sync_direction = 'to_st', local_modified_at = $2
 				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
 				 WHERE t.id = x.id AND t.row_version = x.row_version
 				 RETURNING t.id`,
-				[JSON.stringify(chunk.map((i) => ({ ...i.values, id: i.id, row_version: i.rowVersion }))), now],
+				[JSON.stringify(chunk.map((i) => ({ ...i.values, id: i.id, row_version: i.rowVersion, sync_base: i.base }))), now],
 			),
 		);
 		return rows.map((r) => Number(r.id));

@@ -118,3 +118,37 @@ function same(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boo
 export function show(value: CanonicalValue | undefined): string {
 	return value === null || value === undefined ? 'empty' : JSON.stringify(value);
 }
+
+/** The local row undo writes for an item: its values, the base to write with them (null: keep the row's), and the fields taken from ServiceTitan. */
+export interface StagedRow {
+	values: CanonicalRecord;
+	base: CanonicalRecord | null;
+	tookFromSt: string[];
+}
+
+/**
+ * The row undo writes: the restored fields at their values before the run, a pending Retool edit kept as it is,
+ * and a field changed in ServiceTitan since the run (skipped by the plan) taken from ServiceTitan, with
+ * ServiceTitan's record as the new base. The sync then sees only undo's restores and the Retool edits as local
+ * changes and pushes them, instead of calling a later ServiceTitan edit in another field a conflict. Where a Retool
+ * edit and a ServiceTitan edit differ in the same field, or the row has no base, nothing is rebased: the sync decides
+ * that row as it would any other (a conflict for a person), so nothing is lost either way.
+ */
+export function stagedRow(def: EntityDefinition, current: CanonicalRecord, base: CanonicalRecord | null, st: CanonicalRecord, plan: ItemPlan): StagedRow {
+	const restored = Object.fromEntries(plan.restore.map((r) => [r.field, r.afterUndo]));
+	if (!base) return { values: { ...current, ...restored }, base: null, tookFromSt: [] };
+	const values: CanonicalRecord = {};
+	const tookFromSt: string[] = [];
+	for (const { column } of def.fields) {
+		const editedLocally = !same(current[column], base[column]);
+		if (column in restored) values[column] = restored[column];
+		else if (editedLocally) {
+			if (!same(st[column], base[column]) && !same(st[column], current[column])) return { values: { ...current, ...restored }, base: null, tookFromSt: [] };
+			values[column] = current[column];
+		} else {
+			values[column] = st[column];
+			if (!same(st[column], current[column])) tookFromSt.push(column);
+		}
+	}
+	return { values, base: st, tookFromSt };
+}

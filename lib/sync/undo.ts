@@ -1,4 +1,4 @@
-import { canonicalFromRow, rowValuesFromCanonical } from '../entities/canonical';
+import { canonicalFromRow, pick, rowValuesFromCanonical } from '../entities/canonical';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
@@ -16,7 +16,8 @@ import { prepareStItems, type StItem } from './prepare';
 import { DEFAULT_SETTINGS } from './run-types';
 import type { RunScope } from './scope';
 import { Tally } from './tally';
-import { fieldChanges, planItem, type ItemPlan } from './undo-plan';
+import { syncBase } from './sync-base';
+import { fieldChanges, planItem, stagedRow, type ItemPlan } from './undo-plan';
 
 /** How long after a run it can be undone, unless configured otherwise. */
 export const DEFAULT_UNDO_RETENTION_DAYS = 90;
@@ -133,7 +134,7 @@ async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target
 	);
 	const run: RunScope = { ...scope, runId, dryRun: false };
 	try {
-		const staged = await stage(run, plans, rows);
+		const staged = await stage(run, plans, rows, st);
 		// Edited between the check and the write: listed as skipped, like any later edit.
 		for (const p of plans) {
 			if (p.restore.length > 0 && !staged.has(p.entityId)) {
@@ -185,15 +186,20 @@ async function planUndo(scope: RunScope, changes: readonly LoggedChange[]) {
 	return { plans, rows, st };
 }
 
-/** Writes the restored values to the local rows (a pending edit), with a change-log entry per item; returns the ids written. */
-async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: ReadonlyMap<number, StoredRow>): Promise<Set<number>> {
+/**
+ * Writes the restored values to the local rows (a pending edit; see stagedRow), with change-log entries per item:
+ * what undo restored, and what it took from ServiceTitan on the way (not undone by an undo of this undo: that was a
+ * ServiceTitan user's edit). Returns the ids written.
+ */
+async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: ReadonlyMap<number, StoredRow>, st: ReadonlyMap<number, StItem>): Promise<Set<number>> {
 	const { def } = scope;
 	const items = plans
 		.filter((p) => p.restore.length > 0)
 		.map((p) => {
 			const row = rows.get(p.entityId)!;
-			const restored = Object.fromEntries(p.restore.map((r) => [r.field, r.afterUndo]));
-			return { plan: p, id: p.entityId, rowVersion: Number(row.row_version), values: rowValuesFromCanonical(def, { ...canonicalFromRow(def, row), ...restored }) };
+			const current = canonicalFromRow(def, row);
+			const staged = stagedRow(def, current, syncBase(def, row, st.get(p.entityId)!.canonical), st.get(p.entityId)!.canonical, p);
+			return { plan: p, id: p.entityId, rowVersion: Number(row.row_version), values: rowValuesFromCanonical(def, staged.values), base: staged.base, current, staged };
 		});
 	return scope.t.tx('undo-stage', async (tx) => {
 		await markEngineWrites(tx);
@@ -206,18 +212,27 @@ async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: Readonly
 				scope.now(),
 			),
 		);
+		const done = items.filter((i) => written.has(i.id));
 		await logChanges(
 			tx,
 			scope.runId,
 			def.type,
-			items
-				.filter((i) => written.has(i.id))
-				.map((i) => ({
+			[
+				...done.map((i) => ({
 					entityId: i.id,
 					action: 'undo_restored_locally',
 					before: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.now])),
 					after: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.afterUndo])),
 				})),
+				...done
+					.filter((i) => i.staged.tookFromSt.length > 0)
+					.map((i) => ({
+						entityId: i.id,
+						action: 'undo_took_st_value',
+						before: pick(i.current, i.staged.tookFromSt),
+						after: pick(i.staged.values, i.staged.tookFromSt),
+					})),
+			],
 			scope.now(),
 		);
 		return written;

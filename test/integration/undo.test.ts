@@ -47,3 +47,150 @@ describe('undo of a run that pulled ServiceTitan changes', () => {
 		expect(await incremental()).toMatchObject({ itemsSynced: 0, itemsPushed: 0, conflictsDetected: 0 });
 	});
 });
+
+describe('undo of a run that pushed a Retool edit', () => {
+	it('puts the old value back in ServiceTitan and locally', async () => {
+		const id = h.sim.control.listIds('materials')[2];
+		const old = await row(id);
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: '42.25', display_name: 'Edited in Retool' });
+		const run = await incremental();
+		expect(run.itemsPushed).toBe(1);
+		expect(stItem(id)).toMatchObject({ price: 42.25, displayName: 'Edited in Retool' });
+
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 2, fieldsSkipped: 0 });
+		expect(stItem(id)).toMatchObject({ price: Number(old.price), displayName: old.display_name });
+		expect(await row(id)).toMatchObject({ price: old.price, display_name: old.display_name, sync_status: 'synced' });
+	});
+});
+
+describe('later edits are never overwritten', () => {
+	it('a field edited in Retool since the run is skipped and kept; the other fields are restored', async () => {
+		const id = h.sim.control.listIds('materials')[3];
+		const old = await row(id);
+		stEdit(id, { displayName: 'Renamed in ST', price: 77 });
+		const run = await incremental();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: '80' });
+
+		const result = await undo(run.runId!);
+		expect(result).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(result.items).toEqual([
+			{
+				entityId: id,
+				restore: [{ field: 'display_name', now: 'Renamed in ST', afterUndo: old.display_name }],
+				skipped: [{ field: 'price', reason: 'changed locally since the run (now "80"); kept' }],
+			},
+		]);
+		// The Retool edit went on to ServiceTitan with the undo's push, untouched.
+		expect(await row(id)).toMatchObject({ display_name: old.display_name, price: '80', sync_status: 'synced' });
+		expect(stItem(id)).toMatchObject({ displayName: old.display_name, price: 80 });
+	});
+
+	it('a field edited in ServiceTitan since the run is skipped and kept; the other fields are restored', async () => {
+		const id = h.sim.control.listIds('materials')[4];
+		const old = await row(id);
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: '12.5', description: 'Retool text' });
+		const run = await incremental();
+		stEdit(id, { description: 'Changed in ST later' });
+
+		const result = await undo(run.runId!);
+		expect(result.items[0].skipped).toEqual([{ field: 'description', reason: 'changed in ServiceTitan since the run (now "Changed in ST later"); kept' }]);
+		expect(result.items[0].restore.map((r) => r.field)).toEqual(['price']);
+		expect(stItem(id)).toMatchObject({ price: Number(old.price), description: 'Changed in ST later' });
+		expect(await row(id)).toMatchObject({ price: old.price, description: 'Changed in ST later', sync_status: 'synced' });
+	});
+});
+
+describe('dry run', () => {
+	it('lists per item and field now -> after undo and what it would skip, and changes nothing', async () => {
+		const [a, b] = h.sim.control.listIds('materials').slice(5, 7);
+		const old = await row(a);
+		stEdit(a, { displayName: 'Renamed in ST' });
+		stEdit(b, { displayName: 'Also renamed' });
+		const run = await incremental();
+		await retoolUpdate(h.t, 'pricebook_materials', b, { display_name: 'Retool after' });
+		const runsBefore = (await h.t.db.one('SELECT count(*)::int AS n FROM sync_runs')).n;
+		const patchesBefore = h.sim.control.requests.filter((q) => q.method === 'PATCH').length;
+
+		const plan = await undo(run.runId!, { dryRun: true });
+		expect(plan).toMatchObject({ dryRun: true, status: 'planned', runId: null, fieldsRestored: 1, fieldsSkipped: 1 });
+		expect(plan.items).toEqual(
+			expect.arrayContaining([
+				{ entityId: a, restore: [{ field: 'display_name', now: 'Renamed in ST', afterUndo: old.display_name }], skipped: [] },
+				{ entityId: b, restore: [], skipped: [{ field: 'display_name', reason: 'changed locally since the run (now "Retool after"); kept' }] },
+			]),
+		);
+		expect(plan.message).toMatch(/would restore 1 field/);
+		expect((await row(a)).display_name).toBe('Renamed in ST');
+		expect(stItem(a).displayName).toBe('Renamed in ST');
+		expect((await h.t.db.one('SELECT count(*)::int AS n FROM sync_runs')).n).toBe(runsBefore);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH').length).toBe(patchesBefore);
+	});
+});
+
+describe('undo of an undo', () => {
+	it('restores the run’s values again, and a run is not undone twice', async () => {
+		const id = h.sim.control.listIds('materials')[8];
+		const old = await row(id);
+		stEdit(id, { displayName: 'Renamed in ST' });
+		const run = await incremental();
+		const first = await undo(run.runId!);
+		expect((await row(id)).display_name).toBe(old.display_name);
+
+		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} was already undone by run ${first.runId}; undo run ${first.runId} to bring its changes back`);
+		const again = await undo(first.runId!);
+		expect(again).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(await row(id)).toMatchObject({ display_name: 'Renamed in ST', sync_status: 'synced' });
+		expect(stItem(id).displayName).toBe('Renamed in ST');
+		// Its undo undone, the original run may be undone once more.
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(stItem(id).displayName).toBe(old.display_name);
+	});
+});
+
+describe('full and single-entity runs', () => {
+	it('undo of a full run restores what it pulled', async () => {
+		const [a, b] = h.sim.control.listIds('materials').slice(9, 11);
+		const old = { a: await row(a), b: await row(b) };
+		stEdit(a, { price: 5.5 });
+		stEdit(b, { displayName: 'Full run rename' });
+		const run = await h.engine.run({ kind: 'full', entityType: 'materials' });
+		expect(run.itemsSynced).toBe(2);
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 2, fieldsSkipped: 0 });
+		expect(stItem(a).price).toBe(Number(old.a.price));
+		expect(stItem(b).displayName).toBe(old.b.display_name);
+		expect((await row(a)).price).toBe(old.a.price);
+		expect((await row(b)).display_name).toBe(old.b.display_name);
+	});
+
+	it('undo of an entity run restores its one item', async () => {
+		const id = h.sim.control.listIds('materials')[11];
+		const old = await row(id);
+		stEdit(id, { description: 'Entity run text' });
+		const run = await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: id });
+		expect(run.itemsSynced).toBe(1);
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(stItem(id).description).toBe(old.description);
+		expect(await row(id)).toMatchObject({ description: old.description, sync_status: 'synced' });
+	});
+
+	it('an item the run added is listed as not removed, with the reason', async () => {
+		const created = h.sim.control.createItem('materials', { code: 'UNDO-NEW', displayName: 'New in ST' });
+		const run = await incremental();
+		const result = await undo(run.runId!);
+		expect(result.items).toEqual([{ entityId: created.id, restore: [], skipped: [{ reason: expect.stringMatching(/^new in ServiceTitan.*undo does not remove items/) }] }]);
+		expect((await row(created.id)).deleted_at).toBeNull();
+	});
+});
+
+describe('refusals say what to do', () => {
+	it('an unknown run, a run older than the undo window, a run still running, no name', async () => {
+		await expect(undo(999_999)).rejects.toThrow('run 999999 does not exist; `pricebook-sync logs` lists the runs');
+		const run = await incremental();
+		const later = () => new Date(Date.now() + 91 * 86_400_000);
+		await expect(undoRun({ db: h.t.db, st: h.client, now: later }, { runId: run.runId!, by: 'ann' })).rejects.toThrow(/longer ago than the undo window of 90 days/);
+		expect(await undoRun({ db: h.t.db, st: h.client, now: later, retentionDays: 120 }, { runId: run.runId!, by: 'ann', dryRun: true })).toMatchObject({ success: true });
+		await h.t.db.none("UPDATE sync_runs SET status = 'running' WHERE id = $1", [run.runId]);
+		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} is still running; undo it when it has finished`);
+		await expect(undo(run.runId!, { by: ' ' })).rejects.toThrow(/say who undoes the run/);
+	});
+});
