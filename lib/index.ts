@@ -71,6 +71,7 @@ export {
 } from './sync/step-reports';
 export { describeFailedRuns, failStagedRuns, type FailedRun, type StepFailure } from './sync/staged-failure';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
+export { undoRun, DEFAULT_UNDO_RETENTION_DAYS, type UndoRequest, type UndoResult } from './sync/undo';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 
 export { getSyncStatus, type SyncStatus } from './reporting/status';

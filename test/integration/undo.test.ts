@@ -1,4 +1,5 @@
 import { undoRun, type UndoRequest } from '../../lib/sync/undo';
+import { runCliCaptured } from '../support/cli';
 import { retoolUpdate, startHarness, type SyncHarness } from '../support/sync-harness';
 
 jest.setTimeout(60_000);
@@ -192,5 +193,40 @@ describe('refusals say what to do', () => {
 		await h.t.db.none("UPDATE sync_runs SET status = 'running' WHERE id = $1", [run.runId]);
 		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} is still running; undo it when it has finished`);
 		await expect(undo(run.runId!, { by: ' ' })).rejects.toThrow(/say who undoes the run/);
+	});
+});
+
+describe('pricebook-sync undo', () => {
+	it('--dry-run prints every field now -> after undo; the undo itself names its run; errors say what to do', async () => {
+		const [a, b] = h.sim.control.listIds('materials').slice(12, 14);
+		const old = await row(a);
+		stEdit(a, { displayName: 'CLI rename' });
+		stEdit(b, { displayName: 'Kept rename' });
+		const run = await incremental();
+		await retoolUpdate(h.t, 'pricebook_materials', b, { display_name: 'Retool later' });
+
+		const dry = await runCliCaptured(['undo', String(run.runId), '--dry-run', '--by', 'ann'], h.env);
+		expect(dry).toMatchObject({ code: 0, stderr: '' });
+		expect(dry.stdout).toContain(`materials ${a} display_name: "CLI rename" -> ${JSON.stringify(old.display_name)}`);
+		expect(dry.stdout).toContain(`materials ${b} display_name: skipped, changed locally since the run (now "Retool later"); kept`);
+		expect(dry.stdout).toContain(`Nothing was changed. To carry it out: pricebook-sync undo ${run.runId} --by <user>`);
+		expect(stItem(a).displayName).toBe('CLI rename');
+
+		const done = await runCliCaptured(['undo', String(run.runId), '--by', 'ann', '--json'], h.env);
+		expect(done.code).toBe(0);
+		const result = JSON.parse(done.stdout);
+		expect(result).toMatchObject({ success: true, undoes: run.runId, fieldsRestored: 1, fieldsSkipped: 1 });
+		expect(stItem(a).displayName).toBe(old.display_name);
+
+		const again = await runCliCaptured(['undo', String(run.runId), '--by', 'ann'], h.env);
+		expect(again.code).toBe(3);
+		expect(again.stderr).toContain(`run ${run.runId} was already undone by run ${result.runId}`);
+		const unknown = await runCliCaptured(['undo', '424242', '--by', 'ann'], h.env);
+		expect(unknown.code).not.toBe(0);
+		expect(unknown.stderr).toContain('run 424242 does not exist');
+		const noName = await runCliCaptured(['undo', String(run.runId)], h.env);
+		expect(noName).toMatchObject({ code: 2, stderr: expect.stringContaining('--by is required') });
+		const window = await runCliCaptured(['undo', String(run.runId), '--by', 'ann'], { ...h.env, UNDO_RETENTION_DAYS: 'soon' });
+		expect(window).toMatchObject({ code: 2, stderr: expect.stringContaining('UNDO_RETENTION_DAYS') });
 	});
 });
