@@ -23,7 +23,8 @@ export const undoCommand = {
 	} as Record<string, FlagSpec>,
 	async run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const [idText, extra] = args.positionals;
-		if (!idText || extra !== undefined) throw new UsageError('expected one run id, e.g. pricebook-sync undo 42 --dry-run --by ann (pricebook-sync logs lists the runs)');
+		if (!idText || extra !== undefined)
+			throw new UsageError('expected one run id, e.g. pricebook-sync undo 42 --dry-run --by ann (pricebook-sync logs lists the runs)');
 		const runId = positiveIdOf(idText, 'runId', 'run id');
 		const by = resolvedByOf(args.flags.by, 'by', '--by');
 		const retentionDays = undoRetentionDays(ctx.env);

@@ -58,3 +58,27 @@ export async function stageRestores(
 		return rows.map((r) => Number(r.id));
 	});
 }
+
+/**
+ * Puts a row back in conflict as it was before a resolution (compare-and-set on the row version): the local values
+ * and base from then, the conflict's data, and no decision. Call with engine writes marked. False: edited meanwhile.
+ */
+export async function restoreConflictRow(
+	t: Task,
+	table: string,
+	columns: readonly string[],
+	item: { id: number; rowVersion: number; values: Record<string, unknown>; base: unknown; conflictData: unknown },
+): Promise<boolean> {
+	const sets = columns.map((c) => `${ident(c)} = x.${ident(c)}`).join(', ');
+	const rows = await t.any(
+		bound(
+			`UPDATE ${ident(table)} AS t SET ${sets}, sync_base = x.sync_base, conflict_data = x.conflict_data, has_conflict = TRUE,
+			   sync_status = 'conflict', conflict_resolved_at = NULL, conflict_resolution = NULL, resolved_by = NULL
+			 FROM jsonb_populate_record(NULL::${ident(table)}, $1::jsonb) AS x
+			 WHERE t.id = x.id AND t.row_version = x.row_version
+			 RETURNING t.id`,
+			[JSON.stringify({ ...item.values, id: item.id, row_version: item.rowVersion, sync_base: item.base, conflict_data: item.conflictData })],
+		),
+	);
+	return rows.length === 1;
+}

@@ -11,6 +11,8 @@ export interface FieldRestore {
 	now: CanonicalValue;
 	/** The value after the undo (what the item held before the run). */
 	afterUndo: CanonicalValue;
+	/** Undo of a resolution only: the side this value goes back on (before a resolution the two sides differed). */
+	side?: 'local' | 'servicetitan';
 }
 
 export interface Skip {
@@ -111,7 +113,7 @@ export function planItem(def: EntityDefinition, entityId: number, changes: Field
 	return plan;
 }
 
-function same(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boolean {
+export function same(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boolean {
 	return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
@@ -143,7 +145,8 @@ export function stagedRow(def: EntityDefinition, current: CanonicalRecord, base:
 		const editedLocally = !same(current[column], base[column]);
 		if (column in restored) values[column] = restored[column];
 		else if (editedLocally) {
-			if (!same(st[column], base[column]) && !same(st[column], current[column])) return { values: { ...current, ...restored }, base: null, tookFromSt: [] };
+			if (!same(st[column], base[column]) && !same(st[column], current[column]))
+				return { values: { ...current, ...restored }, base: null, tookFromSt: [] };
 			values[column] = current[column];
 		} else {
 			values[column] = st[column];

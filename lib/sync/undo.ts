@@ -3,11 +3,11 @@ import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
 import { markEngineWrites } from '../db/engine-session';
-import { finishRun, logChanges, readRun, startRun, type RunRow } from '../db/ledger';
+import { logChanges, readRun, startRun, type RunRow } from '../db/ledger';
 import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
 import { readSyncRowsByIds, type StoredRow, type Task } from '../db/pricebook-store';
 import { runChanges, stageRestores, standingUndoOf, type LoggedChange } from '../db/undo-store';
-import { errorMessage, failureKindOf, type FailureKind } from '../failures';
+import { errorMessage, failureKindOf } from '../failures';
 import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
 import { processBatch } from './apply';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
@@ -17,7 +17,11 @@ import { DEFAULT_SETTINGS } from './run-types';
 import type { RunScope } from './scope';
 import { Tally } from './tally';
 import { syncBase } from './sync-base';
+import { undoResolution } from './undo-resolution';
 import { fieldChanges, planItem, stagedRow, type ItemPlan } from './undo-plan';
+import { counts, describe, finish, type UndoResult } from './undo-result';
+
+export type { UndoResult } from './undo-result';
 
 /** How long after a run it can be undone, unless configured otherwise. */
 export const DEFAULT_UNDO_RETENTION_DAYS = 90;
@@ -42,28 +46,8 @@ export interface UndoRequest {
 	trigger?: string;
 }
 
-export interface UndoResult {
-	/** The run undone. */
-	undoes: number;
-	/** The undo's own run (null for a dry run, which writes nothing). */
-	runId: number | null;
-	entityType: string;
-	dryRun: boolean;
-	success: boolean;
-	status: 'succeeded' | 'failed' | 'planned';
-	/** Per item the run changed: the fields restored (now -> after undo) and what was skipped and why. */
-	items: ItemPlan[];
-	fieldsRestored: number;
-	fieldsSkipped: number;
-	itemsPushed: number;
-	conflictsDetected: number;
-	errors: number;
-	message: string;
-	failureKind?: FailureKind;
-}
-
 /** The kinds of run whose change log undo reverses. */
-const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo']);
+const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo', 'resolution']);
 
 /**
  * Undoes a sync run (DESIGN.md section 6b) as a new run of kind `undo`: every field the run changed goes back to
@@ -75,7 +59,8 @@ const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo']);
  */
 export async function undoRun(deps: UndoDeps, request: UndoRequest): Promise<UndoResult> {
 	const now = deps.now ?? (() => new Date());
-	if (typeof request.by !== 'string' || request.by.trim() === '') throw new SyncValidationError('by', 'say who undoes the run (the name is recorded with the undo run)');
+	if (typeof request.by !== 'string' || request.by.trim() === '')
+		throw new SyncValidationError('by', 'say who undoes the run (the name is recorded with the undo run)');
 	return deps.db.task('undo-run', async (t) => {
 		const target = await undoableRun(deps, t, request.runId, now());
 		const def = entityDefinition(target.entity_type as EntityType);
@@ -102,7 +87,10 @@ async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Pr
 	if (run.status === 'busy') throw new SyncValidationError('runId', `run ${runId} never started (its entity type was busy), so it changed nothing to undo`);
 	if (run.dry_run) throw new SyncValidationError('runId', `run ${runId} was a dry run and changed nothing to undo`);
 	if (!UNDOABLE.has(run.kind) || !run.entity_type) {
-		throw new SyncValidationError('runId', `run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity) and undo runs`);
+		throw new SyncValidationError(
+			'runId',
+			`run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity), resolutions and undo runs`,
+		);
 	}
 	const days = deps.retentionDays ?? DEFAULT_UNDO_RETENTION_DAYS;
 	if (at.getTime() - run.started_at.getTime() > days * 86_400_000) {
@@ -124,13 +112,28 @@ async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target
 	const dryRun = request.dryRun ?? false;
 	const log = deps.log ?? (() => undefined);
 	const tally = new Tally(false);
-	const scope: RunScope = { def, t, st: deps.st, runId: null, dryRun: true, now, tally, log, pushConcurrency: deps.pushConcurrency ?? DEFAULT_SETTINGS.pushConcurrency };
+	const scope: RunScope = {
+		def,
+		t,
+		st: deps.st,
+		runId: null,
+		dryRun: true,
+		now,
+		tally,
+		log,
+		pushConcurrency: deps.pushConcurrency ?? DEFAULT_SETTINGS.pushConcurrency,
+	};
+	if (target.kind === 'resolution') return undoResolution(scope, target, { by: request.by, dryRun, trigger: request.trigger });
 	const { plans, rows, st } = await planUndo(scope, await runChanges(t, target.id));
 	const base = { undoes: target.id, entityType: def.type, dryRun, items: plans, ...counts(plans), itemsPushed: 0, conflictsDetected: 0, errors: 0 };
 	if (dryRun) return { ...base, runId: null, success: true, status: 'planned', message: describe(target, base, true) };
 
 	const runId = await t.tx((tx) =>
-		startRun(tx, { kind: 'undo', entityType: def.type, trigger: request.trigger ?? 'cli', dryRun: false, details: { undoes: target.id, by: request.by } }, now()),
+		startRun(
+			tx,
+			{ kind: 'undo', entityType: def.type, trigger: request.trigger ?? 'cli', dryRun: false, details: { undoes: target.id, by: request.by } },
+			now(),
+		),
 	);
 	const run: RunScope = { ...scope, runId, dryRun: false };
 	try {
@@ -153,7 +156,16 @@ async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target
 		return { ...done, message: describe(target, done, false) };
 	} catch (error) {
 		const message = `the undo of run ${target.id} failed: ${errorMessage(error)}; restored values not yet pushed stay pending and the next sync pushes them`;
-		const failed = { ...base, ...counts(plans), runId, success: false, status: 'failed' as const, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected, errors: tally.errors + 1 };
+		const failed = {
+			...base,
+			...counts(plans),
+			runId,
+			success: false,
+			status: 'failed' as const,
+			itemsPushed: tally.itemsPushed,
+			conflictsDetected: tally.conflictsDetected,
+			errors: tally.errors + 1,
+		};
 		await finish(t, runId, 'failed', message, failed, tally, now());
 		return { ...failed, message, failureKind: failureKindOf(error) };
 	}
@@ -176,9 +188,15 @@ async function planUndo(scope: RunScope, changes: readonly LoggedChange[]) {
 		const row = rows.get(id);
 		let local = null;
 		try {
-			local = row ? { current: canonicalFromRow(def, row), deleted: row.deleted_at !== null, inConflict: row.has_conflict || row.sync_status === 'conflict' } : null;
+			local = row
+				? { current: canonicalFromRow(def, row), deleted: row.deleted_at !== null, inConflict: row.has_conflict || row.sync_status === 'conflict' }
+				: null;
 		} catch (error) {
-			plans.push({ entityId: id, restore: [], skipped: [{ reason: `its local row holds a value the sync cannot read (${errorMessage(error)}); correct it in Retool first` }] });
+			plans.push({
+				entityId: id,
+				restore: [],
+				skipped: [{ reason: `its local row holds a value the sync cannot read (${errorMessage(error)}); correct it in Retool first` }],
+			});
 			continue;
 		}
 		plans.push(planItem(def, id, fieldChanges(def, entries), { local, st: st.get(id)?.canonical ?? null }));
@@ -199,7 +217,15 @@ async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: Readonly
 			const row = rows.get(p.entityId)!;
 			const current = canonicalFromRow(def, row);
 			const staged = stagedRow(def, current, syncBase(def, row, st.get(p.entityId)!.canonical), st.get(p.entityId)!.canonical, p);
-			return { plan: p, id: p.entityId, rowVersion: Number(row.row_version), values: rowValuesFromCanonical(def, staged.values), base: staged.base, current, staged };
+			return {
+				plan: p,
+				id: p.entityId,
+				rowVersion: Number(row.row_version),
+				values: rowValuesFromCanonical(def, staged.values),
+				base: staged.base,
+				current,
+				staged,
+			};
 		});
 	return scope.t.tx('undo-stage', async (tx) => {
 		await markEngineWrites(tx);
@@ -237,37 +263,4 @@ async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: Readonly
 		);
 		return written;
 	});
-}
-
-function counts(plans: readonly ItemPlan[]) {
-	return {
-		fieldsRestored: plans.reduce((n, p) => n + p.restore.length, 0),
-		fieldsSkipped: plans.reduce((n, p) => n + p.skipped.length, 0),
-	};
-}
-
-async function finish(
-	t: Task,
-	runId: number,
-	status: 'succeeded' | 'failed',
-	error: string | null,
-	r: Pick<UndoResult, 'undoes' | 'fieldsRestored' | 'fieldsSkipped' | 'items'>,
-	tally: Tally,
-	at: Date,
-): Promise<void> {
-	const skipped = r.items.flatMap((p) => p.skipped.map((s) => ({ entityId: p.entityId, ...s })));
-	await finishRun(
-		t,
-		runId,
-		{ status, error, details: { undoes: r.undoes, fieldsRestored: r.fieldsRestored, fieldsSkipped: r.fieldsSkipped, skipped: skipped.slice(0, 1000) } },
-		tally.progress(),
-		at,
-	);
-}
-
-function describe(target: RunRow, r: Pick<UndoResult, 'items' | 'fieldsRestored' | 'fieldsSkipped'>, dryRun: boolean): string {
-	const items = r.items.filter((p) => p.restore.length > 0).length;
-	const partial = target.status === 'failed' ? ` (run ${target.id} failed part-way; what it had changed is undone)` : '';
-	const verb = dryRun ? 'would restore' : 'restored';
-	return `undo of ${target.kind} run ${target.id} (${target.entity_type})${partial}: ${verb} ${r.fieldsRestored} field(s) of ${items} item(s); ${r.fieldsSkipped} skipped`;
 }

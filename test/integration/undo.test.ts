@@ -43,7 +43,12 @@ describe('undo of a run that pulled ServiceTitan changes', () => {
 		expect(stItem(a)).toMatchObject({ displayName: before.a.display_name, price: Number(before.a.price) });
 		expect(stItem(b)).toMatchObject({ description: before.b.description });
 		const ledger = await h.t.db.one('SELECT * FROM sync_runs WHERE id = $1', [result.runId]);
-		expect(ledger).toMatchObject({ kind: 'undo', entity_type: 'materials', status: 'succeeded', details: expect.objectContaining({ undoes: run.runId, by: 'ann' }) });
+		expect(ledger).toMatchObject({
+			kind: 'undo',
+			entity_type: 'materials',
+			status: 'succeeded',
+			details: expect.objectContaining({ undoes: run.runId, by: 'ann' }),
+		});
 		// The next sync finds nothing to do: both sides agree.
 		expect(await incremental()).toMatchObject({ itemsSynced: 0, itemsPushed: 0, conflictsDetected: 0 });
 	});
@@ -137,7 +142,9 @@ describe('undo of an undo', () => {
 		const first = await undo(run.runId!);
 		expect((await row(id)).display_name).toBe(old.display_name);
 
-		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} was already undone by run ${first.runId}; undo run ${first.runId} to bring its changes back`);
+		await expect(undo(run.runId!)).rejects.toThrow(
+			`run ${run.runId} was already undone by run ${first.runId}; undo run ${first.runId} to bring its changes back`,
+		);
 		const again = await undo(first.runId!);
 		expect(again).toMatchObject({ success: true, fieldsRestored: 1 });
 		expect(await row(id)).toMatchObject({ display_name: 'Renamed in ST', sync_status: 'synced' });
@@ -178,7 +185,9 @@ describe('full and single-entity runs', () => {
 		const created = h.sim.control.createItem('materials', { code: 'UNDO-NEW', displayName: 'New in ST' });
 		const run = await incremental();
 		const result = await undo(run.runId!);
-		expect(result.items).toEqual([{ entityId: created.id, restore: [], skipped: [{ reason: expect.stringMatching(/^new in ServiceTitan.*undo does not remove items/) }] }]);
+		expect(result.items).toEqual([
+			{ entityId: created.id, restore: [], skipped: [{ reason: expect.stringMatching(/^new in ServiceTitan.*undo does not remove items/) }] },
+		]);
 		expect((await row(created.id)).deleted_at).toBeNull();
 	});
 });
@@ -188,8 +197,12 @@ describe('refusals say what to do', () => {
 		await expect(undo(999_999)).rejects.toThrow('run 999999 does not exist; `pricebook-sync logs` lists the runs');
 		const run = await incremental();
 		const later = () => new Date(Date.now() + 91 * 86_400_000);
-		await expect(undoRun({ db: h.t.db, st: h.client, now: later }, { runId: run.runId!, by: 'ann' })).rejects.toThrow(/longer ago than the undo window of 90 days/);
-		expect(await undoRun({ db: h.t.db, st: h.client, now: later, retentionDays: 120 }, { runId: run.runId!, by: 'ann', dryRun: true })).toMatchObject({ success: true });
+		await expect(undoRun({ db: h.t.db, st: h.client, now: later }, { runId: run.runId!, by: 'ann' })).rejects.toThrow(
+			/longer ago than the undo window of 90 days/,
+		);
+		expect(await undoRun({ db: h.t.db, st: h.client, now: later, retentionDays: 120 }, { runId: run.runId!, by: 'ann', dryRun: true })).toMatchObject({
+			success: true,
+		});
 		await h.t.db.none("UPDATE sync_runs SET status = 'running' WHERE id = $1", [run.runId]);
 		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} is still running; undo it when it has finished`);
 		await expect(undo(run.runId!, { by: ' ' })).rejects.toThrow(/say who undoes the run/);
