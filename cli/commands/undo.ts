@@ -13,7 +13,7 @@ export function undoRetentionDays(env: NodeJS.ProcessEnv): number {
 
 export const undoCommand = {
 	name: 'undo',
-	summary: 'undo a sync run on both sides (fields changed since are kept and listed); --dry-run shows every field first',
+	summary: 'undo a sync run or a resolution on both sides (fields changed since are kept and listed); --dry-run shows every field first',
 	usage: 'pricebook-sync undo <runId> --by <user> [--dry-run] [--json]',
 	positionals: 'own',
 	flags: {
@@ -42,7 +42,8 @@ export function describeUndo(r: UndoResult): string {
 	const lines = [r.runId !== null ? `${r.message} (undo run ${r.runId})` : r.message];
 	const show = (v: unknown) => (v === null || v === undefined ? 'empty' : JSON.stringify(v));
 	for (const item of r.items) {
-		for (const f of item.restore) lines.push(`  ${r.entityType} ${item.entityId} ${f.field}: ${show(f.now)} -> ${show(f.afterUndo)}`);
+		for (const f of item.restore)
+			lines.push(`  ${r.entityType} ${item.entityId} ${f.field}${f.side ? ` (${f.side})` : ''}: ${show(f.now)} -> ${show(f.afterUndo)}`);
 		for (const s of item.skipped) lines.push(`  ${r.entityType} ${item.entityId}${s.field ? ` ${s.field}` : ''}: skipped, ${s.reason}`);
 	}
 	if (r.dryRun && r.fieldsRestored > 0) lines.push(`Nothing was changed. To carry it out: pricebook-sync undo ${r.undoes} --by <user>`);

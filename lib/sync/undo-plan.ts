@@ -38,9 +38,10 @@ export interface FieldChanges {
 /**
  * The actions whose before and after are field values on both sides: a change pulled from ServiceTitan (before:
  * the local row, after: ServiceTitan's record) and a verified push (before and after: ServiceTitan's pushed fields,
- * which the local row held, and holds after the push).
+ * which the local row held, and holds after the push), and an undo's restore of the local row (the same values
+ * as its push, kept so that a restore whose push did not happen is on record too).
  */
-const FIELD_ACTIONS = new Set(['updated_from_st', 'pushed', 'push_not_applied']);
+const FIELD_ACTIONS = new Set(['updated_from_st', 'pushed', 'push_not_applied', 'undo_restored_locally']);
 
 /** Why undo leaves what the other actions did, for the admin reading the plan. */
 const NOT_UNDONE: Record<string, string> = {
@@ -53,6 +54,8 @@ const NOT_UNDONE: Record<string, string> = {
 	conflict: 'the run opened a conflict: it stays open for a person to resolve',
 	conflict_settled: 'both sides had come to agree, so the run closed the conflict: nothing to restore',
 	push_retry_requested: 'a retry request changes no values',
+	undo_took_st_value: "a later ServiceTitan edit the undo took into the local row: it stays (it was a ServiceTitan user's, not the undo's)",
+	undo_reopened_conflict: 'the undo reopened a conflict: decide it again to undo that',
 };
 
 /** Folds a run's entries for one item: the first before and the last after of each field it changed. */

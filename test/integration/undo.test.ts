@@ -146,7 +146,7 @@ describe('undo of an undo', () => {
 			`run ${run.runId} was already undone by run ${first.runId}; undo run ${first.runId} to bring its changes back`,
 		);
 		const again = await undo(first.runId!);
-		expect(again).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(again).toMatchObject({ success: true, fieldsRestored: 1, fieldsSkipped: 0 });
 		expect(await row(id)).toMatchObject({ display_name: 'Renamed in ST', sync_status: 'synced' });
 		expect(stItem(id).displayName).toBe('Renamed in ST');
 		// Its undo undone, the original run may be undone once more.
