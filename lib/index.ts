@@ -46,8 +46,8 @@ export {
 	isoTimeOf,
 	jsonOf,
 } from './api/validators';
-export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
-export { answerForRuns, answerForResolution, answerForError, failureOfAnswer, type HttpAnswer } from './api/responses';
+export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest, parseUndoRequest } from './api/requests';
+export { answerForRuns, answerForResolution, answerForUndo, answerForError, failureOfAnswer, type HttpAnswer } from './api/responses';
 export { httpStatusFor } from './api/http-status';
 export { checkWebhookKey, type WebhookKey, type WebhookKeyCheck } from './api/webhook-key';
 
