@@ -192,6 +192,28 @@ describe('full and single-entity runs', () => {
 	});
 });
 
+describe('a run that failed part-way', () => {
+	it('is undone for what it had changed, and the answer says it had failed', async () => {
+		const [a, b] = h.sim.control.listIds('materials').slice(14, 16);
+		const old = await row(a);
+		stEdit(a, { displayName: 'Pulled before the failure' });
+		await retoolUpdate(h.t, 'pricebook_materials', b, { description: 'Never pushed' });
+		h.sim.control.failNext({ action: { kind: 'status', status: 503 }, match: { method: 'PATCH' }, times: 10 });
+		const run = await incremental();
+		expect(run).toMatchObject({ status: 'failed', itemsSynced: 1 });
+		h.sim.control.clearFaults();
+
+		const plan = await undo(run.runId!, { dryRun: true });
+		expect(plan.message).toMatch(`(run ${run.runId} failed part-way; what it had changed is undone)`);
+		expect(plan.items.map((p) => p.entityId)).toEqual([a]);
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 1 });
+		expect(stItem(a).displayName).toBe(old.display_name);
+		expect(await row(a)).toMatchObject({ display_name: old.display_name, sync_status: 'synced' });
+		// The edit the failed run never pushed is still pending, untouched by the undo.
+		expect(await row(b)).toMatchObject({ description: 'Never pushed', sync_status: 'pending_push' });
+	});
+});
+
 describe('refusals say what to do', () => {
 	it('an unknown run, a run older than the undo window, a run still running, no name', async () => {
 		await expect(undo(999_999)).rejects.toThrow('run 999999 does not exist; `pricebook-sync logs` lists the runs');
