@@ -5,6 +5,7 @@ import type { Db } from '../db/connection';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, readRun, startRun, type RunRow } from '../db/ledger';
 import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
+import { readLeaseForUpdate } from '../db/leases';
 import { readSyncRowsByIds, type StoredRow, type Task } from '../db/pricebook-store';
 import { runChanges, stageRestores, standingUndoOf, type LoggedChange } from '../db/undo-store';
 import { errorMessage, failureKindOf } from '../failures';
@@ -73,6 +74,7 @@ export async function undoRun(deps: UndoDeps, request: UndoRequest): Promise<Und
 		try {
 			// Checked again under the lock: another undo of the same run may have finished meanwhile.
 			await refuseIfUndone(t, request.runId);
+			await refuseIfLeased(t, def.type, now());
 			return await undoLocked(deps, t, def, target, request, now);
 		} finally {
 			await releaseLock(t, lockId);
@@ -101,6 +103,17 @@ async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Pr
 	}
 	await refuseIfUndone(t, runId);
 	return run;
+}
+
+/**
+ * An n8n run of the type works step by step under a lease, not the advisory lock: while it is alive, the undo
+ * waits its turn like a second run would. (A run that starts after this check waits for the lock undo holds.)
+ */
+async function refuseIfLeased(t: Task, entityType: string, at: Date): Promise<void> {
+	const lease = await t.tx((tx) => readLeaseForUpdate(tx, entityType));
+	if (lease.lease_run_id !== null && lease.lease_mode === 'staged' && lease.lease_expires_at !== null && lease.lease_expires_at > at) {
+		throw new SyncStateError('busy', `an n8n ${entityType} sync (run ${lease.lease_run_id}) is under way; try again when it has finished`);
+	}
 }
 
 async function refuseIfUndone(t: Task, runId: number): Promise<void> {
@@ -150,6 +163,7 @@ async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target
 			run,
 			[...staged].map((id) => ({ id, st: st.get(id) ?? null })),
 		);
+		await settleOutcomes(run, plans, staged);
 		const result = { ...base, ...counts(plans), runId, success: true, status: 'succeeded' as const };
 		const done = { ...result, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected, errors: tally.errors };
 		await finish(t, runId, 'succeeded', null, done, tally, now());
@@ -202,6 +216,30 @@ async function planUndo(scope: RunScope, changes: readonly LoggedChange[]) {
 		plans.push(planItem(def, id, fieldChanges(def, entries), { local, st: st.get(id)?.canonical ?? null }));
 	}
 	return { plans, rows, st };
+}
+
+/**
+ * What the sync did with each staged item, read back from its row: a restore ServiceTitan did not take (held, or
+ * refused) or one the sync turned into a conflict (ServiceTitan changed meanwhile) is not reported as restored,
+ * but listed as skipped with what happened, so the answer never claims a value went back when it did not.
+ */
+async function settleOutcomes(scope: RunScope, plans: ItemPlan[], staged: ReadonlySet<number>): Promise<void> {
+	const { def } = scope;
+	const rows = new Map((await readSyncRowsByIds(scope.t, def, [...staged])).map((r) => [Number(r.id), r]));
+	for (const p of plans) {
+		if (!staged.has(p.entityId) || p.restore.length === 0) continue;
+		const row = rows.get(p.entityId);
+		if (row?.sync_status === 'synced') continue;
+		// Held: ServiceTitan took the other fields, and kept its own value for those in push_refused.
+		const refused = row?.sync_status === 'conflict' ? null : row?.push_refused;
+		const missed = (field: string) => !refused || field in refused;
+		const why =
+			row?.sync_status === 'conflict'
+				? 'ServiceTitan changed it while the undo ran: it is a conflict now, for a person to resolve'
+				: `not in ServiceTitan yet (${row?.push_error ?? 'the push did not go through'}); the restored value waits locally as a pending edit`;
+		p.skipped.push(...p.restore.filter((r) => missed(r.field)).map((r) => ({ field: r.field, reason: why })));
+		p.restore = p.restore.filter((r) => !missed(r.field));
+	}
 }
 
 /**

@@ -214,8 +214,31 @@ describe('a run that failed part-way', () => {
 	});
 });
 
+describe('what the sync does with the restore is what the answer says', () => {
+	it('a value ServiceTitan does not take back is listed as not restored, and waits locally as a held edit', async () => {
+		const id = h.sim.control.listIds('materials')[16];
+		const old = await row(id);
+		stEdit(id, { cost: 9.75, displayName: 'Renamed in ST' });
+		const run = await incremental();
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['cost'], entities: ['materials'], echo: true } } });
+		const result = await undo(run.runId!);
+		expect(result).toMatchObject({ success: true, fieldsRestored: 1, fieldsSkipped: 1 });
+		expect(result.items[0].restore.map((r) => r.field)).toEqual(['display_name']);
+		expect(result.items[0].skipped).toEqual([
+			{
+				field: 'cost',
+				reason: expect.stringMatching(
+					/^not in ServiceTitan yet \(ServiceTitan did not apply cost.*the restored value waits locally as a pending edit$/,
+				),
+			},
+		]);
+		expect(stItem(id)).toMatchObject({ cost: 9.75, displayName: old.display_name });
+		expect(await row(id)).toMatchObject({ cost: old.cost, sync_status: 'pending_push' });
+	});
+});
+
 describe('refusals say what to do', () => {
-	it('an unknown run, a run older than the undo window, a run still running, no name', async () => {
+	it('an unknown run, a run older than the undo window, a run still running, no name, an n8n run under way', async () => {
 		await expect(undo(999_999)).rejects.toThrow('run 999999 does not exist; `pricebook-sync logs` lists the runs');
 		const run = await incremental();
 		const later = () => new Date(Date.now() + 91 * 86_400_000);
@@ -228,6 +251,12 @@ describe('refusals say what to do', () => {
 		await h.t.db.none("UPDATE sync_runs SET status = 'running' WHERE id = $1", [run.runId]);
 		await expect(undo(run.runId!)).rejects.toThrow(`run ${run.runId} is still running; undo it when it has finished`);
 		await expect(undo(run.runId!, { by: ' ' })).rejects.toThrow(/say who undoes the run/);
+		await h.t.db.none("UPDATE sync_runs SET status = 'succeeded' WHERE id = $1", [run.runId]);
+		await h.t.db.none(
+			"UPDATE sync_state SET lease_run_id = $1, lease_mode = 'staged', lease_expires_at = now() + interval '5 minutes' WHERE entity_type = 'materials'",
+			[run.runId],
+		);
+		await expect(undo(run.runId!)).rejects.toThrow(`an n8n materials sync (run ${run.runId}) is under way; try again when it has finished`);
 	});
 });
 
