@@ -15,15 +15,17 @@ export async function runChanges(t: Task, runId: number): Promise<LoggedChange[]
 }
 
 /**
- * The undo that undid a run and still stands (was not itself undone), if there is one: such a run is not undone a
- * second time, since the values its undo restored would count as "changed since" and be skipped anyway.
+ * The undo that undid a run and still stands (restored something, and was not itself undone), if there is one: such
+ * a run is not undone a second time, since the values its undo restored would count as "changed since" and be
+ * skipped anyway. An undo that restored nothing (every field changed since) leaves the run undoable.
  */
 export async function standingUndoOf(t: Task, runId: number): Promise<number | null> {
 	const row = await t.oneOrNone<{ id: string }>(
 		`SELECT u.id FROM sync_runs u
 		 WHERE u.kind = 'undo' AND u.status = 'succeeded' AND NOT u.dry_run AND u.details ->> 'undoes' = $1::text
+		   AND COALESCE((u.details ->> 'fieldsRestored')::int, 0) > 0
 		   AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.kind = 'undo' AND r.status = 'succeeded' AND NOT r.dry_run
-		                   AND r.details ->> 'undoes' = u.id::text)
+		                   AND r.details ->> 'undoes' = u.id::text AND COALESCE((r.details ->> 'fieldsRestored')::int, 0) > 0)
 		 ORDER BY u.id DESC LIMIT 1`,
 		[String(runId)],
 	);

@@ -91,6 +91,16 @@ describe('later edits are never overwritten', () => {
 		expect(stItem(id)).toMatchObject({ displayName: old.display_name, price: 80 });
 	});
 
+	it('an undo that restored nothing (every field edited since) does not count as undoing the run', async () => {
+		const id = h.sim.control.listIds('materials')[17];
+		stEdit(id, { displayName: 'Renamed in ST' });
+		const run = await incremental();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { display_name: 'Renamed again in Retool' });
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 0, fieldsSkipped: 1 });
+		expect(await undo(run.runId!)).toMatchObject({ success: true, fieldsRestored: 0, fieldsSkipped: 1 });
+		expect((await row(id)).display_name).toBe('Renamed again in Retool');
+	});
+
 	it('a field edited in ServiceTitan since the run is skipped and kept; the other fields are restored', async () => {
 		const id = h.sim.control.listIds('materials')[4];
 		const old = await row(id);
