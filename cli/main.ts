@@ -61,7 +61,8 @@ function toolHelp(): string {
 		'  UNDO_RETENTION_DAYS  how far back `undo` reaches (default 90)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
-		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
+		'            (resolve: 3 also when the conflict was busy or stale and needs another look;',
+		'            undo: 3 also when the run was already undone or its item changed since a resolution)',
 	].join('\n');
 }
 
