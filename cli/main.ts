@@ -12,6 +12,7 @@ import { retryPushCommand } from './commands/retry-push';
 import { resolveCommand } from './commands/resolve';
 import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
+import { undoCommand } from './commands/undo';
 import { vendorPricesCommand } from './commands/vendor-prices';
 
 export interface Command {
@@ -31,6 +32,7 @@ export const commands: Command[] = [
 	incrementalCommand,
 	entityCommand,
 	resolveCommand,
+	undoCommand,
 	conflictsCommand,
 	heldCommand,
 	retryPushCommand,
@@ -56,9 +58,11 @@ function toolHelp(): string {
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
+		'  UNDO_RETENTION_DAYS  how far back `undo` reaches (default 90)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
-		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
+		'            (resolve: 3 also when the conflict was busy or stale and needs another look;',
+		'            undo: 3 also when the run was already undone or its item changed since a resolution)',
 	].join('\n');
 }
 

@@ -456,8 +456,8 @@ async function checks({ n8n, n8nCli, base, secret, workflows, main, userFolder, 
 
 	// Real webhook URLs as n8n registered them.
 	// n8n says it is ready before it has activated every published workflow (slower on a busy machine): wait for
-	// all five webhook workflows to have their webhooks registered.
-	const hooks = ['PbHookFull000001', 'PbHookIncrement1', 'PbHookStatus0001', 'PbHookEntity0001', 'PbHookResolve001'];
+	// all six webhook workflows to have their webhooks registered.
+	const hooks = ['PbHookFull000001', 'PbHookIncrement1', 'PbHookStatus0001', 'PbHookEntity0001', 'PbHookResolve001', 'PbHookUndoRun001'];
 	let rows = [];
 	for (const deadline = Date.now() + 120_000; ; await sleep(1000)) {
 		rows = await n8nDb(n8n, userFolder, 'SELECT "workflowId", "webhookPath", method, "webhookId", "pathLength" FROM webhook_entity');

@@ -46,8 +46,8 @@ export {
 	isoTimeOf,
 	jsonOf,
 } from './api/validators';
-export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest } from './api/requests';
-export { answerForRuns, answerForResolution, answerForError, failureOfAnswer, type HttpAnswer } from './api/responses';
+export { MAX_BODY_BYTES, parseSyncRequest, parseEntityRequest, parseResolveRequest, parseUndoRequest } from './api/requests';
+export { answerForRuns, answerForResolution, answerForUndo, answerForError, failureOfAnswer, type HttpAnswer } from './api/responses';
 export { httpStatusFor } from './api/http-status';
 export { checkWebhookKey, type WebhookKey, type WebhookKeyCheck } from './api/webhook-key';
 
@@ -71,6 +71,7 @@ export {
 } from './sync/step-reports';
 export { describeFailedRuns, failStagedRuns, type FailedRun, type StepFailure } from './sync/staged-failure';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
+export { undoRun, DEFAULT_UNDO_RETENTION_DAYS, type UndoRequest, type UndoResult } from './sync/undo';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 
 export { getSyncStatus, type SyncStatus } from './reporting/status';

@@ -99,3 +99,17 @@ export function parseResolveRequest(params: unknown, rawBody: unknown): ResolveH
 	const mergedData = jsonOf(body.mergedData, 'mergedData');
 	return { conflictId, resolution, resolvedBy, ...(mergedData !== undefined ? { mergedData } : {}) };
 }
+
+export interface UndoHttpRequest {
+	runId: number;
+	by: string;
+	dryRun: boolean;
+}
+
+/** POST .../undo/:runId, body `{ by, dryRun? }`. */
+export function parseUndoRequest(params: unknown, rawBody: unknown): UndoHttpRequest {
+	const p = (typeof params === 'object' && params !== null ? params : {}) as Json;
+	const body = objectBody(rawBody);
+	onlyKeys(body, ['by', 'dryRun']);
+	return { runId: positiveIdOf(p.runId, 'runId', 'run id'), by: resolvedByOf(body.by, 'by'), dryRun: optionalBoolean(body, 'dryRun') };
+}

@@ -3,6 +3,7 @@ import { ConfigError } from '../servicetitan/config';
 import { isStApiError } from '../servicetitan/errors';
 import type { ResolveResult } from '../sync/resolve';
 import type { RunResult } from '../sync/run-types';
+import type { UndoResult } from '../sync/undo-result';
 import { httpStatusFor, isStateConflict } from './http-status';
 
 /** One HTTP answer: what the n8n "Respond to Webhook" node sends back to Retool. */
@@ -34,6 +35,12 @@ export function answerForRuns(results: RunResult[]): HttpAnswer {
 export function answerForResolution(result: ResolveResult): HttpAnswer {
 	if (result.status === 'stale') return { statusCode: httpStatusFor('stale'), body: { error: result.message, ...kindFields('stale'), result } };
 	return { statusCode: 200, body: { result } };
+}
+
+/** An undo or its dry run: 200 with the per-field list; an undo that failed part-way, the status of its kind, with the list. */
+export function answerForUndo(result: UndoResult): HttpAnswer {
+	if (!result.failureKind) return { statusCode: 200, body: { result } };
+	return { statusCode: httpStatusFor(result.failureKind), body: { error: result.message, ...kindFields(result.failureKind), result } };
 }
 
 /** The message a caller sees: never a stack trace, never a secret, and for a wrong setting who can fix it. */

@@ -241,3 +241,25 @@ export async function openConflictSides(
 	);
 	return rows.map((r) => ({ ...r, entity_id: Number(r.entity_id) }));
 }
+
+/**
+ * Opens a resolved conflict again (undo of its resolution): the decision is cleared from the conflict row; who
+ * decided what stays in the change log and the resolution's run. Returns false when the item has another open
+ * conflict meanwhile (one open per item), and then changes nothing.
+ */
+export async function reopenConflict(t: Task, id: number, at: Date): Promise<boolean> {
+	const result = await t.result(
+		`UPDATE sync_conflicts c SET status = 'open', resolution = NULL, resolved_by = NULL, resolved_at = NULL,
+		   resolution_before = NULL, resolution_after = NULL, updated_at = $2
+		 WHERE c.id = $1 AND c.status = 'resolved'
+		   AND NOT EXISTS (SELECT 1 FROM sync_conflicts o WHERE o.entity_type = c.entity_type AND o.entity_id = c.entity_id AND o.status = 'open')`,
+		[id, at],
+	);
+	return result.rowCount === 1;
+}
+
+/** The base a conflict was recorded against (null: the row had none). */
+export async function conflictBase(t: Task, id: number): Promise<Record<string, unknown> | null> {
+	const row = await t.oneOrNone<{ base_version: Record<string, unknown> | null }>('SELECT base_version FROM sync_conflicts WHERE id = $1', [id]);
+	return row?.base_version ?? null;
+}

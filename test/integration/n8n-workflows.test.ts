@@ -243,6 +243,7 @@ const WEBHOOK_FILES = [
 	'pricebook-webhook-incremental.json',
 	'pricebook-webhook-entity.json',
 	'pricebook-webhook-resolve-conflict.json',
+	'pricebook-webhook-undo.json',
 	'pricebook-webhook-status.json',
 ];
 const methodOf = (file: string) => String(wf(file).nodes.find((n) => n.name === 'Webhook')!.parameters.httpMethod);
@@ -271,7 +272,14 @@ describe("the webhooks' key, checked by the Pricebook Webhook trigger in n8n's e
 	const runs = async () => (await h.t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM sync_runs')).n;
 
 	it.each(WEBHOOK_FILES)('%s: without the key, with a wrong one or with it in another header → 403, no execution, nothing run', async (file) => {
-		const request = { params: file.includes('entity') ? { type: 'materials', id: '1' } : file.includes('resolve') ? { id: '1' } : {}, body: {} };
+		const params = file.includes('entity')
+			? { type: 'materials', id: '1' }
+			: file.includes('resolve')
+				? { id: '1' }
+				: file.includes('undo')
+					? { runId: '1' }
+					: {};
+		const request = { params, body: {} };
 		for (const [headers, words] of [
 			[{}, /the X-Pricebook-Key header is missing/],
 			// The key with its last character changed (to one it is not: the key is random hex).
@@ -437,6 +445,42 @@ describe("webhook workflows in n8n's engine", () => {
 		});
 		expect(stale).toMatchObject({ statusCode: 409, body: { reason: 'stale' } });
 		expect(h.sim.control.getItem('materials', y)!.price).toBe(14);
+	});
+
+	it('POST undo/:runId: a dry run lists the fields (200), the undo restores both sides (200), again → 409 naming the undo, unknown run → 404, no name → 400', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'materials' });
+		const [x] = h.sim.control.listIds('materials');
+		const old = h.sim.control.getItem('materials', x)!.displayName;
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', x, { displayName: 'Renamed in ST' });
+		const run = await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		const params = { runId: String(run.runId) };
+
+		const dry = await call('pricebook-webhook-undo.json', { params, body: { by: 'ann', dryRun: true } });
+		expect(dry).toMatchObject({ statusCode: 200, body: { result: { status: 'planned', runId: null, fieldsRestored: 1 } } });
+		expect((dry.body.result as IDataObject).items).toEqual([
+			{ entityId: x, restore: [{ field: 'display_name', now: 'Renamed in ST', afterUndo: old }], skipped: [] },
+		]);
+		expect(h.sim.control.getItem('materials', x)!.displayName).toBe('Renamed in ST');
+
+		const ok = await call('pricebook-webhook-undo.json', { params, body: { by: 'ann' } });
+		expect(ok).toMatchObject({ statusCode: 200, body: { result: { status: 'succeeded', undoes: run.runId, fieldsRestored: 1 } } });
+		expect(h.sim.control.getItem('materials', x)!.displayName).toBe(old);
+		const undoRun = (ok.body.result as IDataObject).runId;
+		expect(await h.t.db.one('SELECT kind, trigger, details FROM sync_runs WHERE id = $1', [undoRun])).toMatchObject({
+			kind: 'undo',
+			trigger: 'webhook',
+			details: expect.objectContaining({ undoes: run.runId, by: 'ann' }),
+		});
+
+		const again = await call('pricebook-webhook-undo.json', { params, body: { by: 'ann' } });
+		expect(again).toMatchObject({ statusCode: 409, body: { reason: 'stale', error: expect.stringContaining(`already undone by run ${undoRun}`) } });
+		expect(await call('pricebook-webhook-undo.json', { params: { runId: '999999' }, body: { by: 'ann' } })).toMatchObject({ statusCode: 404 });
+		expect(await call('pricebook-webhook-undo.json', { params, body: {} })).toMatchObject({ statusCode: 400, body: { field: 'by' } });
+		expect(await call('pricebook-webhook-undo.json', { params, body: { by: 'ann', force: true } })).toMatchObject({
+			statusCode: 400,
+			body: { field: 'force' },
+		});
 	});
 
 	it('ServiceTitan failing: the webhooks answer 502 with the cause, the runs are recorded failed, and each execution ends failed after answering', async () => {

@@ -30,6 +30,7 @@ import { FinishSyncRun } from '../../nodes/FinishSyncRun/FinishSyncRun.node';
 import { PricebookSetup } from '../../nodes/PricebookSetup/PricebookSetup.node';
 import { PricebookSync } from '../../nodes/PricebookSync/PricebookSync.node';
 import { ResolveConflict } from '../../nodes/ResolveConflict/ResolveConflict.node';
+import { UndoRun } from '../../nodes/UndoRun/UndoRun.node';
 import { StartSyncRun } from '../../nodes/StartSyncRun/StartSyncRun.node';
 import { StFetchPage } from '../../nodes/StFetchPage/StFetchPage.node';
 import { StoreConflicts } from '../../nodes/StoreConflicts/StoreConflicts.node';
@@ -63,6 +64,7 @@ const ourNodes: INodeType[] = [
 	new FailSyncRun(),
 	new PricebookSync(),
 	new ResolveConflict(),
+	new UndoRun(),
 	new SyncStatus(),
 	new VendorPriceImport(),
 	new PricebookWebhook(),

@@ -62,7 +62,7 @@ describe("the package's n8n metadata", () => {
 	});
 
 	it('gives every node a codex file beside it, for that node, with categories and a docs link', () => {
-		expect(nodes).toHaveLength(14);
+		expect(nodes).toHaveLength(15);
 		for (const { className, description, codex } of nodes) {
 			expect({ className, codex: codex !== undefined }).toEqual({ className, codex: true });
 			expect(codex!.node).toBe(`${pkg.name}.${description.name}`);
