@@ -13,6 +13,7 @@ import { resolveCommand } from './commands/resolve';
 import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
 import { vendorPricesCommand } from './commands/vendor-prices';
+import { historyCommand } from './commands/history';
 
 export interface Command {
 	name: string;
@@ -36,6 +37,7 @@ export const commands: Command[] = [
 	retryPushCommand,
 	statusCommand,
 	logsCommand,
+	historyCommand,
 	vendorPricesCommand,
 	startCommand,
 ];
@@ -56,6 +58,7 @@ function toolHelp(): string {
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
+		'  CHANGE_LOG_RETENTION_DAYS  days the change log keeps item history (default 90)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
 		'            (resolve: 3 also when the conflict was busy or stale and needs another look)',
