@@ -14,6 +14,7 @@ import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
 import { vendorPricesCommand } from './commands/vendor-prices';
 import { historyCommand } from './commands/history';
+import { undoVendorImportCommand } from './commands/undo-vendor-import';
 
 export interface Command {
 	name: string;
@@ -39,6 +40,7 @@ export const commands: Command[] = [
 	logsCommand,
 	historyCommand,
 	vendorPricesCommand,
+	undoVendorImportCommand,
 	startCommand,
 ];
 

@@ -83,3 +83,4 @@ export { pruneChangeLog, retentionDaysOf, DEFAULT_RETENTION_DAYS, RETENTION_SETT
 export { loadVendorConfig, vendorConfigFor, VendorConfigError } from './vendor/config';
 export { downloadFeed, FeedFetchError, type DownloadedFeed, type FetchFeedOptions } from './vendor/fetch';
 export { importVendorPrices, type VendorImportResult } from './vendor/import';
+export { undoVendorImport, type VendorUndoLine, type VendorUndoOptions, type VendorUndoResult } from './vendor/undo';
