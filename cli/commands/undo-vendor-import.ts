@@ -18,7 +18,8 @@ export const undoVendorImportCommand = {
 	} as Record<string, FlagSpec>,
 	async run(args: ParsedArgs, ctx: CliContext): Promise<ExitCodeValue> {
 		const [runText, extra] = args.positionals;
-		if (!runText) throw new UsageError('expected the run id of the import, e.g. pricebook-sync undo-vendor-import 812 --by ann (find it with pricebook-sync logs)');
+		if (!runText)
+			throw new UsageError('expected the run id of the import, e.g. pricebook-sync undo-vendor-import 812 --by ann (find it with pricebook-sync logs)');
 		if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
 		const runId = positiveIdOf(runText, 'runId', 'run id');
 		const by = resolvedByOf(args.flags.by, 'by', '--by');

@@ -17,10 +17,10 @@ export interface ItemHistoryRecord {
 
 /** Every change of one item, oldest first (the order they happened in; the id breaks ties within one write). */
 export async function readItemHistory(q: Queryable, entityType: string, entityId: number): Promise<ItemHistoryRecord[]> {
-	return q.any<ItemHistoryRecord>(
-		'SELECT * FROM pricebook_item_history WHERE entity_type = $1 AND entity_id = $2 ORDER BY changed_at, change_id',
-		[entityType, entityId],
-	);
+	return q.any<ItemHistoryRecord>('SELECT * FROM pricebook_item_history WHERE entity_type = $1 AND entity_id = $2 ORDER BY changed_at, change_id', [
+		entityType,
+		entityId,
+	]);
 }
 
 /** The ServiceTitan id a Retool insert's temporary id became, if it was created there (and that entry is still kept). */

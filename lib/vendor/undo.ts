@@ -69,9 +69,17 @@ async function checkUndoable(t: Task, runId: number, days: number, now: Date): P
 	const run = await readRun(t, runId);
 	if (!run) throw new SyncNotFoundError(`run ${runId} does not exist: find it with pricebook-sync logs`);
 	if (!UNDOABLE_KINDS.includes(run.kind))
-		throw new SyncValidationError('runId', `run ${runId} is a ${run.kind} run, not a vendor price import: undo-vendor-import undoes only vendor imports (and their undos)`);
-	if (run.status !== 'succeeded') throw new SyncValidationError('runId', `run ${runId} ${run.status === 'running' ? 'is still running' : `did not succeed (${run.status})`}: it changed no price to undo`);
-	if (isBeyondRetention(run.started_at, days, now)) throw new SyncValidationError('runId', beyondRetentionMessage(`run ${runId} (${run.started_at.toISOString()})`, days));
+		throw new SyncValidationError(
+			'runId',
+			`run ${runId} is a ${run.kind} run, not a vendor price import: undo-vendor-import undoes only vendor imports (and their undos)`,
+		);
+	if (run.status !== 'succeeded')
+		throw new SyncValidationError(
+			'runId',
+			`run ${runId} ${run.status === 'running' ? 'is still running' : `did not succeed (${run.status})`}: it changed no price to undo`,
+		);
+	if (isBeyondRetention(run.started_at, days, now))
+		throw new SyncValidationError('runId', beyondRetentionMessage(`run ${runId} (${run.started_at.toISOString()})`, days));
 	const undone = await findVendorImportUndo(t, runId);
 	if (undone !== null) throw new SyncStateError('stale', `run ${runId} was already undone by run ${undone}; to take the undo back, undo run ${undone}`);
 }
@@ -103,14 +111,26 @@ export async function undoVendorImport(deps: { db: Db }, runId: number, options:
 					(reason ? skipped : restored).push(lineOf(c, reason));
 				}
 				if (dryRun) return { undoes: runId, runId: null, dryRun, restored, skipped };
-				const undoRun = await startRun(tx, { kind: 'vendor_import_undo', entityType: null, trigger: options.trigger ?? 'cli', dryRun: false, details: { undoes: runId, by } }, now);
+				const undoRun = await startRun(
+					tx,
+					{ kind: 'vendor_import_undo', entityType: null, trigger: options.trigger ?? 'cli', dryRun: false, details: { undoes: runId, by } },
+					now,
+				);
 				const restore = changes.filter((c) => skipReason(c) === undefined).map((c) => ({ id: c.vendor_price_id, price: c.before_price }));
 				const written = await restoreVendorPrices(tx, undoRun, restore, now);
 				await finishRun(
 					tx,
 					undoRun,
 					{ status: 'succeeded', details: { restored: written, skipped: skipped.length } },
-					{ pagesRead: 0, itemsSeen: changes.length, counts: { restored: written, skipped: skipped.length }, itemsSynced: written, itemsPushed: 0, conflictsDetected: 0, errors: 0 },
+					{
+						pagesRead: 0,
+						itemsSeen: changes.length,
+						counts: { restored: written, skipped: skipped.length },
+						itemsSynced: written,
+						itemsPushed: 0,
+						conflictsDetected: 0,
+						errors: 0,
+					},
 					now,
 				);
 				return { undoes: runId, runId: undoRun, dryRun, restored, skipped };

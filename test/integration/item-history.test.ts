@@ -32,7 +32,10 @@ beforeAll(async () => {
 	await retoolUpdate(h.t, 'pricebook_materials', id, { cost: 45 });
 	await run();
 	const { id: conflictId } = await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id]);
-	const resolved = await resolveConflict({ db: h.t.db, st: h.client, lockWaitMs: 2000 }, { conflictId, resolution: 'use_st', resolvedBy: 'ann@perfectcatch' });
+	const resolved = await resolveConflict(
+		{ db: h.t.db, st: h.client, lockWaitMs: 2000 },
+		{ conflictId, resolution: 'use_st', resolvedBy: 'ann@perfectcatch' },
+	);
 	expect(resolved.status).toBe('resolved');
 });
 afterAll(async () => h?.close());
@@ -63,14 +66,36 @@ describe('history of one item', () => {
 		expect(new Set(history.entries.map((e) => e.runId)).size).toBe(history.entries.length);
 	});
 
-	it('the Retool view returns the same rows', async () => {
+	it('the Retool view returns the same rows, with the columns docs/database.md lists', async () => {
+		const columns = await h.t.db.any(
+			"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'pricebook_item_history' ORDER BY ordinal_position",
+		);
+		expect(columns.map((c) => c.column_name)).toEqual(
+			'change_id, entity_type, entity_id, changed_at, action, run_id, run_kind, run_trigger, changed_by, temporary_id, fields'.split(', '),
+		);
 		const history = await itemHistory(h.t.db, 'materials', id);
 		const rows = await h.t.db.any(
 			"SELECT change_id, action, run_id, run_kind, changed_by, fields FROM pricebook_item_history WHERE entity_type = 'materials' AND entity_id = $1 ORDER BY changed_at, change_id",
 			[id],
 		);
-		expect(rows.map((r) => ({ changeId: Number(r.change_id), action: r.action, runId: Number(r.run_id), runKind: r.run_kind, changedBy: r.changed_by, fields: r.fields }))).toEqual(
-			history.entries.map((e) => ({ changeId: e.changeId, action: e.action, runId: e.runId, runKind: e.runKind, changedBy: e.changedBy, fields: e.fields })),
+		expect(
+			rows.map((r) => ({
+				changeId: Number(r.change_id),
+				action: r.action,
+				runId: Number(r.run_id),
+				runKind: r.run_kind,
+				changedBy: r.changed_by,
+				fields: r.fields,
+			})),
+		).toEqual(
+			history.entries.map((e) => ({
+				changeId: e.changeId,
+				action: e.action,
+				runId: e.runId,
+				runKind: e.runKind,
+				changedBy: e.changedBy,
+				fields: e.fields,
+			})),
 		);
 	});
 

@@ -15,14 +15,22 @@ let t: TestDatabase;
 
 const link = (vendorPart: string) => ({ id: 1, vendorId: 101, vendorName: 'CED', vendorPart, cost: 1, active: true, memo: null });
 const feed = (prices: Record<string, string>) =>
-	'Catalog Number,Description,Net Price,UOM,Std Pack,Effective Date\n' + Object.entries(prices).map(([sku, p]) => `${sku},Part ${sku},${p},EA,1,`).join('\n');
+	'Catalog Number,Description,Net Price,UOM,Std Pack,Effective Date\n' +
+	Object.entries(prices)
+		.map(([sku, p]) => `${sku},Part ${sku},${p},EA,1,`)
+		.join('\n');
 const importAt = async (prices: Record<string, string>, at: string) => {
 	const r = await importVendorPrices(t.db, { vendor: 'ced', content: feed(prices), now: new Date(at) });
 	expect(r.status).toBe('succeeded');
 	return r.runId!;
 };
 const prices = async (): Promise<Record<string, string>> =>
-	Object.fromEntries((await t.db.any("SELECT vendor_sku, price::text AS price FROM vendor_prices WHERE vendor = 'ced' ORDER BY vendor_sku")).map((r) => [r.vendor_sku, r.price]));
+	Object.fromEntries(
+		(await t.db.any("SELECT vendor_sku, price::text AS price FROM vendor_prices WHERE vendor = 'ced' ORDER BY vendor_sku")).map((r) => [
+			r.vendor_sku,
+			r.price,
+		]),
+	);
 const snapshot = async () => ({
 	prices: await t.db.any('SELECT * FROM vendor_prices ORDER BY id'),
 	history: await t.db.any('SELECT * FROM vendor_price_history ORDER BY id'),
