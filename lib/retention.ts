@@ -1,6 +1,6 @@
-import { wholeNumberOf } from './api/validators';
 import type { Db } from './db/connection';
 import { deleteChangeLogBefore, oldestChangeLogEntry } from './db/change-log-retention';
+import { SyncFailure } from './failures';
 
 /**
  * How long the change log keeps its entries (CHANGE_LOG_RETENTION_DAYS, default 90): item history, undo and restore
@@ -11,11 +11,22 @@ export const RETENTION_SETTING = 'CHANGE_LOG_RETENTION_DAYS';
 /** Rows per DELETE: small enough that each batch is a short transaction next to running syncs. */
 export const PRUNE_BATCH = 5000;
 
-/** The retention window in days from the environment; unset or empty is the default. */
+const MAX_RETENTION_DAYS = 36_500;
+
+/**
+ * The retention window in days from the environment; unset or empty is the default. A bad value is a configuration
+ * failure (exit 2, naming the setting), not a guess: a typo must never shorten the window and let prune delete history.
+ */
 export function retentionDaysOf(env: Record<string, string | undefined>): number {
 	const value = env[RETENTION_SETTING]?.trim();
 	if (!value) return DEFAULT_RETENTION_DAYS;
-	return wholeNumberOf(value, RETENTION_SETTING, { min: 1, max: 36_500, unit: 'days', showRange: true });
+	const days = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+	if (!(days >= 1 && days <= MAX_RETENTION_DAYS))
+		throw new SyncFailure(
+			'configuration',
+			`${RETENTION_SETTING} must be a whole number of days from 1 to ${MAX_RETENTION_DAYS} (unset: ${DEFAULT_RETENTION_DAYS}); fix it in the environment or .env`,
+		);
+	return days;
 }
 
 /** The oldest time still inside the window. */

@@ -48,7 +48,9 @@ describe('change-log retention', () => {
 
 		const bad = await runCliCaptured(['prune'], { ...env, CHANGE_LOG_RETENTION_DAYS: '0' });
 		expect(bad.code).toBe(2);
-		expect(bad.stderr).toMatch(/CHANGE_LOG_RETENTION_DAYS must be a whole number of days from 1 to 36500/);
+		expect(bad.stderr).toMatch(
+			/CHANGE_LOG_RETENTION_DAYS must be a whole number of days from 1 to 36500 \(unset: 90\); fix it in the environment or .env$/,
+		);
 		expect(await ages(now)).toEqual([5]);
 	});
 
@@ -56,6 +58,7 @@ describe('change-log retention', () => {
 		expect(retentionDaysOf({})).toBe(90);
 		expect(retentionDaysOf({ CHANGE_LOG_RETENTION_DAYS: ' ' })).toBe(90);
 		expect(retentionDaysOf({ CHANGE_LOG_RETENTION_DAYS: '365' })).toBe(365);
-		expect(() => retentionDaysOf({ CHANGE_LOG_RETENTION_DAYS: '-5' })).toThrow(/CHANGE_LOG_RETENTION_DAYS/);
+		for (const bad of ['-5', '0', '1.5', '90d', '36501'])
+			expect(() => retentionDaysOf({ CHANGE_LOG_RETENTION_DAYS: bad })).toThrow(/CHANGE_LOG_RETENTION_DAYS/);
 	});
 });
