@@ -14,6 +14,9 @@ import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
 import { undoCommand } from './commands/undo';
 import { vendorPricesCommand } from './commands/vendor-prices';
+import { historyCommand } from './commands/history';
+import { pruneCommand } from './commands/prune';
+import { undoVendorImportCommand } from './commands/undo-vendor-import';
 
 export interface Command {
 	name: string;
@@ -38,7 +41,10 @@ export const commands: Command[] = [
 	retryPushCommand,
 	statusCommand,
 	logsCommand,
+	historyCommand,
+	pruneCommand,
 	vendorPricesCommand,
+	undoVendorImportCommand,
 	startCommand,
 ];
 
@@ -58,7 +64,7 @@ function toolHelp(): string {
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
-		'  UNDO_RETENTION_DAYS  how far back `undo` reaches (default 90)',
+		'  CHANGE_LOG_RETENTION_DAYS  days the change log keeps item history, and how far back undo reaches (default 90; prune deletes older)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
 		'            (resolve: 3 also when the conflict was busy or stale and needs another look;',

@@ -79,6 +79,17 @@ export { listConflicts } from './reporting/conflicts';
 export { listHeldPushes, type HeldPush } from './reporting/held-pushes';
 export { listRuns, listChanges, toCsv } from './reporting/logs';
 export { renderStatusPage } from './reporting/status-page';
+export { itemHistory, type ItemHistory, type ItemHistoryEntry } from './reporting/item-history';
+export {
+	pruneChangeLog,
+	retentionDaysOf,
+	DEFAULT_RETENTION_DAYS,
+	RETENTION_SETTING,
+	beyondRetentionMessage,
+	isBeyondRetention,
+	type PruneResult,
+} from './retention';
 export { loadVendorConfig, vendorConfigFor, VendorConfigError } from './vendor/config';
 export { downloadFeed, FeedFetchError, type DownloadedFeed, type FetchFeedOptions } from './vendor/fetch';
 export { importVendorPrices, type VendorImportResult } from './vendor/import';
+export { undoVendorImport, type VendorUndoLine, type VendorUndoOptions, type VendorUndoResult } from './vendor/undo';

@@ -1,15 +1,8 @@
 import { withResources } from '../resources';
-import { DEFAULT_UNDO_RETENTION_DAYS, positiveIdOf, resolvedByOf, undoRun, wholeNumberOf, type UndoResult } from '../../lib';
+import { positiveIdOf, resolvedByOf, retentionDaysOf, undoRun, type UndoResult } from '../../lib';
 import { UsageError, type FlagSpec, type ParsedArgs } from '../args';
 import { ExitCode, type CliContext, type ExitCodeValue } from '../context';
 import { exitCodeFor } from '../errors';
-
-/** The undo window in days: UNDO_RETENTION_DAYS, or the default. */
-export function undoRetentionDays(env: NodeJS.ProcessEnv): number {
-	const text = env.UNDO_RETENTION_DAYS;
-	if (text === undefined || text === '') return DEFAULT_UNDO_RETENTION_DAYS;
-	return wholeNumberOf(text, 'UNDO_RETENTION_DAYS', { min: 1, max: 3650, unit: 'days', showRange: true });
-}
 
 export const undoCommand = {
 	name: 'undo',
@@ -27,7 +20,8 @@ export const undoCommand = {
 			throw new UsageError('expected one run id, e.g. pricebook-sync undo 42 --dry-run --by ann (pricebook-sync logs lists the runs)');
 		const runId = positiveIdOf(idText, 'runId', 'run id');
 		const by = resolvedByOf(args.flags.by, 'by', '--by');
-		const retentionDays = undoRetentionDays(ctx.env);
+		// The change log's retention window: prune deletes what undo would read beyond it, so one setting rules both.
+		const retentionDays = retentionDaysOf(ctx.env);
 		// Refusals (unknown run, still running, already undone, older than the window) are thrown: main turns their kind into the exit code.
 		const result = await withResources(ctx, { command: 'undo', maxConnections: 4, serviceTitan: true }, ({ db, st }) =>
 			undoRun({ db, st: st!, retentionDays }, { runId, by, dryRun: Boolean(args.flags['dry-run']), trigger: 'cli' }),

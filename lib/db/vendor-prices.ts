@@ -25,7 +25,7 @@ export interface VendorPriceWriteCounts {
 
 /**
  * Upserts one chunk of a vendor's prices. The old price of every row whose price changes goes to history (valid
- * from when it became current until now), then the rows are upserted. All sub-statements see the same snapshot,
+ * from when it became current until now, with the price that replaced it, which an undo checks), then the rows are upserted. All sub-statements see the same snapshot,
  * so `old` holds the prices from before the upsert. Optional fields the feed leaves empty keep their stored
  * value; a row whose values are all unchanged is not written (the import stays idempotent).
  */
@@ -45,8 +45,8 @@ export async function writeVendorPrices(
 		   SELECT vp.id, vp.vendor_sku, vp.price, vp.price_valid_from FROM vendor_prices vp JOIN input i ON vp.vendor = $2::text AND vp.vendor_sku = i.vendor_sku
 		 ),
 		 history AS (
-		   INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to, run_id)
-		   SELECT o.id, o.price, o.price_valid_from, GREATEST($3::timestamptz, o.price_valid_from), $4::bigint
+		   INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to, run_id, new_price)
+		   SELECT o.id, o.price, o.price_valid_from, GREATEST($3::timestamptz, o.price_valid_from), $4::bigint, i.price
 		   FROM old o JOIN input i ON i.vendor_sku = o.vendor_sku
 		   WHERE o.price IS DISTINCT FROM i.price
 		   RETURNING vendor_price_id
@@ -127,4 +127,77 @@ export async function findSkuCandidates(t: Task, vendor: string, skus: readonly 
 		 LEFT JOIN st ON st.sku = i.sku`,
 		[JSON.stringify(skus.map((sku) => ({ sku }))), vendor],
 	);
+}
+
+/** A price one run changed, with what became of it since (lib/vendor/undo.ts). Prices are decimal text. */
+export interface RunPriceChange {
+	vendor_price_id: string;
+	vendor: string;
+	vendor_sku: string;
+	material_id: number | null;
+	/** The price before the run: what an undo restores. */
+	before_price: string | null;
+	/** The price the run set; null in history recorded before migration 0018. */
+	set_price: string | null;
+	current_price: string | null;
+	/** A later run (import or undo) changed this price again; null when none did. */
+	later_run_id: number | null;
+	later_change: boolean;
+}
+
+/**
+ * The prices `runId` changed, locked (FOR UPDATE) so that nothing edits them between the check and the restore.
+ * A later history row of the same price means a later run changed it; a current price other than the one the run
+ * set means a person edited it (a Retool edit adds no history).
+ */
+export async function readRunPriceChanges(t: Task, runId: number): Promise<RunPriceChange[]> {
+	return t.any<RunPriceChange>(
+		`SELECT vp.id AS vendor_price_id, vp.vendor, vp.vendor_sku, vp.material_id, h.price::text AS before_price,
+		        h.new_price::text AS set_price, vp.price::text AS current_price, later.run_id AS later_run_id,
+		        later.id IS NOT NULL AS later_change
+		 FROM vendor_price_history h
+		 JOIN vendor_prices vp ON vp.id = h.vendor_price_id
+		 LEFT JOIN LATERAL (
+		   SELECT h2.id, h2.run_id FROM vendor_price_history h2
+		   WHERE h2.vendor_price_id = h.vendor_price_id AND h2.id > h.id ORDER BY h2.id LIMIT 1
+		 ) later ON true
+		 WHERE h.run_id = $1
+		 ORDER BY vp.vendor, vp.vendor_sku
+		 FOR UPDATE OF vp`,
+		[runId],
+	);
+}
+
+/**
+ * Sets prices back (an undo run): like an import's price change, the replaced price goes to history with the run
+ * and the price that replaced it, so the undo shows in the price history and can itself be undone.
+ */
+export async function restoreVendorPrices(t: Task, runId: number, rows: readonly { id: string; price: string | null }[], now: Date): Promise<number> {
+	if (rows.length === 0) return 0;
+	const { n } = await t.one<{ n: number }>(
+		`WITH input AS (SELECT x.id, round(x.price, 4) AS price FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, price numeric)),
+		 history AS (
+		   INSERT INTO vendor_price_history (vendor_price_id, price, valid_from, valid_to, run_id, new_price)
+		   SELECT vp.id, vp.price, vp.price_valid_from, GREATEST($2::timestamptz, vp.price_valid_from), $3::bigint, i.price
+		   FROM vendor_prices vp JOIN input i ON i.id = vp.id
+		   RETURNING 1
+		 ),
+		 written AS (
+		   UPDATE vendor_prices vp SET price = i.price, price_valid_from = $2::timestamptz, updated_at = $2::timestamptz
+		   FROM input i WHERE vp.id = i.id
+		   RETURNING 1
+		 )
+		 SELECT (SELECT count(*)::int FROM written) AS n`,
+		[JSON.stringify(rows), now, runId],
+	);
+	return n;
+}
+
+/** The finished undo of `runId`, if one was carried out. */
+export async function findVendorImportUndo(t: Task, runId: number): Promise<number | null> {
+	const row = await t.oneOrNone<{ id: number }>(
+		`SELECT id FROM sync_runs WHERE kind = 'vendor_import_undo' AND status = 'succeeded' AND (details ->> 'undoes')::bigint = $1 ORDER BY id LIMIT 1`,
+		[runId],
+	);
+	return row ? Number(row.id) : null;
 }

@@ -3,6 +3,7 @@ import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
 import { markEngineWrites } from '../db/engine-session';
+import { DEFAULT_RETENTION_DAYS } from '../retention';
 import { logChanges, readRun, startRun, type RunRow } from '../db/ledger';
 import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
 import { readLeaseForUpdate } from '../db/leases';
@@ -24,8 +25,8 @@ import { counts, describe, finish, type UndoResult } from './undo-result';
 
 export type { UndoResult } from './undo-result';
 
-/** How long after a run it can be undone, unless configured otherwise. */
-export const DEFAULT_UNDO_RETENTION_DAYS = 90;
+/** Undo reaches as far back as the change log is kept (CHANGE_LOG_RETENTION_DAYS, see lib/retention.ts). */
+export const DEFAULT_UNDO_RETENTION_DAYS = DEFAULT_RETENTION_DAYS;
 
 export interface UndoDeps {
 	db: Db;

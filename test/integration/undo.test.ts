@@ -300,7 +300,7 @@ describe('pricebook-sync undo', () => {
 		expect(unknown.stderr).toContain('run 424242 does not exist');
 		const noName = await runCliCaptured(['undo', String(run.runId)], h.env);
 		expect(noName).toMatchObject({ code: 2, stderr: expect.stringContaining('--by is required') });
-		const window = await runCliCaptured(['undo', String(run.runId), '--by', 'ann'], { ...h.env, UNDO_RETENTION_DAYS: 'soon' });
-		expect(window).toMatchObject({ code: 2, stderr: expect.stringContaining('UNDO_RETENTION_DAYS') });
+		const window = await runCliCaptured(['undo', String(run.runId), '--by', 'ann'], { ...h.env, CHANGE_LOG_RETENTION_DAYS: 'soon' });
+		expect(window).toMatchObject({ code: 2, stderr: expect.stringContaining('CHANGE_LOG_RETENTION_DAYS') });
 	});
 });
