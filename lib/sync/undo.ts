@@ -92,7 +92,9 @@ async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Pr
 	if (!UNDOABLE.has(run.kind) || !run.entity_type) {
 		throw new SyncValidationError(
 			'runId',
-			`run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity), resolutions and undo runs`,
+			run.kind === 'vendor_import'
+				? `run ${runId} is a vendor price import: undo it with \`pricebook-sync undo-vendor-import ${runId} --by <user>\``
+				: `run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity), resolutions and undo runs`,
 		);
 	}
 	const days = deps.retentionDays ?? DEFAULT_UNDO_RETENTION_DAYS;
