@@ -98,12 +98,25 @@ export async function listChanges(db: Db, filter: LogFilter & { entityId?: numbe
 	}));
 }
 
-/** RFC 4180 CSV: every field quoted when needed, objects as JSON, CRLF line ends (what Excel expects). */
+/**
+ * A text cell a spreadsheet would run as a formula (it starts with = + - @, or a tab or carriage return before one):
+ * error messages carry text from ServiceTitan and vendor feeds, so `=HYPERLINK(...)` there must stay text. Plain
+ * numbers (a negative price) are data and stay as they are.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * RFC 4180 CSV: every field quoted when needed, objects as JSON, CRLF line ends (what Excel expects). A text cell
+ * that would start a formula gets a leading apostrophe (OWASP's advice against CSV injection), which spreadsheets
+ * show as text.
+ */
 export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
 	const cols = columns ?? (rows.length > 0 ? Object.keys(rows[0]) : []);
 	const cell = (value: unknown): string => {
 		if (value === null || value === undefined) return '';
-		const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+		const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
+		const text = typeof value === 'string' && FORMULA_START.test(raw) && !PLAIN_NUMBER.test(raw) ? `'${raw}` : raw;
 		return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 	};
 	return [cols.map(cell).join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';

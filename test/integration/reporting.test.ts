@@ -143,6 +143,28 @@ describe('logs', () => {
 		expect(toCsv([{ a: 'x,"y"\nz', b: null, c: { k: 1 } }])).toBe('a,b,c\r\n"x,""y""\nz",,"{""k"":1}"\r\n');
 	});
 
+	it('a CSV cell a spreadsheet would run as a formula stays text; numbers, negative ones too, stay numbers', () => {
+		const hostile = {
+			error: '=HYPERLINK("http://evil.example","click")',
+			at: '@SUM(A1)',
+			plus: '+1+2',
+			tab: '\t=1',
+			price: '-12.5',
+			count: -3,
+			note: 'a = b',
+		};
+		const [row] = parse(toCsv([hostile]), { columns: true }) as Record<string, string>[];
+		expect(row).toEqual({
+			error: `'${hostile.error}`,
+			at: "'@SUM(A1)",
+			plus: "'+1+2",
+			tab: "'\t=1",
+			price: '-12.5',
+			count: '-3',
+			note: 'a = b',
+		});
+	});
+
 	it('the CLI prints runs as CSV and changes as JSON', async () => {
 		const csv = await runCliCaptured(['logs', '--entity', 'materials', '--csv'], h.env);
 		expect(csv.code).toBe(0);
