@@ -135,3 +135,27 @@ export async function acquireLockOrFail(t: ITask<unknown>, lockId: number, what:
 	if (!holder) throw new SyncFailure('busy', `${what} is held by another session (${waited}); run again`);
 	throw new SyncFailure('busy', `${what} is held by another ${describeLockHolder(holder)} (${waited}); ${holderAdvice(holder, waitAdvice)}`);
 }
+
+/**
+ * Runs `fn` holding the lock, waiting at most `waitMs` for it; otherwise fails ('busy') with `busy` followed by the
+ * session that holds it and what to do. Resolve, undo, restore and the vendor price undo all take their lock this way,
+ * so a busy answer reads the same everywhere and the lock is always released.
+ */
+export async function withLockOrBusy<T>(
+	t: ITask<unknown>,
+	lockId: number,
+	waitMs: number,
+	busy: { what: string; waitAdvice: string },
+	fn: () => Promise<T>,
+): Promise<T> {
+	if (!(await acquireLockWithin(t, lockId, waitMs))) {
+		const holder = await lockHolder(t, lockId);
+		const who = holder ? ` (${describeLockHolder(holder)}); ${holderAdvice(holder, busy.waitAdvice)}` : `; ${busy.waitAdvice}`;
+		throw new SyncFailure('busy', `${busy.what}${who}`);
+	}
+	try {
+		return await fn();
+	} finally {
+		await releaseLock(t, lockId);
+	}
+}

@@ -5,11 +5,11 @@ import type { Db } from '../db/connection';
 import { closeConflict, readConflict, refreshConflict, type ConflictRecord, type ConflictRefresh } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
 import { finishRun, logChanges, logErrors, startRun } from '../db/ledger';
-import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
+import { LockIds, withLockOrBusy } from '../db/locks';
 import { holdRefusedValues, markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
-import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
+import { SyncNotFoundError, SyncValidationError } from './errors';
 import type { StApi } from './ports';
 import {
 	acceptPatchAnswer,
@@ -47,26 +47,24 @@ export async function resolveConflict(deps: ResolveDeps, request: ResolveRequest
 	if (!first) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
 	const def = entityDefinition(first.entity_type);
 	return deps.db.task('resolve-conflict', async (t) => {
-		const lockId = LockIds.entity[def.type];
-		if (!(await acquireLockWithin(t, lockId, deps.lockWaitMs ?? 30_000))) {
-			const holder = await lockHolder(t, lockId);
-			const who = holder ? ` (${describeLockHolder(holder)}); ${holderAdvice(holder, 'try again in a minute')}` : '; try again in a minute';
-			throw new SyncStateError('busy', `a ${def.type} sync is running${who}`);
-		}
-		try {
-			// Read again under the lock: another resolution or a sync may have changed it meanwhile.
-			const conflict = await readConflict(t, request.conflictId);
-			if (!conflict) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
-			if (conflict.status !== 'open') return alreadyResolved(conflict);
-			if (request.resolution === 'merged') {
-				// Refuse a bad merge before any call to ServiceTitan.
-				const refusal = mergedDataRefusal(def, conflict, await readRow(t, def.table, conflict.entity_id), request.mergedData);
-				if (refusal) throw refusal;
-			}
-			return await resolveLocked(deps, t, def, conflict, request, now);
-		} finally {
-			await releaseLock(t, lockId);
-		}
+		return withLockOrBusy(
+			t,
+			LockIds.entity[def.type],
+			deps.lockWaitMs ?? 30_000,
+			{ what: `a ${def.type} sync is running`, waitAdvice: 'try again in a minute' },
+			async () => {
+				// Read again under the lock: another resolution or a sync may have changed it meanwhile.
+				const conflict = await readConflict(t, request.conflictId);
+				if (!conflict) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
+				if (conflict.status !== 'open') return alreadyResolved(conflict);
+				if (request.resolution === 'merged') {
+					// Refuse a bad merge before any call to ServiceTitan.
+					const refusal = mergedDataRefusal(def, conflict, await readRow(t, def.table, conflict.entity_id), request.mergedData);
+					if (refusal) throw refusal;
+				}
+				return resolveLocked(deps, t, def, conflict, request, now);
+			},
+		);
 	});
 }
 

@@ -5,7 +5,7 @@ import type { Db } from '../db/connection';
 import { markEngineWrites } from '../db/engine-session';
 import { DEFAULT_RETENTION_DAYS } from '../retention';
 import { logChanges, readRun, startRun, type RunRow } from '../db/ledger';
-import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
+import { LockIds, withLockOrBusy } from '../db/locks';
 import { readLeaseForUpdate } from '../db/leases';
 import { readSyncRowsByIds, type StoredRow, type Task } from '../db/pricebook-store';
 import { runChanges, stageRestores, standingUndoOf, type LoggedChange } from '../db/undo-store';
@@ -66,20 +66,18 @@ export async function undoRun(deps: UndoDeps, request: UndoRequest): Promise<Und
 	return deps.db.task('undo-run', async (t) => {
 		const target = await undoableRun(deps, t, request.runId, now());
 		const def = entityDefinition(target.entity_type as EntityType);
-		const lockId = LockIds.entity[def.type];
-		if (!(await acquireLockWithin(t, lockId, deps.lockWaitMs ?? 30_000))) {
-			const holder = await lockHolder(t, lockId);
-			const who = holder ? ` (${describeLockHolder(holder)}); ${holderAdvice(holder, 'try again in a minute')}` : '; try again in a minute';
-			throw new SyncStateError('busy', `a ${def.type} sync is running${who}`);
-		}
-		try {
-			// Checked again under the lock: another undo of the same run may have finished meanwhile.
-			await refuseIfUndone(t, request.runId);
-			await refuseIfLeased(t, def.type, now());
-			return await undoLocked(deps, t, def, target, request, now);
-		} finally {
-			await releaseLock(t, lockId);
-		}
+		return withLockOrBusy(
+			t,
+			LockIds.entity[def.type],
+			deps.lockWaitMs ?? 30_000,
+			{ what: `a ${def.type} sync is running`, waitAdvice: 'try again in a minute' },
+			async () => {
+				// Checked again under the lock: another undo of the same run may have finished meanwhile.
+				await refuseIfUndone(t, request.runId);
+				await refuseIfLeased(t, def.type, now());
+				return undoLocked(deps, t, def, target, request, now);
+			},
+		);
 	});
 }
 

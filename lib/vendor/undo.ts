@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection';
 import { finishRun, readRun, startRun } from '../db/ledger';
 import type { Task } from '../db/pricebook-store';
-import { acquireLockWithin, describeLockHolder, holderAdvice, lockHolder, LockIds, releaseLock } from '../db/locks';
+import { LockIds, withLockOrBusy } from '../db/locks';
 import { findVendorImportUndo, readRunPriceChanges, restoreVendorPrices, type RunPriceChange } from '../db/vendor-prices';
 import { beyondRetentionMessage, DEFAULT_RETENTION_DAYS, isBeyondRetention } from '../retention';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from '../sync/errors';
@@ -91,17 +91,9 @@ export async function undoVendorImport(deps: { db: Db }, runId: number, options:
 	const days = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
 	return deps.db.task(async (t) => {
 		// The import's lock: an import and an undo never interleave their writes to the same prices.
-		if (!(await acquireLockWithin(t, LockIds.vendorImport, options.lockWaitMs ?? 60_000))) {
-			const holder = await lockHolder(t, LockIds.vendorImport);
-			throw new SyncStateError(
-				'busy',
-				holder
-					? `a vendor price import holds the lock: ${describeLockHolder(holder)}; ${holderAdvice(holder, 'try again when it has finished')}`
-					: 'a vendor price import is in progress: try again when it has finished',
-			);
-		}
-		try {
-			return await t.tx('vendor-import-undo', async (tx) => {
+		const busy = { what: 'a vendor price import holds the lock', waitAdvice: 'try again when it has finished' };
+		return withLockOrBusy(t, LockIds.vendorImport, options.lockWaitMs ?? 60_000, busy, async () => {
+			return t.tx('vendor-import-undo', async (tx) => {
 				await checkUndoable(tx, runId, days, now);
 				const changes = await readRunPriceChanges(tx, runId);
 				const restored: VendorUndoLine[] = [];
@@ -135,8 +127,6 @@ export async function undoVendorImport(deps: { db: Db }, runId: number, options:
 				);
 				return { undoes: runId, runId: undoRun, dryRun, restored, skipped };
 			});
-		} finally {
-			await releaseLock(t, LockIds.vendorImport);
-		}
+		});
 	});
 }
