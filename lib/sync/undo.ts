@@ -1,26 +1,23 @@
-import { canonicalFromRow, pick, rowValuesFromCanonical } from '../entities/canonical';
+import { canonicalFromRow } from '../entities/canonical';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
-import { markEngineWrites } from '../db/engine-session';
 import { DEFAULT_RETENTION_DAYS } from '../retention';
-import { logChanges, readRun, startRun, type RunRow } from '../db/ledger';
+import { readRun, startRun, type RunRow } from '../db/ledger';
 import { LockIds, withLockOrBusy } from '../db/locks';
-import { readLeaseForUpdate } from '../db/leases';
-import { readSyncRowsByIds, type StoredRow, type Task } from '../db/pricebook-store';
-import { runChanges, stageRestores, standingUndoOf, type LoggedChange } from '../db/undo-store';
+import { readSyncRowsByIds, type Task } from '../db/pricebook-store';
+import { runChanges, standingUndoOf, type LoggedChange } from '../db/undo-store';
 import { errorMessage, failureKindOf } from '../failures';
 import { MAX_IDS_PER_REQUEST } from '../servicetitan/client';
-import { processBatch } from './apply';
 import { SyncNotFoundError, SyncStateError, SyncValidationError } from './errors';
 import type { StApi, SyncLog } from './ports';
 import { prepareStItems, type StItem } from './prepare';
 import { DEFAULT_SETTINGS } from './run-types';
 import type { RunScope } from './scope';
 import { Tally } from './tally';
-import { syncBase } from './sync-base';
 import { undoResolution } from './undo-resolution';
-import { fieldChanges, planItem, stagedRow, type ItemPlan } from './undo-plan';
+import { fieldChanges, planItem, type ItemPlan } from './undo-plan';
+import { refuseIfLeased, stageAndPush } from './restore-push';
 import { counts, describe, finish, type UndoResult } from './undo-result';
 
 export type { UndoResult } from './undo-result';
@@ -49,7 +46,7 @@ export interface UndoRequest {
 }
 
 /** The kinds of run whose change log undo reverses. */
-const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo', 'resolution']);
+const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo', 'resolution', 'restore']);
 
 /**
  * Undoes a sync run (DESIGN.md section 6b) as a new run of kind `undo`: every field the run changed goes back to
@@ -92,7 +89,7 @@ async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Pr
 			'runId',
 			run.kind === 'vendor_import'
 				? `run ${runId} is a vendor price import: undo it with \`pricebook-sync undo-vendor-import ${runId} --by <user>\``
-				: `run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity), resolutions and undo runs`,
+				: `run ${runId} is a ${run.kind} run; undo covers sync runs (full, incremental, entity), resolutions, restores and undo runs`,
 		);
 	}
 	const days = deps.retentionDays ?? DEFAULT_UNDO_RETENTION_DAYS;
@@ -104,17 +101,6 @@ async function undoableRun(deps: UndoDeps, t: Task, runId: number, at: Date): Pr
 	}
 	await refuseIfUndone(t, runId);
 	return run;
-}
-
-/**
- * An n8n run of the type works step by step under a lease, not the advisory lock: while it is alive, the undo
- * waits its turn like a second run would. (A run that starts after this check waits for the lock undo holds.)
- */
-async function refuseIfLeased(t: Task, entityType: string, at: Date): Promise<void> {
-	const lease = await t.tx((tx) => readLeaseForUpdate(tx, entityType));
-	if (lease.lease_run_id !== null && lease.lease_mode === 'staged' && lease.lease_expires_at !== null && lease.lease_expires_at > at) {
-		throw new SyncStateError('busy', `an n8n ${entityType} sync (run ${lease.lease_run_id}) is under way; try again when it has finished`);
-	}
 }
 
 async function refuseIfUndone(t: Task, runId: number): Promise<void> {
@@ -151,20 +137,7 @@ async function undoLocked(deps: UndoDeps, t: Task, def: EntityDefinition, target
 	);
 	const run: RunScope = { ...scope, runId, dryRun: false };
 	try {
-		const staged = await stage(run, plans, rows, st);
-		// Edited between the check and the write: listed as skipped, like any later edit.
-		for (const p of plans) {
-			if (p.restore.length > 0 && !staged.has(p.entityId)) {
-				p.skipped.push(...p.restore.map((r) => ({ field: r.field, reason: 'edited locally while the undo ran; kept' })));
-				p.restore = [];
-			}
-		}
-		// The sync's own decision and verified push for these items, against ServiceTitan as undo read it.
-		await processBatch(
-			run,
-			[...staged].map((id) => ({ id, st: st.get(id) ?? null })),
-		);
-		await settleOutcomes(run, plans, staged);
+		await stageAndPush(run, 'undo', plans, rows, st);
 		const result = { ...base, ...counts(plans), runId, success: true, status: 'succeeded' as const };
 		const done = { ...result, itemsPushed: tally.itemsPushed, conflictsDetected: tally.conflictsDetected, errors: tally.errors };
 		await finish(t, runId, 'succeeded', null, done, tally, now());
@@ -217,89 +190,4 @@ async function planUndo(scope: RunScope, changes: readonly LoggedChange[]) {
 		plans.push(planItem(def, id, fieldChanges(def, entries), { local, st: st.get(id)?.canonical ?? null }));
 	}
 	return { plans, rows, st };
-}
-
-/**
- * What the sync did with each staged item, read back from its row: a restore ServiceTitan did not take (held, or
- * refused) or one the sync turned into a conflict (ServiceTitan changed meanwhile) is not reported as restored,
- * but listed as skipped with what happened, so the answer never claims a value went back when it did not.
- */
-async function settleOutcomes(scope: RunScope, plans: ItemPlan[], staged: ReadonlySet<number>): Promise<void> {
-	const { def } = scope;
-	const rows = new Map((await readSyncRowsByIds(scope.t, def, [...staged])).map((r) => [Number(r.id), r]));
-	for (const p of plans) {
-		if (!staged.has(p.entityId) || p.restore.length === 0) continue;
-		const row = rows.get(p.entityId);
-		if (row?.sync_status === 'synced') continue;
-		// Held: ServiceTitan took the other fields, and kept its own value for those in push_refused.
-		const refused = row?.sync_status === 'conflict' ? null : row?.push_refused;
-		const missed = (field: string) => !refused || field in refused;
-		const why =
-			row?.sync_status === 'conflict'
-				? 'ServiceTitan changed it while the undo ran: it is a conflict now, for a person to resolve'
-				: `not in ServiceTitan yet (${row?.push_error ?? 'the push did not go through'}); the restored value waits locally as a pending edit`;
-		p.skipped.push(...p.restore.filter((r) => missed(r.field)).map((r) => ({ field: r.field, reason: why })));
-		p.restore = p.restore.filter((r) => !missed(r.field));
-	}
-}
-
-/**
- * Writes the restored values to the local rows (a pending edit; see stagedRow), with change-log entries per item:
- * what undo restored, and what it took from ServiceTitan on the way (not undone by an undo of this undo: that was a
- * ServiceTitan user's edit). Returns the ids written.
- */
-async function stage(scope: RunScope, plans: readonly ItemPlan[], rows: ReadonlyMap<number, StoredRow>, st: ReadonlyMap<number, StItem>): Promise<Set<number>> {
-	const { def } = scope;
-	const items = plans
-		.filter((p) => p.restore.length > 0)
-		.map((p) => {
-			const row = rows.get(p.entityId)!;
-			const current = canonicalFromRow(def, row);
-			const staged = stagedRow(def, current, syncBase(def, row, st.get(p.entityId)!.canonical), st.get(p.entityId)!.canonical, p);
-			return {
-				plan: p,
-				id: p.entityId,
-				rowVersion: Number(row.row_version),
-				values: rowValuesFromCanonical(def, staged.values),
-				base: staged.base,
-				current,
-				staged,
-			};
-		});
-	return scope.t.tx('undo-stage', async (tx) => {
-		await markEngineWrites(tx);
-		const written = new Set(
-			await stageRestores(
-				tx,
-				def.table,
-				def.fields.map((f) => f.column),
-				items,
-				scope.now(),
-			),
-		);
-		const done = items.filter((i) => written.has(i.id));
-		await logChanges(
-			tx,
-			scope.runId,
-			def.type,
-			[
-				...done.map((i) => ({
-					entityId: i.id,
-					action: 'undo_restored_locally',
-					before: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.now])),
-					after: Object.fromEntries(i.plan.restore.map((r) => [r.field, r.afterUndo])),
-				})),
-				...done
-					.filter((i) => i.staged.tookFromSt.length > 0)
-					.map((i) => ({
-						entityId: i.id,
-						action: 'undo_took_st_value',
-						before: pick(i.current, i.staged.tookFromSt),
-						after: pick(i.staged.values, i.staged.tookFromSt),
-					})),
-			],
-			scope.now(),
-		);
-		return written;
-	});
 }
