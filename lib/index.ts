@@ -72,6 +72,7 @@ export {
 export { describeFailedRuns, failStagedRuns, type FailedRun, type StepFailure } from './sync/staged-failure';
 export { resolveConflict, RESOLUTIONS, type Resolution, type ResolveResult } from './sync/resolve';
 export { undoRun, DEFAULT_UNDO_RETENTION_DAYS, type UndoRequest, type UndoResult } from './sync/undo';
+export { restoreItem, type RestoreRequest, type RestoreResult } from './sync/restore';
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 
 export { getSyncStatus, type SyncStatus } from './reporting/status';

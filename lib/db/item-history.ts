@@ -33,3 +33,16 @@ export async function idCreatedFromTemporaryId(q: Queryable, entityType: string,
 	);
 	return row ? Number(row.entity_id) : null;
 }
+
+/** Where one change-log entry belongs (restore --change checks it is the item's and still inside the window). */
+export interface ChangeRef {
+	change_id: number;
+	entity_type: string;
+	entity_id: number;
+	changed_at: Date;
+}
+
+export async function readChangeRef(q: Queryable, changeId: number): Promise<ChangeRef | null> {
+	const row = await q.oneOrNone<ChangeRef>('SELECT id AS change_id, entity_type, entity_id, changed_at FROM sync_change_log WHERE id = $1', [changeId]);
+	return row ? { ...row, change_id: Number(row.change_id), entity_id: Number(row.entity_id) } : null;
+}

@@ -1,6 +1,6 @@
 import { bound, inChunks, WRITE_CHUNK, type Task } from './pricebook-store';
 
-export type RunKind = 'full' | 'incremental' | 'entity' | 'resolution' | 'vendor_import' | 'undo' | 'vendor_import_undo';
+export type RunKind = 'full' | 'incremental' | 'entity' | 'resolution' | 'vendor_import' | 'undo' | 'vendor_import_undo' | 'restore';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'busy';
 
 export interface RunStart {
