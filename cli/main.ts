@@ -13,6 +13,7 @@ import { resolveCommand } from './commands/resolve';
 import { rolesCommand } from './commands/roles';
 import { startCommand } from './commands/start';
 import { undoCommand } from './commands/undo';
+import { restoreCommand } from './commands/restore';
 import { vendorPricesCommand } from './commands/vendor-prices';
 import { historyCommand } from './commands/history';
 import { pruneCommand } from './commands/prune';
@@ -36,6 +37,7 @@ export const commands: Command[] = [
 	entityCommand,
 	resolveCommand,
 	undoCommand,
+	restoreCommand,
 	conflictsCommand,
 	heldCommand,
 	retryPushCommand,
@@ -64,7 +66,7 @@ function toolHelp(): string {
 		'  ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production|integration),',
 		'  ST_AUTH_URL, ST_API_BASE_URL (overrides, e.g. for the simulator)',
 		'                    (none set: the sandbox tenant `start` keeps in .data, if the database is synced with it)',
-		'  CHANGE_LOG_RETENTION_DAYS  days the change log keeps item history, and how far back undo reaches (default 90; prune deletes older)',
+		'  CHANGE_LOG_RETENTION_DAYS  days the change log keeps item history, and how far back undo and restore reach (default 90; prune deletes older)',
 		'',
 		'Exit codes: 0 success (conflicts included), 1 failure, 2 bad usage or configuration, 3 a run was busy',
 		'            (resolve: 3 also when the conflict was busy or stale and needs another look;',

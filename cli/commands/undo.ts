@@ -33,13 +33,19 @@ export const undoCommand = {
 
 /** The plan or outcome, one line per field: restored (now -> after undo) or skipped, with the reason. */
 export function describeUndo(r: UndoResult): string {
-	const lines = [r.runId !== null ? `${r.message} (undo run ${r.runId})` : r.message];
-	const show = (v: unknown) => (v === null || v === undefined ? 'empty' : JSON.stringify(v));
-	for (const item of r.items) {
-		for (const f of item.restore)
-			lines.push(`  ${r.entityType} ${item.entityId} ${f.field}${f.side ? ` (${f.side})` : ''}: ${show(f.now)} -> ${show(f.afterUndo)}`);
-		for (const s of item.skipped) lines.push(`  ${r.entityType} ${item.entityId}${s.field ? ` ${s.field}` : ''}: skipped, ${s.reason}`);
-	}
+	const lines = [r.runId !== null ? `${r.message} (undo run ${r.runId})` : r.message, ...fieldLines(r.entityType, r.items)];
 	if (r.dryRun && r.fieldsRestored > 0) lines.push(`Nothing was changed. To carry it out: pricebook-sync undo ${r.undoes} --by <user>`);
 	return lines.join('\n');
+}
+
+/** One line per field of each item: restored (now -> after) or skipped, with the reason. Undo and restore print the same. */
+export function fieldLines(entityType: string, items: UndoResult['items']): string[] {
+	const lines: string[] = [];
+	const show = (v: unknown) => (v === null || v === undefined ? 'empty' : JSON.stringify(v));
+	for (const item of items) {
+		for (const f of item.restore)
+			lines.push(`  ${entityType} ${item.entityId} ${f.field}${f.side ? ` (${f.side})` : ''}: ${show(f.now)} -> ${show(f.afterUndo)}`);
+		for (const s of item.skipped) lines.push(`  ${entityType} ${item.entityId}${s.field ? ` ${s.field}` : ''}: skipped, ${s.reason}`);
+	}
+	return lines;
 }
