@@ -102,7 +102,7 @@ async function changesAfter(t: Task, days: number, request: RestoreRequest, at: 
 	const tooOld = (what: string) =>
 		new SyncValidationError(
 			request.at !== undefined ? 'at' : 'changeId',
-			`${what} is older than the ${days}-day retention window (${RETENTION_SETTING}): the log no longer reaches back that far, so the item's state then is not known; restore to a later point or change the values by hand in Retool`,
+			`${what} is beyond the ${days}-day retention window (${RETENTION_SETTING}): the log no longer reaches back that far, so the item's state then is not known; restore to a later point or change the values by hand in Retool`,
 		);
 	if (request.at !== undefined) {
 		const point = new Date(request.at);

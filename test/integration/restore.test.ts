@@ -135,7 +135,7 @@ describe('refusals say what to do', () => {
 		const later = new Date(Date.now() + 91 * 86_400_000);
 		await expect(
 			restoreItem({ db: h.t.db, st: h.client, now: () => later }, { entityType: 'materials', entityId: id, changeId: pushChange, by: 'ann' }),
-		).rejects.toThrow(/older than the 90-day retention window \(CHANGE_LOG_RETENTION_DAYS\): the log no longer reaches back that far/);
+		).rejects.toThrow(/beyond the 90-day retention window \(CHANGE_LOG_RETENTION_DAYS\): the log no longer reaches back that far/);
 		await expect(restore({ at: '2020-01-01T00:00:00Z' })).rejects.toThrow(/the log no longer reaches back that far/);
 		await expect(restore({ changeId: pushChange, by: ' ' })).rejects.toThrow(/say who restores/);
 		await expect(restore({ changeId: pushChange, at: between })).rejects.toThrow(/not both/);
