@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { closeDb, connectDb, describeDbTarget, migrate, readTenantBinding, ServiceTitanClient, stConfigFromEnv, type Db } from '../lib';
+import { budgetedStClient, closeDb, connectDb, describeDbTarget, migrate, readTenantBinding, ServiceTitanClient, stConfigFromEnv, type Db } from '../lib';
 import { dataFolderOf, hasStSettings, requireDatabaseUrl, type CliContext } from './context';
 import { lockDataFolder } from './data-lock';
 import { hasLocalDatabase, noDatabaseHere, startLocalDatabase } from './local-database';
@@ -111,7 +111,8 @@ export async function withResources<T>(ctx: CliContext, needs: CommandNeeds, wor
 		if (stConfig) {
 			const tenant = realTenantBinding(stConfig);
 			await requireTenant(db, tenant, false);
-			const st = new ServiceTitanClient(stConfig);
+			// Drawn from the budget every process syncing this tenant shares (n8n workers included).
+			const st = budgetedStClient(db, stConfig);
 			teardown.add(() => st.close());
 			const result = await work({ db, where, st });
 			// Recorded once the command did its work: a refused one (bad merged values, an unknown conflict) writes nothing.

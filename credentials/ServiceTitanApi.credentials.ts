@@ -50,5 +50,14 @@ export class ServiceTitanApi implements ICredentialType {
 			default: '',
 			description: "Scheme and host of the API, e.g. http://127.0.0.1:4010. Leave empty to use the environment's.",
 		},
+		{
+			displayName: 'Requests Per Second',
+			name: 'requestsPerSecond',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 60 },
+			default: 50,
+			description:
+				'The rate every n8n worker and the command line together keep to for this app and tenant (ServiceTitan allows 60). Set the same value wherever this tenant is synced.',
+		},
 	];
 }

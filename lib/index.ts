@@ -17,8 +17,11 @@ export {
 	connectionTestAdvice,
 	ENTITY_TYPES,
 	isEntityType,
+	inLane,
+	ST_REQUESTS_PER_SECOND_LIMIT,
 } from './servicetitan';
-export type { EntityType, SettingLabels, StConfig, StSetting } from './servicetitan';
+export type { EntityType, Lane, SettingLabels, StConfig, StSetting } from './servicetitan';
+export { budgetedStClient, DEFAULT_REQUESTS_PER_SECOND, SharedRequestBudget } from './budget';
 
 // The failure vocabulary, and each surface's input checks and HTTP answers.
 export {

@@ -56,6 +56,8 @@ class Simulator {
 	private readonly everIssued: string[] = [];
 	private readonly log: SimRequestLogEntry[] = [];
 	private stats: SimStats = emptyStats();
+	/** Arrival times (ms, monotonic) of the API requests of the last second, for stats.busiestSecond. */
+	private lastSecond: number[] = [];
 	private seq = 0;
 	private readonly timers = new Set<NodeJS.Timeout>();
 	private readonly seed: number;
@@ -132,6 +134,7 @@ class Simulator {
 			resetStats: () => {
 				log.length = 0;
 				this.stats = emptyStats();
+				this.lastSecond = [];
 			},
 		};
 	}
@@ -192,7 +195,10 @@ class Simulator {
 			return;
 		}
 		if (target === 'token') this.stats.token += 1;
-		else this.stats.api += 1;
+		else {
+			this.stats.api += 1;
+			this.countArrival();
+		}
 
 		const apiPath = target === 'api' ? this.apiSubPath(url.pathname) : undefined;
 		const route = apiPath !== undefined ? parseRoute(apiPath) : undefined;
@@ -355,6 +361,13 @@ class Simulator {
 		if (answer === 'unauthorized') return this.unauthorized();
 		if (answer === 'forbidden') return fromResult(problem(403, 'Forbidden', this.rng));
 		return fromResult(problem(404, 'Not Found', this.rng));
+	}
+
+	private countArrival(): void {
+		const now = performance.now();
+		this.lastSecond.push(now);
+		while (this.lastSecond[0] <= now - 1000) this.lastSecond.shift();
+		this.stats.busiestSecond = Math.max(this.stats.busiestSecond, this.lastSecond.length);
 	}
 
 	private admin(incoming: Incoming): Outgoing {
@@ -532,7 +545,7 @@ function errorPage(status: number): Outgoing {
 }
 
 function emptyStats(): SimStats {
-	return { total: 0, api: 0, token: 0, tokensIssued: 0, admin: 0, byStatus: {}, byRoute: {}, faults: 0 };
+	return { total: 0, api: 0, token: 0, tokensIssued: 0, admin: 0, byStatus: {}, byRoute: {}, faults: 0, busiestSecond: 0 };
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

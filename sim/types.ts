@@ -240,6 +240,11 @@ export interface SimStats {
 	/** `GET /materials`, `PATCH /materials/{id}`, ... */
 	byRoute: Record<string, number>;
 	faults: number;
+	/**
+	 * The most API requests that arrived within any one second (a sliding window): what ServiceTitan's limit of 60
+	 * per second per app and tenant is judged on, whoever sent them.
+	 */
+	busiestSecond: number;
 }
 
 export interface SimulatorOptions {

@@ -15,6 +15,7 @@ import {
 	readTenantBinding,
 	renderStatusPage,
 	ServiceTitanClient,
+	budgetedStClient,
 	stConfigFromEnv,
 	SyncEngine,
 	wholeNumberOf,
@@ -85,7 +86,7 @@ export const startCommand = {
 			let sandbox: Sandbox | undefined;
 			if (stConfig) {
 				await requireTenant(db, realTenantBinding(stConfig), true);
-				st = new ServiceTitanClient(stConfig);
+				st = budgetedStClient(db, stConfig);
 				say(`ServiceTitan: tenant ${stConfig.tenantId} (${stConfig.environment})`);
 			} else {
 				sandbox = await sandboxFor(db, { folder, cwd, items, external: databaseUrl !== undefined, teardown, say });

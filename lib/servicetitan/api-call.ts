@@ -2,7 +2,7 @@ import { namedWaitOf } from './backoff';
 import { stringifyExact } from './exact-json';
 import { asStApiError, kindForStatus, StApiError } from './errors';
 import type { RequestPlumbing } from './plumbing';
-import type { RateLimiter } from './rate-limiter';
+import { currentLane, type RequestThrottle } from './throttle';
 import { isStNotFound, parseJson, parseProblem, type CallLabel } from './response';
 import { CallRetries, type NamedWait } from './retry';
 import type { TokenCache } from './token';
@@ -26,7 +26,7 @@ export interface ApiCallerOptions extends RequestPlumbing {
 	/** Everything below it is the `path` of a call. */
 	baseUrl: string;
 	appKey: string;
-	limiter: RateLimiter;
+	throttle: RequestThrottle;
 	tokens: TokenCache;
 }
 
@@ -44,14 +44,15 @@ export class ApiCaller {
 	constructor(private readonly options: ApiCallerOptions) {}
 
 	async call(method: ApiMethod, path: string, callOptions: CallOptions = {}): Promise<unknown> {
-		const { transport, limiter, tokens, retry, counters } = this.options;
+		const { transport, throttle, tokens, retry, counters } = this.options;
+		const lane = currentLane();
 		const queryString = callOptions.query && [...callOptions.query.keys()].length > 0 ? `?${callOptions.query.toString()}` : '';
 		const callLabel: CallLabel = { method, path: `${path}${queryString}` };
 		const body = callOptions.body === undefined ? undefined : stringifyExact(callOptions.body);
 		const state = new CallRetries(callLabel);
 		let renewedAfter401 = false;
 		for (;;) {
-			await limiter.acquire();
+			await throttle.acquire(lane);
 			const token = await tokens.get();
 			counters.requests += 1;
 			let outcome: { response: RawResponse } | { error: StApiError };
@@ -106,7 +107,11 @@ export class ApiCaller {
 					failure = this.refusedFreshToken(callLabel, response);
 				} else {
 					failure = this.statusError(callLabel, response);
-					if (response.status === 429) namedWait = namedWaitOf(response.headers, response.body, this.options.now());
+					if (response.status === 429) {
+						namedWait = namedWaitOf(response.headers, response.body, this.options.now());
+						// Every process sharing the budget holds back, not only this call's retry.
+						await throttle.rateLimited?.(namedWait?.ms);
+					}
 				}
 			}
 			const mayRetry = !(callOptions.giveUpOn?.(failure) ?? false);

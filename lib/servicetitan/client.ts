@@ -75,7 +75,7 @@ export class ServiceTitanClient {
 			...shared,
 			baseUrl: this.baseUrl,
 			appKey: config.appKey,
-			limiter: new RateLimiter(options.requestsPerSecond ?? 60, now, sleep),
+			throttle: options.throttle ?? new RateLimiter(options.requestsPerSecond ?? 60, now, sleep),
 			tokens: new TokenCache(() => tokenEndpoint.request(), now, options.tokenRenewMarginMs ?? 60_000),
 		}));
 		this.pricebook = new PricebookApi((method, path, callOptions) => caller.call(method, path, callOptions), {

@@ -37,6 +37,9 @@ function isHttpUrl(value: string): boolean {
 	}
 }
 
+/** ServiceTitan's documented limit: requests per second per app and tenant, shared by everything using the app. */
+export const ST_REQUESTS_PER_SECOND_LIMIT = 60;
+
 /** Checks a config (from any source: env, n8n credentials, tests) and names every problem at once. */
 export function validateStConfig(config: StConfig): void {
 	const problems: string[] = [];
@@ -47,6 +50,9 @@ export function validateStConfig(config: StConfig): void {
 	if (!(config.environment in ST_ENVIRONMENTS)) problems.push(`environment must be "production" or "integration"`);
 	if (config.authUrl !== undefined && !isHttpUrl(config.authUrl)) problems.push('authUrl must be an http(s) URL');
 	if (config.apiBaseUrl !== undefined && !isHttpUrl(config.apiBaseUrl)) problems.push('apiBaseUrl must be an http(s) URL');
+	const rate = config.requestsPerSecond;
+	if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && rate <= ST_REQUESTS_PER_SECOND_LIMIT))
+		problems.push(`requestsPerSecond must be a number above 0 and at most ServiceTitan's limit of ${ST_REQUESTS_PER_SECOND_LIMIT}`);
 	if (problems.length > 0) {
 		throw new ConfigError(`Invalid ServiceTitan configuration: ${problems.join('; ')}`, problems);
 	}
@@ -63,7 +69,8 @@ export function resolveStUrls(config: StConfig): ResolvedStUrls {
 
 /**
  * Reads ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production | integration; default
- * production), ST_AUTH_URL and ST_API_BASE_URL (optional overrides). The error names every missing or invalid
+ * production), ST_AUTH_URL and ST_API_BASE_URL (optional overrides) and ST_REQUESTS_PER_SECOND (the shared request
+ * budget's rate, default 50, at most 60). The error names every missing or invalid
  * variable, never a value.
  */
 export function stConfigFromEnv(env: Record<string, string | undefined> = process.env): StConfig {
@@ -94,6 +101,10 @@ export function stConfigFromEnv(env: Record<string, string | undefined> = proces
 	}
 	const authUrl = url('ST_AUTH_URL');
 	const apiBaseUrl = url('ST_API_BASE_URL');
+	const rateText = read('ST_REQUESTS_PER_SECOND');
+	const requestsPerSecond = rateText === undefined ? undefined : Number(rateText);
+	if (requestsPerSecond !== undefined && !(requestsPerSecond > 0 && requestsPerSecond <= ST_REQUESTS_PER_SECOND_LIMIT))
+		problems.push(`ST_REQUESTS_PER_SECOND must be a number above 0 and at most ${ST_REQUESTS_PER_SECOND_LIMIT} (ServiceTitan's limit per app and tenant)`);
 
 	if (problems.length > 0) {
 		throw new ConfigError(`ServiceTitan settings are incomplete: ${problems.join('; ')}`, problems);
@@ -106,5 +117,6 @@ export function stConfigFromEnv(env: Record<string, string | undefined> = proces
 		environment: environment as StEnvironment,
 		...(authUrl ? { authUrl } : {}),
 		...(apiBaseUrl ? { apiBaseUrl } : {}),
+		...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}),
 	};
 }

@@ -1,8 +1,11 @@
+import type { RequestThrottle } from './throttle';
+
 /**
  * At most `perSecond` request starts in any sliding second. Callers queue in arrival order, so a burst of
- * concurrent calls is spread out instead of earning 429s from ST.
+ * concurrent calls is spread out instead of earning 429s from ST. One process only: lanes are not ordered here (see
+ * SharedRequestBudget for the budget every process shares, lanes first).
  */
-export class RateLimiter {
+export class RateLimiter implements RequestThrottle {
 	private readonly starts: number[] = [];
 	private queue: Promise<void> = Promise.resolve();
 

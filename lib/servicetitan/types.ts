@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
+import type { RequestThrottle } from './throttle';
 
 export type EntityType = 'services' | 'materials' | 'equipment' | 'categories';
 
@@ -76,6 +77,11 @@ export interface StConfig {
 	authUrl?: string;
 	/** Scheme and host (and port); the client appends `/pricebook/v2/tenant/{tenant}/...`. */
 	apiBaseUrl?: string;
+	/**
+	 * The rate every process together keeps to when they share a budget (lib/budget), at most ServiceTitan's 60 per
+	 * app and tenant. Default 50, leaving room for bursts and other tools using the same app.
+	 */
+	requestsPerSecond?: number;
 }
 
 export type StLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -103,8 +109,10 @@ export interface StClientOptions {
 	backoffBaseMs?: number;
 	/** Ceiling of one backoff wait of the client's own (a wait ST names is bounded by rateLimitBudgetMs). Default 60 s. */
 	backoffMaxMs?: number;
-	/** Client-side throttle per tenant. Default 60 (ST's documented limit). */
+	/** Client-side throttle per tenant. Default 60 (ST's documented limit). Ignored when `throttle` is given. */
 	requestsPerSecond?: number;
+	/** What each request waits on: default a limiter of this process alone; SharedRequestBudget shares one budget through PostgreSQL. */
+	throttle?: RequestThrottle;
 	/** Renew the token this long before it expires. Default 60 s. */
 	tokenRenewMarginMs?: number;
 	/** Parallel single GETs when fetching categories by id (their listing has no `ids`). Default 8. */

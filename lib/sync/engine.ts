@@ -1,3 +1,4 @@
+import { inRunLane } from './lanes';
 import type { Db } from '../db/connection';
 import type { EntityType } from '../entities/types';
 import type { StApi, SyncLog } from './ports';
@@ -31,7 +32,8 @@ export class SyncEngine {
 	}
 
 	run(request: RunRequest): Promise<RunResult> {
-		return runSync(this.deps, request);
+		// Every ServiceTitan request of the run waits in its lane of the shared budget (lib/budget).
+		return inRunLane(request.kind, () => runSync(this.deps, request));
 	}
 
 	/** Runs one kind of sync over several entity types; categories go first when included. */

@@ -1,3 +1,4 @@
+import { inRunLane } from './lanes';
 import { entityDefinition } from '../entities/definitions';
 import { pick, rowValuesFromCanonical } from '../entities/canonical';
 import type { CanonicalRecord, EntityDefinition } from '../entities/types';
@@ -40,7 +41,12 @@ export interface ResolveDeps {
  * (advisory lock), so neither can undo the other; resolving twice answers `already_resolved` and changes
  * nothing. Validation and "not possible" answers are thrown before anything is written.
  */
-export async function resolveConflict(deps: ResolveDeps, request: ResolveRequest): Promise<ResolveResult> {
+export function resolveConflict(deps: ResolveDeps, request: ResolveRequest): Promise<ResolveResult> {
+	// A person is waiting: its ServiceTitan requests go ahead of incremental and full runs in the shared budget.
+	return inRunLane('resolution', () => resolveConflictAsAsked(deps, request));
+}
+
+async function resolveConflictAsAsked(deps: ResolveDeps, request: ResolveRequest): Promise<ResolveResult> {
 	validateRequest(request);
 	const now = deps.now ?? (() => new Date());
 	const first = await readConflict(deps.db, request.conflictId);

@@ -1,3 +1,4 @@
+import { inRunLane } from './lanes';
 import { canonicalFromRow } from '../entities/canonical';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
@@ -73,7 +74,12 @@ export interface RestoreResult {
  * Later synced edits are overwritten on purpose; edits not synced yet, a conflict or a deleted item are skipped with
  * what to do. Refusals are thrown before anything is written.
  */
-export async function restoreItem(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreResult> {
+export function restoreItem(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreResult> {
+	// A person is waiting: its ServiceTitan requests go ahead of incremental and full runs in the shared budget.
+	return inRunLane('restore', () => restoreItemAsAsked(deps, request));
+}
+
+async function restoreItemAsAsked(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreResult> {
 	const now = deps.now ?? (() => new Date());
 	if (typeof request.by !== 'string' || request.by.trim() === '')
 		throw new SyncValidationError('by', 'say who restores the item (the name is recorded with the restore run)');

@@ -1,3 +1,4 @@
+import { inRunLane } from './lanes';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityType } from '../entities/types';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
@@ -79,7 +80,7 @@ function phaseCounts(tally: Tally): PhaseCounts {
 /** Start Sync Run: begins one run per entity type (the advisory lock only for the moment of starting). */
 export async function startStagedRuns(deps: RunDeps, request: StagedRequest): Promise<StagedStart[]> {
 	const starts: StagedStart[] = [];
-	for (const entityType of request.entityTypes) starts.push(await startOne(deps, entityType, request));
+	for (const entityType of request.entityTypes) starts.push(await inRunLane(request.kind, () => startOne(deps, entityType, request)));
 	return starts;
 }
 
@@ -118,38 +119,46 @@ export interface FetchedPage {
 
 /** ST Fetch Page: reads one page from ServiceTitan into the run (validated once) and stages it. Running it again for the same page reuses what was staged. */
 export async function fetchStagedPage(deps: RunDeps, ref: StagedRunRef): Promise<FetchedPage> {
-	return deps.db.task('staged-fetch', async (t) => {
-		const run = await resumeRun(deps, t, ref);
-		const done = await readStageMeta(t, ref.runId, ref.page);
-		const source = run.listing === 'pages' ? 'listing' : 'export';
-		if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null, listed: null, source, readBefore: true };
-		if (ref.page === 1) await openListing(deps, t, run);
-		const page = await fetchListingPage(deps, t, run, ref);
-		const staged = await t.tx(async (tx) => {
-			const { items, maxModifiedOn } = await readListingPage(deps, tx, run, page);
-			const token = await stagePage(tx, {
-				runId: ref.runId,
-				page: ref.page,
-				items,
-				itemCount: page.data.length,
-				hasMore: page.hasMore,
-				maxModifiedOn,
-				continueFrom: page.continueFrom ?? null,
+	return inRunLane(ref.kind, () =>
+		deps.db.task('staged-fetch', async (t) => {
+			const run = await resumeRun(deps, t, ref);
+			const done = await readStageMeta(t, ref.runId, ref.page);
+			const source = run.listing === 'pages' ? 'listing' : 'export';
+			if (done) return { ref, fetched: done.item_count, hasMore: done.has_more, totalCount: null, listed: null, source, readBefore: true };
+			if (ref.page === 1) await openListing(deps, t, run);
+			const page = await fetchListingPage(deps, t, run, ref);
+			const staged = await t.tx(async (tx) => {
+				const { items, maxModifiedOn } = await readListingPage(deps, tx, run, page);
+				const token = await stagePage(tx, {
+					runId: ref.runId,
+					page: ref.page,
+					items,
+					itemCount: page.data.length,
+					hasMore: page.hasMore,
+					maxModifiedOn,
+					continueFrom: page.continueFrom ?? null,
+				});
+				return token ? { token, items } : null;
 			});
-			return token ? { token, items } : null;
-		});
-		if (staged) rememberStagedItems(ref.runId, ref.page, staged.token, staged.items);
-		deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead: ref.page, itemsSeen: page.data.length, totalCount: page.totalCount ?? null });
-		return {
-			ref,
-			fetched: page.data.length,
-			hasMore: page.hasMore,
-			totalCount: page.totalCount ?? null,
-			listed: page.listed ?? null,
-			source,
-			readBefore: false,
-		};
-	});
+			if (staged) rememberStagedItems(ref.runId, ref.page, staged.token, staged.items);
+			deps.onProgress?.({
+				entityType: run.def.type,
+				kind: run.kind,
+				pagesRead: ref.page,
+				itemsSeen: page.data.length,
+				totalCount: page.totalCount ?? null,
+			});
+			return {
+				ref,
+				fetched: page.data.length,
+				hasMore: page.hasMore,
+				totalCount: page.totalCount ?? null,
+				listed: page.listed ?? null,
+				source,
+				readBefore: false,
+			};
+		}),
+	);
 }
 
 /** Page `ref.page` of the run's listing: by number, or (export feed) from where the page before it stopped. */
@@ -196,15 +205,17 @@ export async function categorizeStagedPage(
 	deps: RunDeps,
 	ref: StagedRunRef,
 ): Promise<{ ref: StagedRunRef; summary: Summary; items: number; hasMore: boolean }> {
-	return deps.db.task('staged-categorize', async (t) => {
-		const run = await resumeRun(deps, t, ref);
-		const stage = await requireStage(t, ref);
-		const items = await stagedItems(t, ref, stage);
-		const plan = await pagePlan(deps, t, run, ref, items);
-		const tally = new Tally(false);
-		for (const decision of plan) tally.count(decision);
-		return { ref, summary: tally.summary, items: items.length, hasMore: stage.has_more };
-	});
+	return inRunLane(ref.kind, () =>
+		deps.db.task('staged-categorize', async (t) => {
+			const run = await resumeRun(deps, t, ref);
+			const stage = await requireStage(t, ref);
+			const items = await stagedItems(t, ref, stage);
+			const plan = await pagePlan(deps, t, run, ref, items);
+			const tally = new Tally(false);
+			for (const decision of plan) tally.count(decision);
+			return { ref, summary: tally.summary, items: items.length, hasMore: stage.has_more };
+		}),
+	);
 }
 
 /** How many stored conflicts a Store Conflicts step lists (the count is always complete). */
@@ -227,32 +238,34 @@ export interface StagedPhaseResult {
  */
 export async function applyStagedPage(deps: RunDeps, ref: StagedRunRef, phase: Exclude<BatchPhase, 'all'>): Promise<StagedPhaseResult> {
 	const column = phase === 'changes' ? 'applied' : 'conflicts_stored';
-	return deps.db.task('staged-apply', async (t) => {
-		const run = await resumeRun(deps, t, ref);
-		const stage = await requireStage(t, ref);
-		// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
-		const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
-		const storedFor = async (ids: readonly number[]) =>
-			phase === 'conflicts' ? { stored: await conflictsStoredByRun(t, ref.runId, run.def.type, ids, STORED_CONFLICTS_LISTED) } : {};
-		const done = stage[column];
-		if (done) {
-			const ids = onlyIds ?? (await stagedItems(t, ref, stage)).map((i) => i.id);
-			return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true, hasMore: stage.has_more, ...(await storedFor(ids)) };
-		}
-		const items = await stagedItems(t, ref, stage, onlyIds);
-		const plan = new Map((await pagePlan(deps, t, run, ref, items)).map((d) => [d.id, d]));
-		const tally = new Tally(false);
-		const outOfPhase: number[] = [];
-		// Items the plan already leaves to the other phase are not even read again.
-		const mine = phase === 'changes' ? items.filter((i) => !isPlannedConflict(plan.get(i.id), outOfPhase)) : items;
-		await applyItems(deps, t, run, mine, tally, { phase, plan, outOfPhase });
-		const counts = phaseCounts(tally);
-		await t.tx(async (tx) => {
-			if (await markPhaseDone(tx, ref.runId, ref.page, column, counts as unknown as Record<string, unknown>, phase === 'changes' ? outOfPhase : null))
-				await recordStep(tx, run, tally);
-		});
-		return { ref, counts, alreadyDone: false, hasMore: stage.has_more, ...(await storedFor(items.map((i) => i.id))) };
-	});
+	return inRunLane(ref.kind, () =>
+		deps.db.task('staged-apply', async (t) => {
+			const run = await resumeRun(deps, t, ref);
+			const stage = await requireStage(t, ref);
+			// The conflicts phase needs only what the changes phase left; without that note (changes not run yet), all.
+			const onlyIds = phase === 'conflicts' && stage.conflict_ids ? stage.conflict_ids.map(Number) : undefined;
+			const storedFor = async (ids: readonly number[]) =>
+				phase === 'conflicts' ? { stored: await conflictsStoredByRun(t, ref.runId, run.def.type, ids, STORED_CONFLICTS_LISTED) } : {};
+			const done = stage[column];
+			if (done) {
+				const ids = onlyIds ?? (await stagedItems(t, ref, stage)).map((i) => i.id);
+				return { ref, counts: done as unknown as PhaseCounts, alreadyDone: true, hasMore: stage.has_more, ...(await storedFor(ids)) };
+			}
+			const items = await stagedItems(t, ref, stage, onlyIds);
+			const plan = new Map((await pagePlan(deps, t, run, ref, items)).map((d) => [d.id, d]));
+			const tally = new Tally(false);
+			const outOfPhase: number[] = [];
+			// Items the plan already leaves to the other phase are not even read again.
+			const mine = phase === 'changes' ? items.filter((i) => !isPlannedConflict(plan.get(i.id), outOfPhase)) : items;
+			await applyItems(deps, t, run, mine, tally, { phase, plan, outOfPhase });
+			const counts = phaseCounts(tally);
+			await t.tx(async (tx) => {
+				if (await markPhaseDone(tx, ref.runId, ref.page, column, counts as unknown as Record<string, unknown>, phase === 'changes' ? outOfPhase : null))
+					await recordStep(tx, run, tally);
+			});
+			return { ref, counts, alreadyDone: false, hasMore: stage.has_more, ...(await storedFor(items.map((i) => i.id))) };
+		}),
+	);
 }
 
 function isPlannedConflict(decision: PlannedDecision | undefined, outOfPhase: number[]): boolean {
@@ -268,13 +281,15 @@ function isPlannedConflict(decision: PlannedDecision | undefined, outOfPhase: nu
  * Finishing a finished run returns its result.
  */
 export async function finishStagedRun(deps: RunDeps, ref: StagedRunRef): Promise<RunResult> {
-	return deps.db.task('staged-finish', async (t) => {
-		const finished = await finishedRun(t, ref.runId);
-		if (finished) return finished;
-		const run = await resumeRun(deps, t, ref);
-		forgetStagedItems(ref.runId);
-		return finishRun(deps, t, run, await completeStaged(deps, t, run));
-	});
+	return inRunLane(ref.kind, () =>
+		deps.db.task('staged-finish', async (t) => {
+			const finished = await finishedRun(t, ref.runId);
+			if (finished) return finished;
+			const run = await resumeRun(deps, t, ref);
+			forgetStagedItems(ref.runId);
+			return finishRun(deps, t, run, await completeStaged(deps, t, run));
+		}),
+	);
 }
 
 async function completeStaged(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunEnd> {

@@ -1,3 +1,4 @@
+import { inRunLane } from './lanes';
 import { canonicalFromRow } from '../entities/canonical';
 import { entityDefinition } from '../entities/definitions';
 import type { EntityDefinition, EntityType } from '../entities/types';
@@ -56,7 +57,12 @@ const UNDOABLE = new Set(['full', 'incremental', 'entity', 'undo', 'resolution',
  * undo is recorded like any run, writes its own change log and can itself be undone. Refusals are thrown before
  * anything is written.
  */
-export async function undoRun(deps: UndoDeps, request: UndoRequest): Promise<UndoResult> {
+export function undoRun(deps: UndoDeps, request: UndoRequest): Promise<UndoResult> {
+	// A person is waiting: its ServiceTitan requests go ahead of incremental and full runs in the shared budget.
+	return inRunLane('undo', () => undoRunAsAsked(deps, request));
+}
+
+async function undoRunAsAsked(deps: UndoDeps, request: UndoRequest): Promise<UndoResult> {
 	const now = deps.now ?? (() => new Date());
 	if (typeof request.by !== 'string' || request.by.trim() === '')
 		throw new SyncValidationError('by', 'say who undoes the run (the name is recorded with the undo run)');

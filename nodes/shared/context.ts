@@ -10,8 +10,9 @@ export async function database(ctx: IExecuteFunctions): Promise<Db> {
 	return openDatabase(await ctx.getCredentials(DATABASE_CREDENTIAL));
 }
 
-export async function serviceTitan(ctx: IExecuteFunctions): Promise<StApi> {
-	return stClientFromCredential(await ctx.getCredentials(ST_CREDENTIAL));
+/** The ServiceTitan client of the node's credential, drawing on the request budget kept in `db`. */
+export async function serviceTitan(ctx: IExecuteFunctions, db: Db): Promise<StApi> {
+	return stClientFromCredential(await ctx.getCredentials(ST_CREDENTIAL), db);
 }
 
 function logTo(ctx: IExecuteFunctions): SyncLog {
@@ -20,7 +21,8 @@ function logTo(ctx: IExecuteFunctions): SyncLog {
 
 /** What the library's run functions need, from the node's two credentials; log lines go to n8n's logger. */
 export async function runDeps(ctx: IExecuteFunctions): Promise<RunDeps> {
-	return { db: await database(ctx), st: await serviceTitan(ctx), now: () => new Date(), log: logTo(ctx), settings: { ...DEFAULT_SETTINGS } };
+	const db = await database(ctx);
+	return { db, st: await serviceTitan(ctx, db), now: () => new Date(), log: logTo(ctx), settings: { ...DEFAULT_SETTINGS } };
 }
 
 /**

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/connection';
+import { ensureBudget, lowerBudget, takeSlot } from '../db/st-budget';
+import { ST_REQUESTS_PER_SECOND_LIMIT } from '../servicetitan/config';
+import type { Lane, RequestThrottle } from '../servicetitan/throttle';
+
+/** ServiceTitan's limit is 60 requests per second per app and tenant; the default leaves room for bursts and other tools. */
+export const DEFAULT_REQUESTS_PER_SECOND = 50;
+
+/**
+ * How far ahead of now each lane may reserve a slot. A person's request always reserves (it waits behind at most
+ * what the other lanes may queue); the incremental run queues up to a second of requests, full runs and backfills a
+ * quarter second. A single-entity sync thus waits at most about a second behind everything else.
+ */
+export const LANE_HORIZON_S: Readonly<Record<Lane, number>> = { interactive: 120, incremental: 1, bulk: 0.25 };
+
+/**
+ * After a request of a person or of the incremental run is served, full runs and backfills take no slot for this
+ * long: more of them are probably coming, and a full run must not take the slots in between. While those lanes keep
+ * asking, a full run waits; when they fall quiet, it has the whole budget again within this time.
+ */
+export const PRIORITY_HOLD_S = 0.15;
+
+/** How long the rate stays lowered after a 429. */
+export const LOWERED_FOR_S = 60;
+
+export interface SharedBudgetOptions {
+	appKey: string;
+	tenantId: string;
+	/** Default DEFAULT_REQUESTS_PER_SECOND; above ServiceTitan's 60 is refused. */
+	requestsPerSecond?: number;
+	sleep?: (ms: number) => Promise<void>;
+}
+
+/** The budget's row key: the app key is a credential, so only its hash is stored. */
+export function budgetKeyOf(appKey: string, tenantId: string): string {
+	return createHash('sha256').update(`${appKey}\u0000${tenantId}`).digest('hex');
+}
+
+export function validRequestsPerSecond(value: number): number {
+	if (!Number.isFinite(value) || value <= 0 || value > ST_REQUESTS_PER_SECOND_LIMIT)
+		throw new RangeError(`requests per second must be a number above 0 and at most ServiceTitan's limit of ${ST_REQUESTS_PER_SECOND_LIMIT}, got ${value}`);
+	return value;
+}
+
+/**
+ * One ServiceTitan request budget per app and tenant, kept in PostgreSQL (st_request_budget) so that the CLI, the
+ * library and every n8n worker draw on the same 60 requests per second, with lanes (see LANE_HORIZON_S) deciding
+ * who goes first when it is short. Each request costs one short statement on the pricebook database.
+ */
+export class SharedRequestBudget implements RequestThrottle {
+	readonly key: string;
+	readonly rate: number;
+	private readonly sleep: (ms: number) => Promise<void>;
+	private ensured: Promise<void> | undefined;
+
+	constructor(
+		private readonly db: Db,
+		private readonly options: SharedBudgetOptions,
+	) {
+		this.key = budgetKeyOf(options.appKey, options.tenantId);
+		this.rate = validRequestsPerSecond(options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND);
+		this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+	}
+
+	async acquire(lane: Lane): Promise<void> {
+		const request = {
+			ratePerSecond: this.rate,
+			horizonS: LANE_HORIZON_S[lane],
+			lane,
+			yields: lane === 'bulk',
+			holdS: lane === 'bulk' ? 0 : PRIORITY_HOLD_S,
+		};
+		for (;;) {
+			let answer = await takeSlot(this.db, this.key, request);
+			if (answer === null) {
+				await (this.ensured ??= ensureBudget(this.db, this.key, this.options.tenantId, this.rate));
+				answer = await takeSlot(this.db, this.key, request);
+				if (answer === null) throw new Error('the ServiceTitan request budget row could not be created (st_request_budget)');
+			}
+			if (answer.granted) {
+				if (answer.waitMs >= 1) await this.sleep(answer.waitMs);
+				return;
+			}
+			// Ask again when the queue has drained to what this lane may reach; a little jitter keeps waiting
+			// processes from asking in lockstep.
+			await this.sleep(Math.max(5, answer.retryMs) + Math.random() * 10);
+		}
+	}
+
+	async rateLimited(waitMs: number | undefined): Promise<void> {
+		await lowerBudget(this.db, this.key, waitMs ?? 1000, LOWERED_FOR_S);
+	}
+}
