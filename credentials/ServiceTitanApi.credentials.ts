@@ -55,7 +55,7 @@ export class ServiceTitanApi implements ICredentialType {
 			name: 'requestsPerSecond',
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 60 },
-			default: 50,
+			default: 55,
 			description:
 				'The rate every n8n worker and the command line together keep to for this app and tenant (ServiceTitan allows 60). Set the same value wherever this tenant is synced.',
 		},

@@ -79,6 +79,7 @@ export { restoreItem, type RestoreRequest, type RestoreResult } from './sync/res
 export { retryHeldPushes, type RetryPushRequest, type RetryPushResult } from './sync/retry-push';
 
 export { getSyncStatus, type SyncStatus } from './reporting/status';
+export { describeBudgetUse, type BudgetUse } from './reporting/budget-use';
 export { listConflicts } from './reporting/conflicts';
 export { listHeldPushes, type HeldPush } from './reporting/held-pushes';
 export { listRuns, listChanges, toCsv } from './reporting/logs';

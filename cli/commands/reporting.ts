@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import {
 	choiceOf,
+	describeBudgetUse,
 	entityTypeOf,
 	getSyncStatus,
 	isoTimeOf,
@@ -86,6 +87,7 @@ export const statusCommand = {
 					`  ${t.padEnd(10)} total ${e.total}, synced ${e.synced}, pending ${e.pending}, conflicts ${e.conflicts}, deleted ${e.deleted}, held ${e.pushesHeld}; pushes in 24 h: ${p.verified} verified, ${p.normalized} normalized, ${p.ignored} not applied`,
 				);
 			}
+			for (const b of status.apiBudget) ctx.stdout(`ServiceTitan request budget, ${describeBudgetUse(b)}`);
 			for (const h of status.heldPushes.slice(0, 5)) ctx.stdout(`  held ${describeHeld(h)}`);
 			for (const e of status.recentErrors.slice(0, 5))
 				ctx.stdout(`  error ${e.occurredAt} ${e.entityType ?? ''} ${e.entityId ?? ''} ${e.kind}: ${e.message}`);

@@ -1,3 +1,4 @@
+import { describeBudgetUse } from './budget-use';
 import type { ConflictListItem } from './conflicts';
 import type { RunLogRow } from './logs';
 import type { SyncStatus } from './status';
@@ -191,6 +192,7 @@ ${table(null, 'diff', ['field', ...diffHeadings], diff)}
 <div id="next-sync">Next sync: ${ahead(status.nextScheduledSync)}</div>
 <div id="arrival">ServiceTitan edits and deletes come in, and Retool edits go out, with the next incremental run: ${ahead(status.changesArriveBy.serviceTitanEdits)}</div>
 <div id="health-reasons">${status.healthReasons.map(esc).join('; ')}</div>
+${status.apiBudget.map((b) => `<div class="budget">ServiceTitan request budget, ${esc(describeBudgetUse(b))}</div>`).join('\n')}
 </div></div>
 <h2>Items</h2>
 ${table('entities', 'entities', entityHeadings, entityRows)}

@@ -11,6 +11,7 @@ import {
 } from '../db/reports';
 import type { PushCounts } from '../db/ledger';
 import { listHeldPushes, type HeldPush } from './held-pushes';
+import { readBudgetUse, type BudgetUse } from './budget-use';
 import { PUSH_FORBIDDEN } from '../sync/push';
 import { UNREADABLE_VALUE } from '../sync/unreadable';
 import type { EntityType } from '../entities/types';
@@ -69,6 +70,8 @@ export interface SyncStatus {
 	pushForbidden: number;
 	/** The longest-waiting held edits (at most 20; the view pricebook_held_pushes_v has them all). */
 	heldPushes: HeldPush[];
+	/** The ServiceTitan request budget every process shares, per tenant (empty until a request went through it). */
+	apiBudget: BudgetUse[];
 	recentErrors: RecentError[];
 	generatedAt: string;
 }
@@ -201,6 +204,7 @@ export async function getSyncStatus(db: Db, options: StatusOptions = {}): Promis
 		openConflicts,
 		pushForbidden,
 		heldPushes: await listHeldPushes(db, { limit: 20 }),
+		apiBudget: await readBudgetUse(db),
 		recentErrors: errors.map((e) => ({
 			id: e.id,
 			runId: e.run_id,

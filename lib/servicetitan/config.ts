@@ -70,7 +70,7 @@ export function resolveStUrls(config: StConfig): ResolvedStUrls {
 /**
  * Reads ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY, ST_TENANT_ID, ST_ENV (production | integration; default
  * production), ST_AUTH_URL and ST_API_BASE_URL (optional overrides) and ST_REQUESTS_PER_SECOND (the shared request
- * budget's rate, default 50, at most 60). The error names every missing or invalid
+ * budget's rate, default 55, at most 60). The error names every missing or invalid
  * variable, never a value.
  */
 export function stConfigFromEnv(env: Record<string, string | undefined> = process.env): StConfig {

@@ -79,7 +79,7 @@ export interface StConfig {
 	apiBaseUrl?: string;
 	/**
 	 * The rate every process together keeps to when they share a budget (lib/budget), at most ServiceTitan's 60 per
-	 * app and tenant. Default 50, leaving room for bursts and other tools using the same app.
+	 * app and tenant. Default 55, leaving room for bursts and other tools using the same app.
 	 */
 	requestsPerSecond?: number;
 }

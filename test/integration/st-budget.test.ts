@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { closeDb, connectDb, type Db } from '../../lib/db/connection';
 import { readBudgets } from '../../lib/db/st-budget';
+import { describeBudgetUse } from '../../lib/reporting/budget-use';
+import { getSyncStatus } from '../../lib/reporting/status';
 import { budgetedStClient, SharedRequestBudget } from '../../lib/budget';
 import { inLane, type Lane } from '../../lib/servicetitan/throttle';
 import { startSimulator, type SimulatorHandle } from '../../sim';
@@ -82,6 +84,11 @@ describe('one ServiceTitan budget shared by every process', () => {
 		expect(stats.busiestSecond).toBeLessThanOrEqual(55);
 		// Both made progress: neither process was starved by the other.
 		expect(stats.api).toBeGreaterThanOrEqual(240);
+		// Status shows what the budget was used for.
+		const [use] = (await getSyncStatus(t.db)).apiBudget.filter((b) => b.tenantId === sim.stConfig().tenantId);
+		expect(use.ratePerSecond).toBe(50);
+		expect((use.thisMinute.bulk ?? 0) + (use.lastMinute.bulk ?? 0)).toBeGreaterThanOrEqual(240);
+		expect(describeBudgetUse(use)).toMatch(/^tenant \d+: 50 requests\/s; last minute \d+ request\(s\) \(bulk \d+\); 0 429\(s\) in all/);
 	});
 
 	it('lets a single-entity request through quickly while a full run saturates the budget from another process', async () => {

@@ -38,6 +38,7 @@ function status(overrides: Partial<SyncStatus> = {}): SyncStatus {
 		nextScheduledSync: '2026-03-10T14:10:00.000Z',
 		nextIncrementalSync: '2026-03-10T14:10:00.000Z',
 		nextFullSync: '2026-03-11T07:00:00.000Z',
+		apiBudget: [],
 		changesArriveBy: {
 			serviceTitanEdits: '2026-03-10T14:10:00.000Z',
 			serviceTitanDeletes: '2026-03-10T14:10:00.000Z',
