@@ -16,12 +16,17 @@ export class Progress {
 	update(event: RunProgressEvent): void {
 		this.state.set(event.entityType, event);
 		if (!this.tty) {
-			this.write(`${event.entityType}: page ${event.pagesRead}, ${event.itemsSeen}${total(event) ? ` of ${total(event)}` : ''} items\n`);
+			this.write(
+				event.editsPushed !== undefined
+					? `${event.entityType}: local edits pushed ${event.editsPushed} of ${event.editsToPush}\n`
+					: `${event.entityType}: page ${event.pagesRead}, ${event.itemsSeen}${total(event) ? ` of ${total(event)}` : ''} items\n`,
+			);
 			return;
 		}
-		const lines = [...this.state.values()].map(
-			(e) =>
-				`\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.itemsSeen, total(e))} ${e.itemsSeen}${total(e) ? `/${total(e)}` : ''} items, ${e.pagesRead} page(s)\n`,
+		const lines = [...this.state.values()].map((e) =>
+			e.editsPushed !== undefined
+				? `\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.editsPushed, e.editsToPush ?? null)} ${e.editsPushed}/${e.editsToPush} local edits pushed\n`
+				: `\x1b[2K  ${e.entityType.padEnd(10)} ${bar(e.itemsSeen, total(e))} ${e.itemsSeen}${total(e) ? `/${total(e)}` : ''} items, ${e.pagesRead} page(s)\n`,
 		);
 		// One write that ends a line, moving up over the old bars first: so a writer that prints whole lines
 		// (the CLI's stdout) passes the redraw through unchanged.

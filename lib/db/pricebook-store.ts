@@ -109,6 +109,16 @@ export async function pendingPushIds(t: Task, table: string, afterId: number, li
 	return rows.map((r) => r.id);
 }
 
+/** How many rows pendingPushIds would hand out in all (for progress). */
+export async function countPendingPushes(t: Task, table: string, unseenByRun: number | null = null): Promise<number> {
+	const row = await t.one<{ n: number }>(
+		`SELECT count(*)::int AS n FROM $1:name AS t WHERE sync_status = 'pending_push' AND NOT deleted_in_st AND id > 0
+		   AND ($2::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM sync_run_seen s WHERE s.run_id = $2 AND s.entity_id = t.id))`,
+		[table, unseenByRun],
+	);
+	return row.n;
+}
+
 /** Live ids of a table in id order, from `afterId` (a dry run's sweep, which records nothing). */
 export async function liveIds(t: Task, table: string, afterId: number, limit: number): Promise<number[]> {
 	const rows = await t.any<{ id: number }>('SELECT id FROM $1:name WHERE deleted_at IS NULL AND id > GREATEST($2, 0) ORDER BY id LIMIT $3', [

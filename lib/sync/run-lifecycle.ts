@@ -377,7 +377,12 @@ export function recordStep(t: Task, run: ActiveRun, tally: Tally): Promise<void>
  * incremental run, with the same guard), then local edits whose item it did not list are re-read by id and pushed.
  * Then the listing must have been whole. Returns the guard's figures when it withheld the sweep.
  */
-export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): Promise<RunResult['massDeleteBlocked']> {
+export async function completeListing(
+	deps: RunDeps,
+	t: Task,
+	run: ActiveRun,
+	onPushed?: (done: number, total: number) => void,
+): Promise<RunResult['massDeleteBlocked']> {
 	const scope = stepScope(deps, t, run);
 	try {
 		let found = 0;
@@ -388,7 +393,7 @@ export async function completeListing(deps: RunDeps, t: Task, run: ActiveRun): P
 		if (run.listing === 'pages') ({ blocked, found } = await sweep(deps.settings, scope, run, unseenIds(run)));
 		else {
 			({ blocked } = await sweep(deps.settings, scope, run, recheckedIds(run)));
-			await pushPendingEdits(scope, run);
+			await pushPendingEdits(scope, run, onPushed);
 		}
 		await settleAgreedConflicts(scope, run);
 		// A withheld sweep fails the run already, for a reason a person must act on.
@@ -419,12 +424,20 @@ async function requireWholeListing(t: Task, run: ActiveRun, foundById: number): 
 	);
 }
 
-async function pushPendingEdits(scope: RunScope, run: ActiveRun): Promise<void> {
+/**
+ * Local edits the listing did not bring, 500 at a time (memory stays flat however large a Retool backlog is): each
+ * page is read back from ServiceTitan by id (50 per request), decided, pushed and verified before the next.
+ */
+async function pushPendingEdits(scope: RunScope, run: ActiveRun, onPushed?: (done: number, total: number) => void): Promise<void> {
+	const total = onPushed ? await run.record.countPendingUnseen(scope.t, run.def.table) : 0;
+	let done = 0;
 	for (let after = 0; ;) {
 		const page = await run.record.pendingUnseen(scope.t, run.def.table, after, 500);
 		if (page.next === null) return;
 		after = page.next;
 		await processByIdLookup(scope, page.ids);
+		done += page.ids.length;
+		onPushed?.(done, Math.max(total, done));
 	}
 }
 

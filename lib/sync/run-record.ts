@@ -1,7 +1,18 @@
 import { openConflictSides, type OpenConflictSides } from '../db/conflict-store';
 import { addRunProgress, readRun, saveListingStart } from '../db/ledger';
 import type { EntityDefinition } from '../entities/types';
-import { countLive, countSeen, countUnseen, liveIds, pendingPushIds, recheckIds, recordSeen, unseenIds, type Task } from '../db/pricebook-store';
+import {
+	countLive,
+	countPendingPushes,
+	countSeen,
+	countUnseen,
+	liveIds,
+	pendingPushIds,
+	recheckIds,
+	recordSeen,
+	unseenIds,
+	type Task,
+} from '../db/pricebook-store';
 import type { Tally } from './tally';
 
 /**
@@ -27,6 +38,8 @@ export interface RunRecord {
 	coverage(t: Task): Promise<{ seen: number; listedTotal: number | null }>;
 	/** A page of pending local edits that this run has not read from ServiceTitan; `next` is null at the end. */
 	pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }>;
+	/** How many ids pendingUnseen hands out in all (for progress). */
+	countPendingUnseen(t: Task, table: string): Promise<number>;
 	/** A page of open conflicts whose items this run has not read, with their rows; `next` is null at the end. */
 	openConflictsUnseen(t: Task, def: EntityDefinition, afterId: number, limit: number): Promise<{ rows: OpenConflictSides[]; next: number | null }>;
 	/** Live rows and how many of them the run has not read (the sweep's candidates). */
@@ -51,6 +64,7 @@ export function ledgerRecord(runId: number): RunRecord {
 			const ids = await pendingPushIds(t, table, afterId, limit, runId);
 			return { ids, next: ids.length > 0 ? ids[ids.length - 1] : null };
 		},
+		countPendingUnseen: (t, table) => countPendingPushes(t, table, runId),
 		async openConflictsUnseen(t, def, afterId, limit) {
 			const rows = await openConflictSides(t, def, afterId, limit, runId);
 			return { rows, next: rows.length > 0 ? rows[rows.length - 1].entity_id : null };
@@ -104,6 +118,10 @@ export class MemoryRecord implements RunRecord {
 	async pendingUnseen(t: Task, table: string, afterId: number, limit: number): Promise<{ ids: number[]; next: number | null }> {
 		const page = await pendingPushIds(t, table, afterId, limit);
 		return { ids: page.filter((id) => !this.seen.has(id)), next: page.length > 0 ? page[page.length - 1] : null };
+	}
+
+	async countPendingUnseen(t: Task, table: string): Promise<number> {
+		return (await pendingPushIds(t, table, 0, Number.MAX_SAFE_INTEGER)).filter((id) => !this.seen.has(id)).length;
 	}
 
 	async openConflictsUnseen(t: Task, def: EntityDefinition, afterId: number, limit: number): Promise<{ rows: OpenConflictSides[]; next: number | null }> {

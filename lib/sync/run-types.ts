@@ -54,6 +54,12 @@ export interface RunProgressEvent {
 	pagesRead: number;
 	itemsSeen: number;
 	totalCount: number | null;
+	/**
+	 * After the listing: local edits ServiceTitan's listing did not bring (a Retool backlog, e.g. a mass price
+	 * change) decided and pushed so far, of `editsToPush`.
+	 */
+	editsPushed?: number;
+	editsToPush?: number;
 }
 
 /** The CLI's and webhooks' result contract (see README). */

@@ -58,7 +58,9 @@ async function drive(deps: RunDeps, t: Task, run: ActiveRun, request: RunRequest
 			itemsSeen += page.data.length;
 			deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead, itemsSeen, totalCount: page.totalCount ?? null });
 		}
-		return { massDeleteBlocked: await completeListing(deps, t, run) };
+		const pushed = (editsPushed: number, editsToPush: number) =>
+			deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead, itemsSeen, totalCount: null, editsPushed, editsToPush });
+		return { massDeleteBlocked: await completeListing(deps, t, run, pushed) };
 	} catch (error) {
 		return { error };
 	}

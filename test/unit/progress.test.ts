@@ -27,4 +27,13 @@ describe('the progress display', () => {
 		progress.update(page('materials', 1, 100));
 		expect(writes).toEqual(['materials: page 1, 100 of 300 items\n']);
 	});
+
+	it('shows a Retool backlog being pushed after the listing, as a bar on a terminal and a line elsewhere', () => {
+		const drawn: string[] = [];
+		new Progress((text) => drawn.push(text), true).update({ ...page('materials', 3, 300), editsPushed: 500, editsToPush: 2000 });
+		expect(drawn[0]).toContain('materials  [######..................] 500/2000 local edits pushed');
+		const lines: string[] = [];
+		new Progress((text) => lines.push(text), false).update({ ...page('materials', 3, 300), editsPushed: 500, editsToPush: 2000 });
+		expect(lines).toEqual(['materials: local edits pushed 500 of 2000\n']);
+	});
 });
