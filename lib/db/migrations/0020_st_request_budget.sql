@@ -10,10 +10,10 @@ CREATE TABLE st_request_budget (
   -- The earliest time the next request may start.
   next_slot TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
   -- The rate the last request asked for (each process's configured rate), for status.
-  rate_per_second REAL NOT NULL,
+  rate_per_second NUMERIC(8, 3) NOT NULL,
   -- After a 429: the rate is multiplied by lowered_factor until lowered_until.
   lowered_until TIMESTAMPTZ,
-  lowered_factor REAL NOT NULL DEFAULT 1 CHECK (lowered_factor > 0 AND lowered_factor <= 1),
+  lowered_factor NUMERIC(6, 4) NOT NULL DEFAULT 1 CHECK (lowered_factor > 0 AND lowered_factor <= 1),
   rate_limited_count BIGINT NOT NULL DEFAULT 0,
   last_rate_limited_at TIMESTAMPTZ,
   -- Until when full runs and backfills hold back: a person's request or the incremental run was served just before,
