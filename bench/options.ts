@@ -25,7 +25,8 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --quick             10,000 and 50,000 items, fewer runs, no CPU profile (under 60 s on 2 cores); CI runs this
+  --quick             10,000 and 50,000 items, fewer runs, a 600-edit push, no CPU profile (about 2 minutes
+                      on 2 cores); CI runs this
   --latency MS        simulated ServiceTitan latency per API request (default 50)
   --runs N            runs per size (default: quick 3 at 10,000 and 1 at 50,000; full 5 / 3 / 3 / 1)
   --sizes A,B,...     full-sync sizes (default: quick 10000,50000; full 10000,50000,100000,1000000; a million

@@ -227,8 +227,9 @@ function addMassPushTargets(add: Add, m: MassPushFigures): void {
 		.join(', ');
 	const where = (): string =>
 		`${m.apiRequests} ServiceTitan requests (${routes}) in ${m.wallS} s (${m.requestsPerS}/s) against the shared budget's default 55/s, ` +
-		`which alone makes the push ${round(60 / 55, 3)}x the floor; ${stageNote(m.stages)} ` +
-		`(waiting for the shared budget counts as ServiceTitan time: the slot is taken inside the client)`;
+		`which alone makes the push ${round(60 / 55, 3)}x the floor, and the single-entity syncs and the runs' listings and ` +
+		`read-backs share it; largest stage of the slower run: ${m.stages?.largest ?? 'no stage spans recorded'} ` +
+		`(waiting for a slot of the shared budget counts as ServiceTitan time: it is taken inside the client)`;
 	add(
 		{
 			id: 'mass-push-ratio',
