@@ -1,6 +1,7 @@
 /**
  * One benchmark job in a fresh process (forked by the orchestrator), so each case's peak RSS is its own: the job
- * arrives as JSON in argv[2], the steps run in order, and the result goes back over IPC. `maxRssKb` of a step is
+ * arrives as the first IPC message (a command-line argument is limited to 128 KB, less than the ids and prices of
+ * a 10,000-edit push), the steps run in order, and the result goes back over IPC. `maxRssKb` of a step is
  * the process's peak so far (process.resourceUsage().maxRSS), so the first step's figure is that step's own peak.
  */
 import { createRequire } from 'node:module';
@@ -248,7 +249,7 @@ function memorySampler(): { stop(): NonNullable<StepResult['memory']> } {
 }
 
 async function main(): Promise<void> {
-	const job = JSON.parse(process.argv[2]) as Job;
+	const job = await new Promise<Job>((resolve) => process.once('message', (m: Job) => resolve(m)));
 	pgp();
 	const stages = job.stages ? emptyStages() : null;
 	if (stages) timePgQueries(stages);
