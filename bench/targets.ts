@@ -5,6 +5,8 @@ import type { N8nFigures } from './cases/n8n';
 import type { PhysicalLimitFigures } from './cases/physical-limit';
 import type { SingleEntityFigures } from './cases/single-entity';
 import type { StageSplit } from './stage-split';
+import * as os from 'node:os';
+import { LOWERED_FOR_S } from '../lib/budget';
 import { round } from './stats';
 
 /** One target of the issue, with the figure it is judged on, side by side. `met: null` = not measured in this mode. */
@@ -228,7 +230,11 @@ function addMassPushTargets(add: Add, m: MassPushFigures): void {
 	const where = (): string =>
 		`${m.apiRequests} ServiceTitan requests (${routes}) in ${m.wallS} s (${m.requestsPerS}/s) against the shared budget's default 55/s, ` +
 		`which alone makes the push ${round(60 / 55, 3)}x the floor, and the single-entity syncs and the runs' listings and ` +
-		`read-backs share it; largest stage of the slower run: ${m.stages?.largest ?? 'no stage spans recorded'} ` +
+		`read-backs share it; ` +
+		(m.tooManyRequests > 0
+			? `${m.tooManyRequests} 429(s), and a 429 halves the budget's rate for ${LOWERED_FOR_S} s (LOWERED_FOR_S in lib/budget); `
+			: '') +
+		`largest stage of the slower run: ${m.stages?.largest ?? 'no stage spans recorded'} ` +
 		`(waiting for a slot of the shared budget counts as ServiceTitan time: it is taken inside the client)`;
 	add(
 		{
@@ -250,7 +256,10 @@ function addMassPushTargets(add: Add, m: MassPushFigures): void {
 			target: '<= 60, and no 429',
 		},
 		m.busiestSecond <= 60 && m.tooManyRequests === 0,
-		() => `the shared budget (lib/budget, table st_request_budget) let more through than ServiceTitan allows: ${where()}`,
+		() =>
+			`the shared budget (lib/budget, table st_request_budget) let more through than ServiceTitan allows. It spaces the slots it grants on ` +
+			`the database's clock; most likely a process that sends late (a busy event loop: two workers, the simulator, PostgreSQL and this ` +
+			`process on ${os.cpus().length} cores) sends its late requests together with the next ones: ${where()}`,
 	);
 	const se = m.singleEntity;
 	add(
