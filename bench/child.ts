@@ -7,10 +7,11 @@ import type { Job, StepResult, WorkerMessage } from './worker';
  * only.
  */
 export async function runJob(job: Job, options: { nodeArgs?: string[] } = {}): Promise<StepResult[]> {
-	const child = fork(path.join(__dirname, 'worker.js'), [JSON.stringify(job)], {
+	const child = fork(path.join(__dirname, 'worker.js'), [], {
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 		execArgv: ['--expose-gc', ...(options.nodeArgs ?? [])],
 	});
+	child.send(job);
 	let message: WorkerMessage | undefined;
 	child.on('message', (m: WorkerMessage) => {
 		message = m;

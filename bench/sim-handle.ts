@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { SimEntity, SimulatorOptions } from '../sim';
+import type { SimEntity, SimStats, SimulatorOptions } from '../sim';
 import type { StConfig } from '../lib/servicetitan';
 
 /** The simulator's answer once it listens: where it is and the throwaway credentials derived from its seed. */
@@ -18,7 +18,13 @@ export interface SimReady {
 }
 
 /** Edits and latency changes go through the simulator's admin routes over HTTP (see worker.ts); these are the rest. */
-export type SimCommand = { type: 'ids'; entity: SimEntity } | { type: 'stop' };
+export type SimCommand =
+	| { type: 'ids'; entity: SimEntity }
+	| { type: 'stats' }
+	| { type: 'resetStats' }
+	/** One field of the given items as ServiceTitan holds it (null for an item it does not have). */
+	| { type: 'field'; entity: SimEntity; ids: number[]; field: string }
+	| { type: 'stop' };
 
 export type SimRequest = SimCommand & { seq: number };
 
@@ -27,6 +33,8 @@ export interface SimResponse {
 	type: 'ok' | 'error';
 	message?: string;
 	ids?: number[];
+	stats?: SimStats;
+	values?: unknown[];
 }
 
 /** The parent's handle on a simulator process. */
@@ -94,6 +102,21 @@ export class SimProcess {
 
 	async ids(entity: SimEntity): Promise<number[]> {
 		return (await this.request({ type: 'ids', entity })).ids ?? [];
+	}
+
+	/** What the simulator counted since it started or since resetStats (requests by status, the busiest second, ...). */
+	async stats(): Promise<SimStats> {
+		const { stats } = await this.request({ type: 'stats' });
+		if (!stats) throw new Error('the simulator sent no stats');
+		return stats;
+	}
+
+	async resetStats(): Promise<void> {
+		await this.request({ type: 'resetStats' });
+	}
+
+	async field(entity: SimEntity, ids: number[], field: string): Promise<unknown[]> {
+		return (await this.request({ type: 'field', entity, ids, field })).values ?? [];
 	}
 
 	async stop(): Promise<void> {

@@ -32,6 +32,16 @@ async function main(): Promise<void> {
 				case 'ids':
 					reply({ type: 'ok', ids: sim.control.listIds(message.entity) });
 					break;
+				case 'stats':
+					reply({ type: 'ok', stats: sim.control.requestCounts() });
+					break;
+				case 'resetStats':
+					sim.control.resetStats();
+					reply({ type: 'ok' });
+					break;
+				case 'field':
+					reply({ type: 'ok', values: message.ids.map((id) => sim.control.getItem(message.entity, id)?.[message.field] ?? null) });
+					break;
 				case 'stop':
 					void sim.stop().then(() => {
 						reply({ type: 'ok' });

@@ -1,9 +1,12 @@
 import type { FullSyncFigures } from './cases/full-sync';
 import type { IncrementalFigures } from './cases/incremental';
+import type { MassPushFigures } from './cases/mass-push';
 import type { N8nFigures } from './cases/n8n';
 import type { PhysicalLimitFigures } from './cases/physical-limit';
 import type { SingleEntityFigures } from './cases/single-entity';
 import type { StageSplit } from './stage-split';
+import * as os from 'node:os';
+import { LOWERED_FOR_S } from '../lib/budget';
 import { round } from './stats';
 
 /** One target of the issue, with the figure it is judged on, side by side. `met: null` = not measured in this mode. */
@@ -26,6 +29,7 @@ export interface Figures {
 	singleEntity: SingleEntityFigures;
 	physicalLimit: PhysicalLimitFigures;
 	n8n: N8nFigures;
+	massPush: MassPushFigures;
 	referenceSize: number;
 }
 
@@ -52,7 +56,7 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 	const small = at(f, 10_000);
 	const large = at(f, 100_000);
 	const out: TargetResult[] = [];
-	const add = (t: Omit<TargetResult, 'met'>, met: boolean | null, missNote?: () => string): void => {
+	const add: Add = (t, met, missNote) => {
 		const result: TargetResult = { ...t, figure: t.figure === null ? null : round(t.figure, 3), met };
 		if (met === false && missNote) result.note = missNote();
 		out.push(result);
@@ -76,14 +80,21 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 			what: `full sync of ${ref.n} / (download ${f.physicalLimit.downloadS.median} s + raw upsert ${f.physicalLimit.rawUpsertS.median} s)`,
 			figure: f.physicalLimit.ratio,
 			unit: 'x',
-			target: '<= 3x',
+			target: '<= 1.5x',
 		},
-		f.physicalLimit.ratio <= 3,
+		f.physicalLimit.ratio <= 1.5,
 		() => stageNote(ref.stages),
 	);
+	const againRatio = ref.again.wallS.median / ref.wallS.median;
 	add(
-		{ id: 'full-50k-again', what: `the same full sync of ${ref.n} again, nothing changed`, figure: ref.again.wallS.median, unit: 's', target: '<= 5 s' },
-		ref.again.wallS.median <= 5,
+		{
+			id: 'full-50k-again',
+			what: `the same full sync of ${ref.n} again, nothing changed (${ref.again.wallS.median} s) / the first (${ref.wallS.median} s)`,
+			figure: againRatio,
+			unit: 'x',
+			target: '<= 0.5x',
+		},
+		againRatio <= 0.5,
 		() => stageNote(ref.again.stages),
 	);
 	add(
@@ -113,21 +124,19 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 	const se = f.singleEntity;
 	add(
 		{
-			id: 'single-entity-median',
-			what: `single-entity sync, median of ${se.calls} calls (p95 ${se.p95Ms} ms)`,
-			figure: se.medianMs,
+			id: 'single-entity-own',
+			what: `single-entity sync, own time: wall minus ServiceTitan's round trip (${se.calls} calls; wall median ${se.medianMs} ms, p95 ${se.p95Ms} ms)`,
+			figure: se.ownMs,
 			unit: 'ms',
-			target: '<= 50 ms',
-			seed: '< 2 s',
+			target: '<= 5 ms',
+			seed: '< 2 s (wall)',
 		},
-		se.medianMs <= 50,
+		se.ownMs <= 5,
 		() =>
-			`every call makes one ServiceTitan GET, which the simulator delays by ${se.latencyMs} ms: that is the floor, so the target cannot be met at this latency. ` +
-			`Our own part: median ${se.atZeroLatency.medianMs} ms (p95 ${se.atZeroLatency.p95Ms} ms) with the latency set to 0, ` +
-			`about ${round(se.medianMs - se.latencyMs, 1)} ms above the floor here` +
+			`${se.ownFrom}. With the latency set to 0: median ${se.atZeroLatency.medianMs} ms (p95 ${se.atZeroLatency.p95Ms} ms)` +
 			(se.perCall
-				? `: per call ${se.perCall.queries} queries taking ${round(se.perCall.dbReadMs + se.perCall.dbWriteMs + se.perCall.dbLedgerMs, 1)} ms ` +
-					`(${se.perCall.dbLedgerMs} ms of them the lock, run ledger row, lease and outcome) and ${se.perCall.compareMs} ms of our JavaScript`
+				? `. Per call ${se.perCall.queries} queries taking ${round(se.perCall.dbReadMs + se.perCall.dbWriteMs + se.perCall.dbLedgerMs, 1)} ms ` +
+					`(${se.perCall.dbLedgerMs} ms of them the lock, run ledger row, lease and outcome: lib/sync/run-lifecycle.ts) and ${se.perCall.compareMs} ms of our JavaScript`
 				: ''),
 	);
 	add(
@@ -153,6 +162,34 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 			`not measured in this mode (needs 100000); 10000 -> ${mid?.n}: ${small.peakRssMb.median} -> ${mid?.peakRssMb.median} MB (${mid ? round(mid.peakRssMb.median / small.peakRssMb.median, 2) : '?'}x)`;
 	}
 	if (!large) out.find((t) => t.id === 'rss-100k')!.note = 'not measured in this mode (run the full benchmark: npm run bench)';
+	const million = at(f, 1_000_000);
+	add(
+		{
+			id: 'rss-1m',
+			what: 'peak RSS of the sync process, full sync of 1000000',
+			figure: million?.peakRssMb.median ?? null,
+			unit: 'MB',
+			target: '<= 300 MB',
+		},
+		million ? million.peakRssMb.median <= 300 : null,
+		() => memoryNote(large ?? small, million!),
+	);
+	const perItem = million && large ? million.wallS.median / million.n / (large.wallS.median / large.n) : null;
+	add(
+		{
+			id: 'per-item-1m',
+			what: `time per item, full sync of 1000000 / of 100000${perItem !== null ? ` (${million!.itemsPerS} vs ${large!.itemsPerS} items/s)` : ''}`,
+			figure: perItem,
+			unit: 'x',
+			target: '<= 1.1x',
+		},
+		perItem === null ? null : perItem <= 1.1,
+		() => stageNote(million!.stages),
+	);
+	for (const id of ['rss-1m', 'per-item-1m']) {
+		const t = out.find((x) => x.id === id)!;
+		if (t.met === null) t.note = 'not measured in this mode: the full run measures it (npm run bench), or add 100000,1000000 to --sizes';
+	}
 	const n8n = f.n8n;
 	add(
 		{
@@ -165,6 +202,7 @@ export function evaluateTargets(f: Figures): TargetResult[] {
 		n8n.status === 'measured' ? n8n.ratio <= 1.2 : null,
 	);
 	if (n8n.status !== 'measured') out[out.length - 1].note = `not measured yet: ${n8n.why}`;
+	addMassPushTargets(add, f.massPush);
 	return out;
 }
 
@@ -178,5 +216,61 @@ function memoryNote(small: FullSyncFigures | undefined, large: FullSyncFigures):
 		`because V8 lets the heap grow to a multiple of the live set before it collects, and a 2-page run of 10000 ends before that. ` +
 		`Lowering it further means fewer big transient copies per page: the client's page text and parse (lib/servicetitan), ` +
 		`or the page held by the run loop while it is applied (lib/sync/runs.ts)`
+	);
+}
+
+type Add = (t: Omit<TargetResult, 'met'>, met: boolean | null, missNote?: () => string) => void;
+
+/** The mass push: how close two processes pushing at once come to ServiceTitan's limit, without passing it. */
+function addMassPushTargets(add: Add, m: MassPushFigures): void {
+	const routes = Object.entries(m.requestsByRoute)
+		.slice(0, 4)
+		.map(([route, count]) => `${route} ${count}`)
+		.join(', ');
+	const where = (): string =>
+		`${m.apiRequests} ServiceTitan requests (${routes}) in ${m.wallS} s (${m.requestsPerS}/s) against the shared budget's default 55/s, ` +
+		`which alone makes the push ${round(60 / 55, 3)}x the floor, and the single-entity syncs and the runs' listings and ` +
+		`read-backs share it; ` +
+		(m.tooManyRequests > 0
+			? `${m.tooManyRequests} 429(s), and a 429 halves the budget's rate for ${LOWERED_FOR_S} s (LOWERED_FOR_S in lib/budget); `
+			: '') +
+		`largest stage of the slower run: ${m.stages?.largest ?? 'no stage spans recorded'} ` +
+		`(waiting for a slot of the shared budget counts as ServiceTitan time: it is taken inside the client)`;
+	add(
+		{
+			id: 'mass-push-ratio',
+			what: `mass push of ${m.edits} Retool edits by two incremental runs at once (${m.wallS} s) / ${m.edits} PATCHes at 60/s (${m.floorS} s)`,
+			figure: m.ratio,
+			unit: 'x',
+			target: '<= 1.15x',
+		},
+		m.ratio <= 1.15,
+		where,
+	);
+	add(
+		{
+			id: 'mass-push-busiest-second',
+			what: `mass push: most requests ServiceTitan saw in any second (${m.tooManyRequests} 429s)`,
+			figure: m.busiestSecond,
+			unit: 'requests',
+			target: '<= 60, and no 429',
+		},
+		m.busiestSecond <= 60 && m.tooManyRequests === 0,
+		() =>
+			`the shared budget (lib/budget, table st_request_budget) let more through than ServiceTitan allows. It spaces the slots it grants on ` +
+			`the database's clock; most likely a process that sends late (a busy event loop: two workers, the simulator, PostgreSQL and this ` +
+			`process on ${os.cpus().length} cores) sends its late requests together with the next ones: ${where()}`,
+	);
+	const se = m.singleEntity;
+	add(
+		{
+			id: 'mass-push-entity-p95',
+			what: `single-entity sync every ${se.everyMs} ms while the mass push runs, p95 of ${se.calls} (median ${se.medianMs} ms)`,
+			figure: se.p95Ms,
+			unit: 'ms',
+			target: '< 2000 ms',
+		},
+		se.p95Ms < 2000,
+		() => `a person's request waits behind what the other lanes may queue (LANE_HORIZON_S in lib/budget/shared-budget.ts): ${where()}`,
 	);
 }

@@ -1,6 +1,7 @@
 /**
  * One benchmark job in a fresh process (forked by the orchestrator), so each case's peak RSS is its own: the job
- * arrives as JSON in argv[2], the steps run in order, and the result goes back over IPC. `maxRssKb` of a step is
+ * arrives as the first IPC message (a command-line argument is limited to 128 KB, less than the ids and prices of
+ * a 10,000-edit push), the steps run in order, and the result goes back over IPC. `maxRssKb` of a step is
  * the process's peak so far (process.resourceUsage().maxRSS), so the first step's figure is that step's own peak.
  */
 import { createRequire } from 'node:module';
@@ -9,6 +10,7 @@ import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf
 import { closeDb, connectDb, pgp, type Db } from '../lib/db/connection';
 import { entityDefinition } from '../lib/entities/definitions';
 import type { EntityType } from '../lib/entities/types';
+import { budgetedStClient } from '../lib/budget';
 import { ServiceTitanClient, type StConfig, type StClientOptions } from '../lib/servicetitan';
 import { SyncEngine } from '../lib/sync/engine';
 import type { RunResult } from '../lib/sync/runs';
@@ -21,8 +23,11 @@ export type Step =
 	| { kind: 'sync'; label: string; syncKind: 'full' | 'incremental'; entityType: EntityType }
 	/** `count` single-entity syncs of ids drawn (seeded) from the table. */
 	| { kind: 'entityLoop'; label: string; entityType: EntityType; count: number; seed: number; client?: StClientOptions }
-	/** Plain UPDATEs, as Retool sends them (no session settings), on the given ids. */
-	| { kind: 'retoolEdits'; label: string; table: string; ids: number[] }
+	/**
+	 * Plain UPDATEs, as Retool sends them (no session settings), on the given ids: the description gets a suffix, or,
+	 * with `prices`, the price column gets prices[i] (so what ServiceTitan should end up holding is known).
+	 */
+	| { kind: 'retoolEdits'; label: string; table: string; ids: number[]; prices?: number[] }
 	/** Every page of a listing through the client, nothing else: the download-and-parse floor. */
 	| { kind: 'download'; label: string; entityType: EntityType; pageSize: number }
 	/** The table's rows out of this database (untimed), then the fastest bulk upsert of them into `targetDb`. */
@@ -53,11 +58,19 @@ export interface Job {
 	steps: Step[];
 	/** Time ST calls and queries (adds a little overhead); for the stage profile. */
 	stages?: boolean;
+	/**
+	 * Draw on the request budget shared through this database (lib/budget, default rate), with a pool of 10
+	 * connections as the CLI's sync has, instead of the client's own limiter: how several processes share the limit.
+	 */
+	budget?: boolean;
 }
 
 export interface StepResult {
 	label: string;
 	ms: number;
+	/** When the step began and ended (Date.now()), to line up steps of processes running at the same time. */
+	startedAtMs?: number;
+	endedAtMs?: number;
 	maxRssKb: number;
 	/** For entityLoop: every call's time. */
 	samples?: number[];
@@ -125,8 +138,11 @@ async function runStep(job: Job, db: Db, st: StApi, client: ServiceTitanClient, 
 			const start = process.hrtime.bigint();
 			// One statement per row, as Retool saves them; the capture trigger marks each as a local edit.
 			await db.tx(async (t) => {
-				for (const id of step.ids)
-					await t.none('UPDATE $1:name SET description = coalesce(description, $3) || $3 WHERE id = $2', [step.table, id, ' (edited in Retool)']);
+				for (const [i, id] of step.ids.entries()) {
+					if (step.prices) await t.none('UPDATE $1:name SET price = $3 WHERE id = $2', [step.table, id, step.prices[i]]);
+					else
+						await t.none('UPDATE $1:name SET description = coalesce(description, $3) || $3 WHERE id = $2', [step.table, id, ' (edited in Retool)']);
+				}
 			});
 			return { label: step.label, ms: elapsed(start), maxRssKb: peakKb(), items: step.ids.length };
 		}
@@ -233,20 +249,23 @@ function memorySampler(): { stop(): NonNullable<StepResult['memory']> } {
 }
 
 async function main(): Promise<void> {
-	const job = JSON.parse(process.argv[2]) as Job;
+	const job = await new Promise<Job>((resolve) => process.once('message', (m: Job) => resolve(m)));
 	pgp();
 	const stages = job.stages ? emptyStages() : null;
 	if (stages) timePgQueries(stages);
-	const db = connectDb({ connectionString: job.db, max: 4, applicationName: 'pricebook-bench' });
+	const db = connectDb({ connectionString: job.db, max: job.budget ? 10 : 4, applicationName: 'pricebook-bench' });
 	// ServiceTitan's own limits stay as in production (60 requests/s, 8 parallel): they are part of what is measured.
-	const client = new ServiceTitanClient(job.st, { userAgent: USER_AGENT, ...job.client });
+	const client = job.budget
+		? budgetedStClient(db, job.st, { userAgent: USER_AGENT, ...job.client })
+		: new ServiceTitanClient(job.st, { userAgent: USER_AGENT, ...job.client });
 	const st = stages ? timedStApi(client, stages) : client;
 	const results: StepResult[] = [];
 	try {
 		for (const step of job.steps) {
 			const sampler = memorySampler();
+			const startedAtMs = Date.now();
 			const result = await runStep(job, db, st, client, step, stages);
-			results.push({ ...result, memory: sampler.stop() });
+			results.push({ ...result, startedAtMs, endedAtMs: Date.now(), memory: sampler.stop() });
 		}
 		process.send!({ type: 'done', steps: results } satisfies WorkerMessage);
 	} finally {

@@ -151,6 +151,10 @@ function bench() {
 	const split = w
 		? `Where the reference full sync's ${n(w.wallS)} s go: ServiceTitan fetch and parse ${n(w.fetchParseS)} s, PostgreSQL read ${n(w.dbReadS)} s, write ${n(w.dbWriteS)} s, ledger ${n(w.dbLedgerS)} s, our comparison code ${n(w.compareS)} s (${n(w.stCalls)} ServiceTitan calls, ${n(w.queries)} queries).`
 		: '';
+	const m = r.cases.massPush;
+	const push = m
+		? `Mass push: ${n(m.edits)} Retool edits (${list(m.editsByType)}) on ${n(m.materials)} materials, by two incremental runs at once, in ${n(m.wallS)} s against a floor of ${n(m.floorS)} s (${n(m.ratio)}×); ${n(m.apiRequests)} ServiceTitan requests (${list(m.requestsByRoute)}), ${n(m.requestsPerS)}/s; busiest second ${n(m.busiestSecond)}, ${n(m.tooManyRequests)} 429s; ${n(m.verified)} of ${n(m.edits)} edits verified on both sides; single-entity syncs meanwhile: median ${n(m.singleEntity.medianMs)} ms, p95 ${n(m.singleEntity.p95Ms)} ms (${n(m.singleEntity.calls)} calls); worker peak RSS ${Object.values(m.workerPeakRssMb).map(n).join(' and ')} MB.`
+		: '';
 	const seed = (r.seedSpec ?? []).map((x) => `${n(x.n)} items: ${n(x.oursS)} s against the seed specification's ${x.seedExpects}`).join('; ');
 	const pg = r.postgres ? `PostgreSQL ${String(r.postgres.version).split(' ')[0]}${r.postgres.embedded ? ' (embedded)' : ''}` : '';
 	return [
@@ -165,6 +169,7 @@ function bench() {
 		'',
 		sizes,
 		...(split ? ['', split] : []),
+		...(push ? ['', push] : []),
 		...(seed ? ['', `Against the seed specification's expectations: ${seed}.`] : []),
 	].join('\n');
 }

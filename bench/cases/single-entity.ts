@@ -31,6 +31,13 @@ export interface SingleEntityFigures {
 	maxMs: number;
 	/** One ServiceTitan GET at the simulated latency: no single-entity sync can be quicker. */
 	floorMs: number;
+	/**
+	 * Our own part of a call: its wall time minus its time inside ServiceTitan calls (round trip, latency, parsing),
+	 * the mean per call from the stage spans; without spans, the median minus the latency per request.
+	 */
+	ownMs: number;
+	/** How ownMs was taken, for the target's note. */
+	ownFrom: string;
 	atZeroLatency: { medianMs: number; p95Ms: number };
 	/** Mean per call, ms, from the stage spans (see stage-split.ts for the stages). */
 	perCall: PerCall | null;
@@ -52,6 +59,15 @@ export function summarizeSingleEntity(n: number, steps: Record<string, StepResul
 	const zero = steps[ENTITY_LOOP_NO_LATENCY].samples!;
 	const split = stageSplit(steps[ENTITY_LOOP]);
 	const perCall = (seconds: number): number => round((seconds * 1000) / samples.length, 2);
+	const own = split
+		? {
+				ownMs: round(perCall(split.wallS) - perCall(split.fetchParseS), 2),
+				ownFrom: `own time = mean wall ${perCall(split.wallS)} ms - mean time in ServiceTitan calls ${perCall(split.fetchParseS)} ms (stage spans, ${round(split.stCalls / samples.length, 2)} call(s) each)`,
+			}
+		: {
+				ownMs: round(median(samples) - latencyMs, 2),
+				ownFrom: `own time = median wall ${round(median(samples), 1)} ms - the simulator's ${latencyMs} ms latency x 1 request (no stage spans)`,
+			};
 	return {
 		n,
 		calls: samples.length,
@@ -60,6 +76,7 @@ export function summarizeSingleEntity(n: number, steps: Record<string, StepResul
 		p95Ms: round(percentile(samples, 95), 1),
 		maxMs: round(Math.max(...samples), 1),
 		floorMs: latencyMs,
+		...own,
 		atZeroLatency: { medianMs: round(median(zero), 1), p95Ms: round(percentile(zero, 95), 1) },
 		perCall: split && {
 			wallMs: perCall(split.wallS),
