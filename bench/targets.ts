@@ -232,7 +232,7 @@ function addMassPushTargets(add: Add, m: MassPushFigures): void {
 		`which alone makes the push ${round(60 / 55, 3)}x the floor, and the single-entity syncs and the runs' listings and ` +
 		`read-backs share it; ` +
 		(m.tooManyRequests > 0
-			? `${m.tooManyRequests} 429(s), and a 429 halves the budget's rate for ${LOWERED_FOR_S} s (LOWERED_FOR_S in lib/budget); `
+			? `${m.tooManyRequests} 429(s), and a 429 lowers the budget's rate by a fifth for ${LOWERED_FOR_S} s (LOWERED_FOR_S in lib/budget); `
 			: '') +
 		`largest stage of the slower run: ${m.stages?.largest ?? 'no stage spans recorded'} ` +
 		`(waiting for a slot of the shared budget counts as ServiceTitan time: it is taken inside the client)`;

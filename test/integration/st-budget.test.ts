@@ -160,13 +160,34 @@ describe('lanes', () => {
 			await b.acquire('interactive');
 			expect(Date.now() - started).toBeGreaterThanOrEqual(700);
 			const [budget] = (await readBudgets(t.db)).filter((r) => r.tenant_id === '7002');
-			expect(budget.effective_rate).toBeCloseTo(20);
+			expect(budget.effective_rate).toBeCloseTo(32);
 			expect(budget.lowered_until).not.toBeNull();
 			expect(budget.rate_limited_count).toBe(1);
 			expect(budget.this_minute).toEqual({ bulk: 1, interactive: 1 });
 		} finally {
 			await closeDb(other);
 		}
+	});
+
+	it('gives a request its process sent too late a new slot, so late requests never leave in a bunch', async () => {
+		let clock = 0;
+		// A process that oversleeps the first wait by 200 ms (a long garbage collection), then keeps time.
+		let oversleep = 200;
+		const budget = new SharedRequestBudget(t.db, {
+			appKey: 'late-app',
+			tenantId: '7003',
+			requestsPerSecond: 40,
+			now: () => clock,
+			sleep: async (ms) => {
+				clock += ms + oversleep;
+				oversleep = 0;
+			},
+		});
+		await budget.acquire('bulk');
+		await budget.acquire('bulk');
+		const [use] = (await readBudgets(t.db)).filter((r) => r.tenant_id === '7003');
+		// The second request took two slots: the one it was too late for and the one it went out in.
+		expect(use.this_minute).toEqual({ bulk: 3 });
 	});
 
 	it("refuses a rate above ServiceTitan's limit, naming it", () => {
