@@ -1,3 +1,4 @@
+import { readAhead } from '../util/read-ahead';
 import { entityDefinition } from '../entities/definitions';
 import { LockIds, releaseLock, tryAcquireLock } from '../db/locks';
 import type { Task } from '../db/pricebook-store';
@@ -51,7 +52,8 @@ async function drive(deps: RunDeps, t: Task, run: ActiveRun, request: RunRequest
 		let pagesRead = 0;
 		let itemsSeen = 0;
 		await openListing(deps, t, run);
-		for await (const page of listingPages(deps, run)) {
+		// The next page is fetched while this one is written (the n8n steps fetch one page per node instead).
+		for await (const page of readAhead(listingPages(deps, run))) {
 			const { items } = await readListingPage(deps, t, run, page);
 			await applyPage(deps, t, run, items);
 			pagesRead += 1;
