@@ -68,6 +68,14 @@ export async function processBatch(scope: RunScope, items: readonly { id: number
 			scope.tally.errors += unloggedCount(unreadable);
 			return;
 		}
+		// Nothing to write (every item as it was, nothing unreadable, no mark to clear): no transaction. An unchanged
+		// re-run and a single-entity sync of an unchanged item spent three round trips per page on an empty one.
+		const clears = pending.filter((p) => p.decision.action !== 'push' && p.local?.pushError?.startsWith(UNREADABLE_VALUE));
+		if (unreadable.length === 0 && clears.length === 0 && pending.every((p) => p.decision.action === 'none')) {
+			for (const p of pending) scope.tally.count(p.decision);
+			ids = [];
+			continue;
+		}
 		const { retry, logged } = await scope.t.tx('apply-batch', async (tx) => {
 			await markEngineWrites(tx);
 			const missed = await applyDecisions(scope, tx, pending);

@@ -603,8 +603,11 @@ export async function finishRun(deps: LedgerDeps, t: Task, run: ActiveRun, end: 
 	const closed = await closeRun(t, runId, { status: failure ? 'failed' : 'succeeded', error: failure ?? null, details }, at);
 	if (failure) await recordRunFailure(t, run.def.type, at);
 	else await recordRunSuccess(t, run.def.type, run.kind, await nextCursor(t, run, closed.max_modified_on), at);
-	await forgetSeen(t, runId);
-	await dropStagedPages(t, runId);
+	// A single-entity run reads one item by id: it records no listing and stages no page, so it has none to drop.
+	if (run.kind !== 'entity') {
+		await forgetSeen(t, runId);
+		await dropStagedPages(t, runId);
+	}
 	await releaseLease(t, run.def.type, runId);
 	return resultFromLedger(closed);
 }
