@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/connection';
+import { closeDb, sidePool, type Db } from '../db/connection';
 import { ensureBudget, lowerBudget, takeSlot } from '../db/st-budget';
 import { ST_REQUESTS_PER_SECOND_LIMIT } from '../servicetitan/config';
 import type { Lane, RequestThrottle } from '../servicetitan/throttle';
@@ -60,7 +60,8 @@ export function validRequestsPerSecond(value: number): number {
 /**
  * One ServiceTitan request budget per app and tenant, kept in PostgreSQL (st_request_budget) so that the CLI, the
  * library and every n8n worker draw on the same 60 requests per second, with lanes (see LANE_HORIZON_S) deciding
- * who goes first when it is short. Each request costs one short statement on the pricebook database.
+ * who goes first when it is short. Each request costs one short statement on the pricebook database, on a pool of
+ * two connections of the budget's own; close() releases them.
  */
 export class SharedRequestBudget implements RequestThrottle {
 	readonly key: string;
@@ -69,12 +70,16 @@ export class SharedRequestBudget implements RequestThrottle {
 	private readonly now: () => number;
 	private ensured: Promise<void> | undefined;
 
+	/** A pool of its own (see sidePool): the budget is asked by code that may hold every connection of the caller's. */
+	private readonly db: Db;
+
 	constructor(
-		private readonly db: Db,
+		pricebookDb: Db,
 		private readonly options: SharedBudgetOptions,
 	) {
 		this.key = budgetKeyOf(options.appKey, options.tenantId);
 		this.rate = validRequestsPerSecond(options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND);
+		this.db = sidePool(pricebookDb, 'request budget');
 		this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
 		this.now = options.now ?? (() => performance.now());
 	}
@@ -106,6 +111,10 @@ export class SharedRequestBudget implements RequestThrottle {
 			// processes from asking in lockstep.
 			await this.sleep(Math.max(5, answer.retryMs) + Math.random() * 10);
 		}
+	}
+
+	async close(): Promise<void> {
+		await closeDb(this.db);
 	}
 
 	async rateLimited(waitMs: number | undefined): Promise<void> {

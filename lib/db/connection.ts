@@ -73,6 +73,17 @@ export function connectDb(config: DbConfig | string): Db {
 	return db;
 }
 
+/**
+ * A small pool of its own to the same database as `db`, for work that must never wait behind `db`'s pool: the
+ * ServiceTitan request budget is asked before every request, often by code that holds connections of `db` while it
+ * waits for ServiceTitan, so sharing `db`'s pool could leave every connection waiting on a budget question that
+ * needs one. Not shared between callers: close it with closeDb.
+ */
+export function sidePool(db: Db, purpose: string, max = 2): Db {
+	const cn = (typeof db.$cn === 'string' ? { connectionString: db.$cn } : db.$cn) as Record<string, unknown>;
+	return pgp()({ ...cn, max, application_name: `pricebook-sync ${purpose}` } as Parameters<IMain>[0]);
+}
+
 export async function closeDb(db: Db): Promise<void> {
 	for (const [key, value] of databases) {
 		if (value === db) databases.delete(key);

@@ -6,6 +6,7 @@ import { Redactor } from './errors';
 import type { RequestPlumbing } from './plumbing';
 import { PricebookApi } from './pricebook';
 import { RateLimiter } from './rate-limiter';
+import type { RequestThrottle } from './throttle';
 import { RetryWaiter } from './retry';
 import { TokenCache } from './token';
 import { TokenEndpoint } from './token-endpoint';
@@ -33,6 +34,7 @@ export class ServiceTitanClient {
 	private readonly transport: HttpTransport;
 	private readonly pricebook: PricebookApi;
 	private readonly caller: ApiCaller;
+	private readonly throttle: RequestThrottle;
 	private readonly counters: StClientStats = { requests: 0, tokenRequests: 0, retries: 0 };
 
 	constructor(
@@ -71,11 +73,12 @@ export class ServiceTitanClient {
 		);
 		const shared: RequestPlumbing = { transport: this.transport, retry, redactor, counters: this.counters, now, log };
 		const tokenEndpoint = new TokenEndpoint({ ...shared, authUrl: this.authUrl, clientId: config.clientId, clientSecret: config.clientSecret });
+		this.throttle = options.throttle ?? new RateLimiter(options.requestsPerSecond ?? 60, now, sleep);
 		const caller = (this.caller = new ApiCaller({
 			...shared,
 			baseUrl: this.baseUrl,
 			appKey: config.appKey,
-			throttle: options.throttle ?? new RateLimiter(options.requestsPerSecond ?? 60, now, sleep),
+			throttle: this.throttle,
 			tokens: new TokenCache(() => tokenEndpoint.request(), now, options.tokenRenewMarginMs ?? 60_000),
 		}));
 		this.pricebook = new PricebookApi((method, path, callOptions) => caller.call(method, path, callOptions), {
@@ -151,6 +154,7 @@ export class ServiceTitanClient {
 	/** Releases keep-alive sockets (only of agents the client created itself). */
 	close(): void {
 		this.transport.close();
+		void this.throttle.close?.().catch(() => undefined);
 	}
 
 	// The instance holds the client secret, app key and token: logging or serializing it shows none of them.

@@ -14,6 +14,8 @@ export interface RequestThrottle {
 	acquire(lane: Lane): Promise<void>;
 	/** ServiceTitan answered 429: everyone sharing the budget should hold back (waitMs: the wait it named, if any). */
 	rateLimited?(waitMs: number | undefined): Promise<void>;
+	/** Releases what the throttle holds (the budget's database connections); the client's close() calls it. */
+	close?(): Promise<void>;
 }
 
 // The lane travels with the async call chain, so a run sets it once and every request below it (pages, reads by id,

@@ -27,6 +27,16 @@ afterAll(async () => {
 	await t?.drop();
 });
 beforeEach(() => sim.control.resetStats());
+const budgets: SharedRequestBudget[] = [];
+afterEach(async () => {
+	for (const b of budgets.splice(0)) await b.close();
+});
+/** A budget as one process would hold it, closed after the test. */
+const budgetOf = (db: Db, options: ConstructorParameters<typeof SharedRequestBudget>[1]) => {
+	const b = new SharedRequestBudget(db, options);
+	budgets.push(b);
+	return b;
+};
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 
@@ -134,10 +144,7 @@ describe('lanes', () => {
 			const options = { appKey: 'lanes-app', tenantId: '7001', requestsPerSecond: 40 };
 			const served: Lane[] = [];
 			const until = Date.now() + 3000;
-			await Promise.all([
-				saturate(new SharedRequestBudget(t.db, options), 'bulk', until, served),
-				saturate(new SharedRequestBudget(other, options), 'incremental', until, served),
-			]);
+			await Promise.all([saturate(budgetOf(t.db, options), 'bulk', until, served), saturate(budgetOf(other, options), 'incremental', until, served)]);
 			const incremental = served.filter((l) => l === 'incremental').length;
 			// About 3 s at 40/s: the full run gets only what the incremental run leaves (its first slots, before the queue filled).
 			expect(served.length).toBeGreaterThan(90);
@@ -150,10 +157,10 @@ describe('lanes', () => {
 
 	it('holds everyone back after a 429 seen by any process, and lowers the rate for a while', async () => {
 		const options = { appKey: 'throttled-app', tenantId: '7002', requestsPerSecond: 40 };
-		const a = new SharedRequestBudget(t.db, options);
+		const a = budgetOf(t.db, options);
 		const other: Db = connectDb({ connectionString: t.url, max: 2 });
 		try {
-			const b = new SharedRequestBudget(other, options);
+			const b = budgetOf(other, options);
 			await a.acquire('bulk');
 			await a.rateLimited(800);
 			const started = Date.now();
@@ -173,7 +180,7 @@ describe('lanes', () => {
 		let clock = 0;
 		// A process that oversleeps the first wait by 200 ms (a long garbage collection), then keeps time.
 		let oversleep = 200;
-		const budget = new SharedRequestBudget(t.db, {
+		const budget = budgetOf(t.db, {
 			appKey: 'late-app',
 			tenantId: '7003',
 			requestsPerSecond: 40,
@@ -188,6 +195,22 @@ describe('lanes', () => {
 		const [use] = (await readBudgets(t.db)).filter((r) => r.tenant_id === '7003');
 		// The second request took two slots: the one it was too late for and the one it went out in.
 		expect(use.this_minute).toEqual({ bulk: 3 });
+	});
+
+	it('answers while the caller holds every connection of its own pool (the budget has connections of its own)', async () => {
+		// An n8n worker running as many steps at once as its pool has connections: each holds one while it waits for
+		// ServiceTitan. Asking the budget on that same pool would wait for a connection none of them gives back.
+		const db = connectDb({ connectionString: t.url, max: 1, applicationName: 'one-connection-worker' });
+		const st = budgetedStClient(db, { ...sim.stConfig(), requestsPerSecond: 50 });
+		try {
+			const started = Date.now();
+			const record = await db.task(() => inLane('interactive', () => st.get('materials', sim.control.listIds('materials')[0])));
+			expect(record).not.toBeNull();
+			expect(Date.now() - started).toBeLessThan(2000);
+		} finally {
+			st.close();
+			await closeDb(db);
+		}
 	});
 
 	it("refuses a rate above ServiceTitan's limit, naming it", () => {
