@@ -415,7 +415,7 @@ export type FaultPlan =
 	| { kind: 'failListingPage'; page: number }
 	| { kind: 'revokedToken' };
 
-function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
+export function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 	const control = r.world.sim.control;
 	const faults: SimFaults = {};
 	switch (plan.kind) {
@@ -447,7 +447,7 @@ function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 	control.setFaults(faults);
 }
 
-function clearFaults(r: Real): void {
+export function clearFaults(r: Real): void {
 	r.world.sim.control.clearFaults();
 	r.world.sim.control.setQuirks({ retryAfter: 'seconds', order: 'id', patch: {} });
 }
@@ -979,7 +979,7 @@ class Rerun implements Cmd {
 	toString = () => `RerunTwice(${this.driver}, ${this.kind})`;
 }
 
-const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
+export const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
 	{ weight: 4, arbitrary: fc.constant({ kind: 'none' as const }) },
 	fc.record({
 		kind: fc.constant('status5xx' as const),

@@ -206,7 +206,8 @@ async function expectStepRerunChangesNothing<T>(
  * An undo as each path asks for it: the CLI's `pricebook-sync undo <run> --by <user>` (its retention window from
  * the environment, its answer printed by describeUndo), or the Undo Sync Run node's calls (the request parsed as
  * the node parses its parameters, the node's default window, a failed undo failing the node). Both with the
- * scenario's clock and interfering ServiceTitan. Refusals are thrown, as both paths throw them.
+ * scenario's clock and interfering ServiceTitan. Refusals are thrown, as both paths throw them; a failed undo is
+ * returned (the CLI exits non-zero with it, the node fails on it), so the model can read what it did.
  */
 export async function undoWithDriver(driver: Driver, world: ScenarioWorld, runId: number, by: string): Promise<UndoResult> {
 	const deps = { db: world.lane.engineDb, st: world.st, now: () => new Date(world.localNow()), lockWaitMs: 5000 };
@@ -218,8 +219,9 @@ export async function undoWithDriver(driver: Driver, world: ScenarioWorld, runId
 	}
 	const request = parseUndoRequest({ runId: String(runId) }, { by, dryRun: false });
 	const result = await undoRun({ ...deps, retentionDays: DEFAULT_UNDO_RETENTION_DAYS }, { ...request, trigger: 'model' });
-	const failure = failureOfRun(result);
-	if (failure) throw failure;
+	// As items, an undo that failed part-way fails the node (its run is in the ledger; the model reads it there).
+	if ((failureOfRun(result) !== undefined) !== (result.status === 'failed'))
+		throw new InvariantViolation(`the Undo Sync Run node would ${result.status === 'failed' ? 'pass' : 'fail'} on a ${result.status} undo of run ${runId}`);
 	answerForUndo(result);
 	return result;
 }

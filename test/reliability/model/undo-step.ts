@@ -3,7 +3,8 @@ import type { CanonicalRecord } from '../../../lib/entities/types';
 import { SyncStateError, SyncValidationError } from '../../../lib/sync/errors';
 import { DEFAULT_UNDO_RETENTION_DAYS, type UndoResult } from '../../../lib/sync/undo';
 import { same } from '../../../lib/sync/undo-plan';
-import { expectInvariants, patchQuirks, settlePatches, type Real } from './commands';
+import { isStApiError } from '../../../lib/servicetitan/errors';
+import { applyFaults, clearFaults, expectInvariants, faultPlan, patchQuirks, settlePatches, type FaultPlan, type Real } from './commands';
 import { DRIVERS, undoWithDriver, type Driver } from './drivers';
 import { InvariantViolation } from './invariant';
 import { sameOrNormalized, sidesNow, type Reference, type RunSides, type Sides } from './reference';
@@ -20,8 +21,10 @@ interface TargetRun {
 
 /**
  * A person undoes a recent sync run (`recent` 0: the most recent full, incremental or entity run; n: the n-th
- * before it), through the CLI or the Undo Sync Run node. Drawn without faults and crashes: ServiceTitan meets it
- * with the tenant's standing PATCH behaviour only, so what the undo must leave is exact (INV-24).
+ * before it), through the CLI or the Undo Sync Run node, with the tenant's standing PATCH behaviour and perhaps
+ * faults (no crash: undo runs in one process like a resolution). Without faults, what it leaves is exact (INV-24);
+ * with them it may fail before writing (ServiceTitan unreachable while it reads both sides) or part-way (restored
+ * values wait locally as pending edits), and no edit is lost either way.
  */
 export class Undo implements Cmd {
 	constructor(
@@ -29,6 +32,7 @@ export class Undo implements Cmd {
 		readonly driver: Driver,
 		/** Among the runs that changed a value (pulled one from ServiceTitan or pushed one), else among all. */
 		readonly changed: boolean,
+		readonly faults: FaultPlan,
 	) {}
 	check = () => true;
 	async run(m: Reference, r: Real): Promise<void> {
@@ -49,33 +53,47 @@ export class Undo implements Cmd {
 		const tableBefore = await tableState(r, m);
 		const at = world.sim.control.requests.length;
 		if (r.tenant) world.sim.control.setQuirks({ patch: patchQuirks(m, r.tenant) });
-		let result: UndoResult;
+		applyFaults(r, m.def.type, this.faults);
+		if (this.faults.kind !== 'none') r.figures.faultPlans[`${this.faults.kind} (undo)`] = (r.figures.faultPlans[`${this.faults.kind} (undo)`] ?? 0) + 1;
+		let outcome: { result: UndoResult; error?: undefined } | { result?: undefined; error: unknown };
 		try {
-			result = await undoWithDriver(this.driver, world, target.id, BY);
+			outcome = { result: await undoWithDriver(this.driver, world, target.id, BY) };
 		} catch (error) {
-			if (!(error instanceof SyncStateError || error instanceof SyncValidationError)) throw error;
-			const got = error instanceof SyncStateError ? error.reason : 'invalid';
-			if (got !== refusal) throw new InvariantViolation(`after ${label}: refused (${got}: ${error.message}), expected ${refusal ?? 'the undo to run'}`);
-			if ((await tableState(r, m)) !== tableBefore || world.sim.control.requests.length !== at)
-				throw new InvariantViolation(`after ${label}: the refused undo changed something (${error.message})`);
-			count(r, `refused (${got})`);
+			outcome = { error };
+		} finally {
+			clearFaults(r);
+		}
+		const { result, error } = outcome;
+		if (!result) {
+			// ServiceTitan failing while undo reads both sides (before it writes anything): the undo stops, changing nothing.
+			const failedReading = isStApiError(error) && this.faults.kind !== 'none' && !refusal;
+			if (!failedReading && !(error instanceof SyncStateError || error instanceof SyncValidationError)) throw error;
+			const got = failedReading ? undefined : error instanceof SyncStateError ? error.reason : 'invalid';
+			const message = error instanceof Error ? error.message : String(error);
+			if (got !== refusal) throw new InvariantViolation(`after ${label}: refused (${got}: ${message}), expected ${refusal ?? 'the undo to run'}`);
+			if ((await tableState(r, m)) !== tableBefore)
+				throw new InvariantViolation(`after ${label}: the undo that stopped (${message}) changed the database`);
+			if (!failedReading && world.sim.control.requests.length !== at)
+				throw new InvariantViolation(`after ${label}: the refused undo called ServiceTitan (${message})`);
+			await settlePatches(m, r, false, false);
+			count(r, failedReading ? 'failed reading ServiceTitan (faults), changed nothing' : `refused (${got})`);
 			await expectInvariants(m, r, label);
 			return;
-		} finally {
-			world.sim.control.setQuirks({ patch: {} });
 		}
 		if (refusal) throw new InvariantViolation(`after ${label}: the undo ran (${result.status}), but it should be refused as ${refusal}`);
-		if (result.status !== 'succeeded') throw new InvariantViolation(`after ${label}: an undo without faults ${result.status}: ${result.message}`);
+		const succeeded = result.status === 'succeeded';
+		if (!succeeded && this.faults.kind === 'none')
+			throw new InvariantViolation(`after ${label}: an undo without faults ${result.status}: ${result.message}`);
 		await recordRestores(m, r, result.runId!, at);
-		// An undo that restored nothing leaves the run undoable (its later undo may find something to restore).
-		if (result.fieldsRestored > 0) m.undone.add(target.id);
-		await settlePatches(m, r, true, false);
-		count(r, `${this.driver}: ${result.fieldsRestored > 0 ? 'restored fields' : 'nothing to restore'}`);
-		await expectExactRestores(m, r, expected, result, label);
+		// An undo that restored nothing, or failed, leaves the run undoable (a later undo may restore what is left).
+		if (succeeded && result.fieldsRestored > 0) m.undone.add(target.id);
+		await settlePatches(m, r, succeeded, false);
+		count(r, `${this.driver}: ${succeeded ? (result.fieldsRestored > 0 ? 'restored fields' : 'nothing to restore') : 'failed part-way (faults)'}`);
+		if (this.faults.kind === 'none') await expectExactRestores(m, r, expected, result, label);
 		await expectInvariants(m, r, label);
 	}
 	toString = () =>
-		`Undo(${this.driver}, ${this.recent === 0 ? 'the most recent run' : `run #${this.recent} back`}${this.changed ? ' that changed a value' : ''})`;
+		`Undo(${this.driver}, ${this.recent === 0 ? 'the most recent run' : `run #${this.recent} back`}${this.changed ? ' that changed a value' : ''}, faults ${JSON.stringify(this.faults)})`;
 }
 
 function count(r: Real, what: string): void {
@@ -196,6 +214,8 @@ async function expectExactRestores(m: Reference, r: Real, expected: Expected, re
  */
 export function undoArbitraries(): fc.Arbitrary<Cmd>[] {
 	const driver = fc.constantFrom(...DRIVERS);
-	const recentChange = fc.tuple(fc.integer({ min: 0, max: 3 }), driver).map(([n, d]) => new Undo(n, d, true));
-	return [driver.map((d) => new Undo(0, d, false)), recentChange, recentChange];
+	// Faults in one undo of three: INV-24's exact restore is checked on the others.
+	const faults = fc.oneof({ weight: 2, arbitrary: fc.constant({ kind: 'none' as const }) }, faultPlan);
+	const recentChange = fc.tuple(fc.integer({ min: 0, max: 3 }), driver, faults).map(([n, d, f]) => new Undo(n, d, true, f));
+	return [fc.tuple(driver, faults).map(([d, f]) => new Undo(0, d, false, f)), recentChange, recentChange];
 }
