@@ -71,7 +71,7 @@ async function localEdit(m: Reference, r: Real, pick: number, field: EditableFie
 }
 
 /** A Retool edit of row `id` (which exists); `duringRun`: made while a run is under way. */
-async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun: boolean): Promise<void> {
+export async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun: boolean): Promise<void> {
 	const row = await r.world.lane.t.db.one('SELECT * FROM $1:name WHERE id = $2', [m.def.table, id]);
 	const synced = row.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
 	const before = rowCanonical(m.def, row)[field.column];
