@@ -230,7 +230,13 @@ async function refuseUnpushable(scope: RunScope, candidates: readonly Pending[])
 	scope.log('warn', `${refused.length} ${def.type} edit(s) not pushed: ServiceTitan cannot take an empty value`, { ids: refused.map((r) => r.id) });
 	await scope.t.tx('push-refused', async (tx) => {
 		await markEngineWrites(tx);
-		await recordPushErrors(tx, def.table, refused);
+		// A row already holding this reason is left as it is: rewriting it every run would move its row version
+		// (a re-run must change nothing, and a Retool save or push of the row would start over for nothing).
+		await recordPushErrors(
+			tx,
+			def.table,
+			refused.filter((r) => !r.logged),
+		);
 		await logErrors(tx, scope.runId, def.type, errors, scope.now());
 	});
 	scope.tally.errors += errors.length;

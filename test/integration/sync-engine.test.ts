@@ -369,6 +369,22 @@ describe('values ServiceTitan cannot take', () => {
 		expect(await material(id)).toMatchObject({ sync_status: 'synced', push_error: null });
 	});
 
+	it('a refused emptied value leaves its row as it is on every later run (found by the model-based suite, after an undo restored an empty value)', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const id = anyMaterialId();
+		await retoolUpdate(h.t, 'pricebook_materials', id, { description: null });
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		const refused = await material(id);
+		expect(refused).toMatchObject({ sync_status: 'pending_push', push_error: expect.stringContaining('cannot take an empty description') });
+		// Nothing changed since: a re-run, incremental or full, rewrites nothing (a row version that moves would make a
+		// Retool save or a push of the row under way start over for no reason).
+		for (const kind of ['incremental', 'full'] as const) {
+			expect((await h.engine.run({ kind, entityType: 'materials' })).success).toBe(true);
+			expect(await material(id)).toEqual(refused);
+		}
+	});
+
 	it('a category may be moved to the root (parentId null is the one empty value ServiceTitan takes)', async () => {
 		h = await startHarness();
 		await fullSyncAll();

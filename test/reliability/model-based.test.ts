@@ -6,6 +6,7 @@ import { converge } from './model/converge';
 import { DRIVERS } from './model/drivers';
 import { addFigures, emptyFigures, publishFigures, type Figures } from './model/figures';
 import { EDITABLE, Reference } from './model/reference';
+import { undoArbitraries } from './model/undo-step';
 import { openLane, openWorld, type Lane } from './model/world';
 
 /**
@@ -41,7 +42,7 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 		simSeed: fc.nat(),
 		/** What this tenant's ServiceTitan does with every PATCH (normalize, ignore fields), until converge(). */
 		tenant: tenantPatchArbitrary(EDITABLE[entity]),
-		commands: fc.commands(commandArbitraries(EDITABLE[entity]), {
+		commands: fc.commands([...commandArbitraries(EDITABLE[entity]), ...undoArbitraries()], {
 			maxCommands: 40,
 			size: 'max',
 			...(REPLAY_COMMANDS ? { replayPath: REPLAY_COMMANDS } : {}),

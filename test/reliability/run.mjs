@@ -80,6 +80,7 @@ if (m) {
 		`    pushes (${sum(m.pushes)}): ${list(m.pushes)}`,
 		`    during a push: ${list(m.duringPush)}; held edits a person retried ${m.heldRetried ?? 0}`,
 		`    Retool rows: ${list(m.retool ?? {})}`,
+		`    undos (${sum(m.undos)}): ${list(m.undos ?? {})}; fields back exactly on both sides ${m.exactUndoFields ?? 0}`,
 	);
 }
 if (p) {

@@ -12,6 +12,7 @@ import {
 	canonicalOf,
 	rowCanonical,
 	sameOrNormalized,
+	sidesNow,
 	vendorPriceRows,
 	vendorPricesSnapshot,
 	vendorPricesText,
@@ -42,7 +43,7 @@ export type TenantPatch = Pick<PatchPlan, 'normalize' | 'ignore'>;
 
 type Cmd = fc.AsyncCommand<Reference, Real>;
 
-async function expectInvariants(m: Reference, r: Real, after: string): Promise<void> {
+export async function expectInvariants(m: Reference, r: Real, after: string): Promise<void> {
 	const problems = await m.check(r.world);
 	r.figures.invariantChecks += 1;
 	const kind = after.split('(')[0].trim();
@@ -70,7 +71,7 @@ async function localEdit(m: Reference, r: Real, pick: number, field: EditableFie
 }
 
 /** A Retool edit of row `id` (which exists); `duringRun`: made while a run is under way. */
-async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun: boolean): Promise<void> {
+export async function localEditOf(m: Reference, r: Real, id: number, field: EditableField, value: unknown, duringRun: boolean): Promise<void> {
 	const row = await r.world.lane.t.db.one('SELECT * FROM $1:name WHERE id = $2', [m.def.table, id]);
 	const synced = row.sync_base ? canonicalFromRow(m.def, row.sync_base)[field.column] : undefined;
 	const before = rowCanonical(m.def, row)[field.column];
@@ -414,7 +415,7 @@ export type FaultPlan =
 	| { kind: 'failListingPage'; page: number }
 	| { kind: 'revokedToken' };
 
-function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
+export function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 	const control = r.world.sim.control;
 	const faults: SimFaults = {};
 	switch (plan.kind) {
@@ -446,7 +447,7 @@ function applyFaults(r: Real, entity: SimEntity, plan: FaultPlan): void {
 	control.setFaults(faults);
 }
 
-function clearFaults(r: Real): void {
+export function clearFaults(r: Real): void {
 	r.world.sim.control.clearFaults();
 	r.world.sim.control.setQuirks({ retryAfter: 'seconds', order: 'id', patch: {} });
 }
@@ -477,7 +478,7 @@ export interface PatchPlan {
 }
 
 /** The simulator switches of a plan (the edits around a PATCH are made by the run's hooks). */
-function patchQuirks(m: Reference, plan: PatchPlan): SimPatchBehaviour {
+export function patchQuirks(m: Reference, plan: PatchPlan): SimPatchBehaviour {
 	const b: SimPatchBehaviour = {};
 	const entities = [m.def.type];
 	if (plan.normalize?.roundMoney) b.roundMoney = { entities };
@@ -562,7 +563,7 @@ function aroundPatch(m: Reference, r: Real, plan: PatchPlan): RunInterference['a
  * counts what became of the run's pushes. `succeeded`: the run succeeded, so it recorded every answer it got; else
  * an answer counts only if the row no longer carries push_in_flight (the engine recorded it before it stopped).
  */
-async function settlePatches(m: Reference, r: Real, succeeded: boolean, sync: boolean): Promise<void> {
+export async function settlePatches(m: Reference, r: Real, succeeded: boolean, sync: boolean): Promise<void> {
 	const { world, figures } = r;
 	// A create (POST) of a step that did not finish is, like its PATCHes below, a ServiceTitan change after the run
 	// that saved the cursor: the item it made is the next run's to find.
@@ -657,6 +658,9 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	}
 	const vendorBefore = await vendorPriceRows(world);
 	const malformedBefore = [...m.malformed.keys()];
+	// Both sides before the run, for an undo of it later (INV-24), and the last run before it.
+	const sidesBefore = await sidesNow(m.def, world);
+	const { last: lastRunBefore } = await world.lane.t.db.one<{ last: number }>('SELECT coalesce(max(id), 0)::int AS last FROM sync_runs');
 	const startSeq = m.now();
 	const editedBefore = [...m.editedSinceRun];
 	const interference: RunInterference = {};
@@ -707,6 +711,9 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 		clearFaults(r);
 	}
 	const result = end.result;
+	const sidesAfter = await sidesNow(m.def, world);
+	for (const { id } of await world.lane.t.db.any<{ id: number }>('SELECT id::int FROM sync_runs WHERE id > $1', [lastRunBefore]))
+		m.runSides.set(id, { startSeq, before: sidesBefore, after: sidesAfter });
 	if (plan.faults.kind !== 'none') figures.faultPlans[plan.faults.kind] = (figures.faultPlans[plan.faults.kind] ?? 0) + 1;
 	const ending: string = result?.status ?? (end.died === 'crash' ? 'crashed' : 'step failed');
 	figures.runs[ending] = (figures.runs[ending] ?? 0) + 1;
@@ -972,7 +979,7 @@ class Rerun implements Cmd {
 	toString = () => `RerunTwice(${this.driver}, ${this.kind})`;
 }
 
-const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
+export const faultPlan: fc.Arbitrary<FaultPlan> = fc.oneof(
 	{ weight: 4, arbitrary: fc.constant({ kind: 'none' as const }) },
 	fc.record({
 		kind: fc.constant('status5xx' as const),

@@ -3,9 +3,9 @@ import { canonicalFromRow, canonicalFromSt, differingFields } from '../../../lib
 import { compareStTimestamps } from '../../../lib/servicetitan/timestamps';
 import type { StRecord } from '../../../lib/servicetitan/types';
 import type { Resolution } from '../../../lib/sync/resolve';
-import { expectRerunChangesNothing, InvariantViolation, resolveStep, runSyncStep, type Real } from './commands';
+import { expectRerunChangesNothing, InvariantViolation, localEditOf, resolveStep, runSyncStep, type Real } from './commands';
 import type { Driver } from './drivers';
-import type { Reference } from './reference';
+import { rowCanonical, type Reference } from './reference';
 
 async function fullSyncSucceeds(m: Reference, r: Real, driver: Driver, label: string): Promise<void> {
 	// No faults now; a run may still lose a race with the machine's load (a 250 ms timeout), so allow retries.
@@ -42,6 +42,26 @@ async function retryHeldEdits(m: Reference, r: Real): Promise<void> {
 }
 
 /**
+ * A person fills in the values a row holds empty that ServiceTitan cannot take (its push_error says to enter a
+ * value in Retool): an undo restores an empty value that was there before the run, e.g. the display name of an
+ * item ServiceTitan created without one. They enter ServiceTitan's value, as a Retool edit.
+ */
+async function fillEmptiedValues(m: Reference, r: Real): Promise<void> {
+	const rows = await r.world.lane.t.db.any("SELECT * FROM $1:name WHERE push_error LIKE '%cannot take an empty%' AND deleted_at IS NULL", [m.def.table]);
+	for (const row of rows) {
+		const id = Number(row.id);
+		const item = r.world.sim.control.getItem(m.def.type, id);
+		if (!item) continue;
+		const local = rowCanonical(m.def, row);
+		for (const field of m.fields)
+			if (local[field.column] === null && item[field.st] !== null && item[field.st] !== undefined) {
+				await localEditOf(m, r, id, field, item[field.st], false);
+				r.figures.retool['emptied value filled in'] = (r.figures.retool['emptied value filled in'] ?? 0) + 1;
+			}
+	}
+}
+
+/**
  * The end of every scenario: faults off, a full sync, every open conflict resolved (each as the scenario
  * drew), held edits retried, a full sync again. Then local and ServiceTitan must agree exactly, nothing may be owed, and a
  * re-run must change nothing.
@@ -66,6 +86,7 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 		m.malformed.delete(id);
 	}
 	await retryHeldEdits(m, r);
+	await fillEmptiedValues(m, r);
 	await fullSyncSucceeds(m, r, driver, `Converge: full sync after resolving (${driver})`);
 	await expectRerunChangesNothing(m, r, 'full', driver, `Converge (${driver})`);
 	await m.followRekeys(r.world);

@@ -1,4 +1,9 @@
+import { describeUndo } from '../../../cli/commands/undo';
+import { parseUndoRequest } from '../../../lib/api/requests';
+import { answerForUndo } from '../../../lib/api/responses';
 import { entityDefinition } from '../../../lib/entities/definitions';
+import { failureOfRun } from '../../../lib/failures';
+import { retentionDaysOf } from '../../../lib/retention';
 import { isStApiError } from '../../../lib/servicetitan/errors';
 import type { EntityType } from '../../../lib/servicetitan/types';
 import type { RunResult, SyncKind } from '../../../lib/sync/run-types';
@@ -11,6 +16,7 @@ import {
 	type FetchedPage,
 	type StagedRunRef,
 } from '../../../lib/sync/staged-run';
+import { DEFAULT_UNDO_RETENTION_DAYS, undoRun, type UndoResult } from '../../../lib/sync/undo';
 import type { Figures } from './figures';
 import { InvariantViolation } from './invariant';
 import type { ScenarioWorld } from './world';
@@ -194,4 +200,28 @@ async function expectStepRerunChangesNothing<T>(
 	if (i >= 0 || after.length !== before.length) problems.push(`it changed the database:\n    before ${before[i]}\n    after  ${after[i]}`);
 	if (problems.length > 0) throw new InvariantViolation(`${where}: ${problems.join('; ')}`);
 	figures.stepReruns[name] = (figures.stepReruns[name] ?? 0) + 1;
+}
+
+/**
+ * An undo as each path asks for it: the CLI's `pricebook-sync undo <run> --by <user>` (its retention window from
+ * the environment, its answer printed by describeUndo), or the Undo Sync Run node's calls (the request parsed as
+ * the node parses its parameters, the node's default window, a failed undo failing the node). Both with the
+ * scenario's clock and interfering ServiceTitan. Refusals are thrown, as both paths throw them; a failed undo is
+ * returned (the CLI exits non-zero with it, the node fails on it), so the model can read what it did.
+ */
+export async function undoWithDriver(driver: Driver, world: ScenarioWorld, runId: number, by: string): Promise<UndoResult> {
+	const deps = { db: world.lane.engineDb, st: world.st, now: () => new Date(world.localNow()), lockWaitMs: 5000 };
+	if (driver === 'library') {
+		const result = await undoRun({ ...deps, retentionDays: retentionDaysOf({}) }, { runId, by, dryRun: false, trigger: 'cli' });
+		if (!describeUndo(result).startsWith(result.message))
+			throw new InvariantViolation(`the CLI's answer to the undo of run ${runId} does not lead with its message`);
+		return result;
+	}
+	const request = parseUndoRequest({ runId: String(runId) }, { by, dryRun: false });
+	const result = await undoRun({ ...deps, retentionDays: DEFAULT_UNDO_RETENTION_DAYS }, { ...request, trigger: 'model' });
+	// As items, an undo that failed part-way fails the node (its run is in the ledger; the model reads it there).
+	if ((failureOfRun(result) !== undefined) !== (result.status === 'failed'))
+		throw new InvariantViolation(`the Undo Sync Run node would ${result.status === 'failed' ? 'pass' : 'fail'} on a ${result.status} undo of run ${runId}`);
+	answerForUndo(result);
+	return result;
 }

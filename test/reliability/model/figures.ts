@@ -36,6 +36,10 @@ export interface Figures {
 	retool: Record<string, number>;
 	/** Held edits a person retried (push_refused cleared) before the closing full sync. */
 	heldRetried: number;
+	/** Undo steps by path and outcome (refused as ..., restored fields, nothing to restore), and INV-24's checks. */
+	undos: Record<string, number>;
+	/** Fields INV-24 found back exactly on both sides after an undo of a run nothing touched since. */
+	exactUndoFields: number;
 	invariantChecks: number;
 	idempotentReruns: number;
 	converged: number;
@@ -64,6 +68,8 @@ export function emptyFigures(): Figures {
 		duringPush: {},
 		retool: {},
 		heldRetried: 0,
+		undos: {},
+		exactUndoFields: 0,
 		invariantChecks: 0,
 		idempotentReruns: 0,
 		converged: 0,
@@ -90,9 +96,22 @@ export function addFigures(into: Figures, from: Figures): void {
 		'idempotentReruns',
 		'converged',
 		'heldRetried',
+		'exactUndoFields',
 	] as const)
 		into[key] += from[key];
-	for (const key of ['steps', 'runs', 'faults', 'faultPlans', 'resolutions', 'stepReruns', 'patchBehaviours', 'pushes', 'duringPush', 'retool'] as const)
+	for (const key of [
+		'steps',
+		'runs',
+		'faults',
+		'faultPlans',
+		'resolutions',
+		'stepReruns',
+		'patchBehaviours',
+		'pushes',
+		'duringPush',
+		'retool',
+		'undos',
+	] as const)
 		addCounts(into[key], from[key]);
 	for (const [driver, runs] of Object.entries(from.runsByDriver)) addCounts((into.runsByDriver[driver] ??= {}), runs);
 }

@@ -127,6 +127,34 @@ export interface LocalInsert {
 	stDeletes: number;
 }
 
+/** One side of every item at a moment: the local rows (canonical, deleted, in conflict) and ServiceTitan's items. */
+export interface Sides {
+	local: Map<number, { values: CanonicalRecord; deleted: boolean; conflict: boolean }>;
+	st: Map<number, CanonicalRecord>;
+}
+
+/** A sync run's items just before and just after it (INV-24), and the model clock when it started. */
+export interface RunSides {
+	startSeq: number;
+	before: Sides;
+	after: Sides;
+}
+
+/** Both sides as they are now (ServiceTitan read by the observer: faults must be off). */
+export async function sidesNow(def: EntityDefinition, world: ScenarioWorld): Promise<Sides> {
+	const rows = await world.lane.t.db.any<LocalRow>('SELECT * FROM $1:name', [def.table]);
+	const local: Sides['local'] = new Map(
+		rows.map((row) => [
+			Number(row.id),
+			{ values: rowCanonical(def, row), deleted: row.deleted_at !== null, conflict: row.has_conflict || row.sync_status === 'conflict' },
+		]),
+	);
+	const st: Sides['st'] = new Map();
+	for await (const page of world.observer.iteratePages(def.type, { active: 'Any', pageSize: 5000 }))
+		for (const record of page.data as StRecord[]) st.set(record.id, canonicalFromSt(def, record));
+	return { local, st };
+}
+
 /**
  * The reference model: which edits happened where and in which order, which of them the sync still owes, and
  * which a person settled by resolving a conflict. The database and the simulator are the state; this is what
@@ -164,6 +192,16 @@ export class Reference {
 	readonly lastLocalChange = new Map<number, number>();
 	/** INV-18: successful runs, by the model clock at their start; an entity run names its one item. */
 	readonly successfulRuns: { startSeq: number; entityId?: number }[] = [];
+
+	/**
+	 * INV-24: the model clock at each item's last change by anyone but the sync itself (an edit, create or delete on
+	 * either side, a resolution, a retry, an undo): an undo of a run no later than that restores the item exactly.
+	 */
+	readonly lastTouch = new Map<number, number>();
+	/** INV-24: both sides of every sync run's items just before and just after it, by run id. */
+	readonly runSides = new Map<number, RunSides>();
+	/** INV-24: runs an undo step undid, restoring something (a second undo of one is refused as stale). */
+	readonly undone = new Set<number>();
 
 	/** INV-20..23: the rows people inserted, in order. */
 	readonly inserts: LocalInsert[] = [];
@@ -244,6 +282,7 @@ export class Reference {
 	 * edit from the other side that already arrived there is delivered, and this newer edit is what is owed now.
 	 */
 	edit(side: Edit['side'], id: number, field: EditableField, rawValue: unknown, valueBefore: unknown, syncedValue?: unknown): void {
+		this.touched(id);
 		if (side === 'st') this.stChanged(id);
 		const before = valueBefore === undefined ? undefined : canonicalOf(field, valueBefore);
 		// INV-22: the item reactivated in ServiceTitan after a person's soft delete, or a person setting the row active
@@ -273,6 +312,7 @@ export class Reference {
 	 * (INV-17). `at`: ServiceTitan's request log length now.
 	 */
 	localChange(id: number, columns: readonly string[], at: number, why: string): void {
+		this.touched(id);
 		for (const c of columns) this.localTouched.add(`${id}:${c}`);
 		this.lastLocalChange.set(id, this.now());
 		this.patches.reset(id, at, why);
@@ -285,6 +325,7 @@ export class Reference {
 	 * from here). Between runs such a save changes nothing for the engine, and counts for nothing.
 	 */
 	savedDuringRun(id: number, at: number): void {
+		this.touched(id);
 		this.lastLocalChange.set(id, this.now());
 		this.patches.reset(id, at, 'a Retool save of the row during a push', true);
 	}
@@ -316,6 +357,12 @@ export class Reference {
 
 	stChanged(id: number): void {
 		this.stChangeSeq.set(id, this.now());
+		this.touched(id);
+	}
+
+	/** Someone other than the sync changed item `id` now, or may have (INV-24). */
+	touched(id: number): void {
+		this.lastTouch.set(id, this.now());
 	}
 
 	/**
