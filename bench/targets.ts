@@ -36,9 +36,10 @@ export interface Figures {
 /** What would make each stage quicker, for the note of a missed target. */
 const FIXES: Record<string, string> = {
 	'fetch + parse (ServiceTitan)':
-		'ServiceTitan time (latency x pages, 60 requests/s): fetch the next page while the current one is applied (lib/sync/runs.ts) to overlap it with the database work',
+		'ServiceTitan time (latency x pages, the request budget): the library driver already reads the next page ahead while it writes this one (lib/util/read-ahead.ts); what is left is parsing each page (JSON.parse on the same thread) and the n8n steps, which fetch one page per node',
 	'read (PostgreSQL)': 'reading the local rows: fewer columns (done: no st_data) or keep a content hash per row to skip unchanged ones without decoding them',
-	'write (PostgreSQL)': 'writing rows: COPY into a temporary table instead of jsonb_populate_recordset, or fewer JSONB columns per row',
+	'write (PostgreSQL)':
+		'writing rows: COPY into a temporary table instead of jsonb_populate_recordset (what the raw-upsert baseline does) needs a COPY stream library, which pg-promise lacks and the runtime dependencies do not include; or fewer JSONB columns per row',
 	'ledger (PostgreSQL)': 'ledger writes: the change log and seen ids per item; COPY them, or record seen ids as ranges',
 	'compare (our JavaScript)': "our JavaScript (validation, canonical form, payload building): see the CPU profile's top functions",
 };
