@@ -6,7 +6,7 @@ import type { Db } from '../db/connection';
 import { closeConflict, readConflict, refreshConflict, type ConflictRecord, type ConflictRefresh } from '../db/conflict-store';
 import { markEngineWrites } from '../db/engine-session';
 import { finishRun, logChanges, logErrors, startRun } from '../db/ledger';
-import { LockIds, withLockOrBusy } from '../db/locks';
+import { withEntityLock } from './entity-lock';
 import { holdRefusedValues, markConflictResolved, readRow, rebaseOnly, setConflictData, updateFromSt, type Task } from '../db/pricebook-store';
 import { isStApiError } from '../servicetitan/errors';
 import type { StRecord } from '../servicetitan/types';
@@ -53,24 +53,18 @@ async function resolveConflictAsAsked(deps: ResolveDeps, request: ResolveRequest
 	if (!first) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
 	const def = entityDefinition(first.entity_type);
 	return deps.db.task('resolve-conflict', async (t) => {
-		return withLockOrBusy(
-			t,
-			LockIds.entity[def.type],
-			deps.lockWaitMs ?? 30_000,
-			{ what: `a ${def.type} sync is running`, waitAdvice: 'try again in a minute' },
-			async () => {
-				// Read again under the lock: another resolution or a sync may have changed it meanwhile.
-				const conflict = await readConflict(t, request.conflictId);
-				if (!conflict) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
-				if (conflict.status !== 'open') return alreadyResolved(conflict);
-				if (request.resolution === 'merged') {
-					// Refuse a bad merge before any call to ServiceTitan.
-					const refusal = mergedDataRefusal(def, conflict, await readRow(t, def.table, conflict.entity_id), request.mergedData);
-					if (refusal) throw refusal;
-				}
-				return resolveLocked(deps, t, def, conflict, request, now);
-			},
-		);
+		return withEntityLock(t, def.type, deps.lockWaitMs, async () => {
+			// Read again under the lock: another resolution or a sync may have changed it meanwhile.
+			const conflict = await readConflict(t, request.conflictId);
+			if (!conflict) throw new SyncNotFoundError(`conflict ${request.conflictId} does not exist`);
+			if (conflict.status !== 'open') return alreadyResolved(conflict);
+			if (request.resolution === 'merged') {
+				// Refuse a bad merge before any call to ServiceTitan.
+				const refusal = mergedDataRefusal(def, conflict, await readRow(t, def.table, conflict.entity_id), request.mergedData);
+				if (refusal) throw refusal;
+			}
+			return resolveLocked(deps, t, def, conflict, request, now);
+		});
 	});
 }
 

@@ -5,7 +5,7 @@ import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
 import { readChangeRef, readItemHistory } from '../db/item-history';
 import { finishRun, startRun } from '../db/ledger';
-import { LockIds, withLockOrBusy } from '../db/locks';
+import { withEntityLock } from './entity-lock';
 import { readSyncRowsByIds, type Task } from '../db/pricebook-store';
 import { errorMessage, failureKindOf, type FailureKind } from '../failures';
 import { DEFAULT_RETENTION_DAYS, isBeyondRetention, RETENTION_SETTING } from '../retention';
@@ -87,17 +87,11 @@ async function restoreItemAsAsked(deps: RestoreDeps, request: RestoreRequest): P
 		throw new SyncValidationError('at', 'give either a time (--at) or a change id (--change) to restore to, not both');
 	const def = entityDefinition(request.entityType);
 	return deps.db.task('restore-item', async (t) =>
-		withLockOrBusy(
-			t,
-			LockIds.entity[def.type],
-			deps.lockWaitMs ?? 30_000,
-			{ what: `a ${def.type} sync is running`, waitAdvice: 'try again in a minute' },
-			async () => {
-				await refuseIfLeased(t, def.type, now());
-				const later = await changesAfter(t, deps.retentionDays ?? DEFAULT_RETENTION_DAYS, request, now());
-				return restoreLocked(deps, t, def, later, request, now);
-			},
-		),
+		withEntityLock(t, def.type, deps.lockWaitMs, async () => {
+			await refuseIfLeased(t, def.type, now());
+			const later = await changesAfter(t, deps.retentionDays ?? DEFAULT_RETENTION_DAYS, request, now());
+			return restoreLocked(deps, t, def, later, request, now);
+		}),
 	);
 }
 

@@ -5,7 +5,7 @@ import type { EntityDefinition, EntityType } from '../entities/types';
 import type { Db } from '../db/connection';
 import { DEFAULT_RETENTION_DAYS } from '../retention';
 import { readRun, startRun, type RunRow } from '../db/ledger';
-import { LockIds, withLockOrBusy } from '../db/locks';
+import { withEntityLock } from './entity-lock';
 import { readSyncRowsByIds, type Task } from '../db/pricebook-store';
 import { runChanges, standingUndoOf, type LoggedChange } from '../db/undo-store';
 import { errorMessage, failureKindOf } from '../failures';
@@ -69,18 +69,12 @@ async function undoRunAsAsked(deps: UndoDeps, request: UndoRequest): Promise<Und
 	return deps.db.task('undo-run', async (t) => {
 		const target = await undoableRun(deps, t, request.runId, now());
 		const def = entityDefinition(target.entity_type as EntityType);
-		return withLockOrBusy(
-			t,
-			LockIds.entity[def.type],
-			deps.lockWaitMs ?? 30_000,
-			{ what: `a ${def.type} sync is running`, waitAdvice: 'try again in a minute' },
-			async () => {
-				// Checked again under the lock: another undo of the same run may have finished meanwhile.
-				await refuseIfUndone(t, request.runId);
-				await refuseIfLeased(t, def.type, now());
-				return undoLocked(deps, t, def, target, request, now);
-			},
-		);
+		return withEntityLock(t, def.type, deps.lockWaitMs, async () => {
+			// Checked again under the lock: another undo of the same run may have finished meanwhile.
+			await refuseIfUndone(t, request.runId);
+			await refuseIfLeased(t, def.type, now());
+			return undoLocked(deps, t, def, target, request, now);
+		});
 	});
 }
 
