@@ -65,6 +65,16 @@ export interface CreatedWrite {
 	heldMessage: string | null;
 	/** Which side changed cannot be told (see create-local.ts): the row is left with no base, to be decided as a conflict. */
 	unknownBase?: boolean;
+	/** A person soft-deleted the copy of the item a run had brought in meanwhile: the re-keyed row keeps that delete. */
+	deletedAt?: Date | null;
+}
+
+/**
+ * The copy of a created item a run brought in under ServiceTitan's id while the create's answer was lost (an entity
+ * run, from ServiceTitan's change webhook), locked for the write-back that folds it into the created row.
+ */
+export async function lockCopyOfCreated(t: Task, table: string, stId: number): Promise<StoredRow | null> {
+	return t.oneOrNone<StoredRow>('SELECT * FROM $1:name WHERE id = $2 FOR UPDATE', [table, stId]);
 }
 
 /**
@@ -89,7 +99,8 @@ export async function writeBackCreated(t: Task, def: EntityDefinition, columns: 
 	await t.none(
 		`UPDATE $1:name SET ${sets} id = $3, sync_base = $4, st_data = $5, st_modified_on = $6, st_modified_on_raw = $7, last_synced_at = $8,
 		   push_in_flight = NULL, push_refused = $9, push_error = $10,
-		   sync_status = CASE WHEN $11 THEN 'synced' ELSE 'pending_push' END, sync_direction = 'to_st'
+		   sync_status = CASE WHEN $11 THEN 'synced' ELSE 'pending_push' END, sync_direction = 'to_st',
+		   deleted_at = COALESCE(deleted_at, $${12 + 2 * written.length})
 		 WHERE id = $2`,
 		[
 			table,
@@ -105,6 +116,7 @@ export async function writeBackCreated(t: Task, def: EntityDefinition, columns: 
 			w.synced,
 			...written,
 			...values,
+			w.deletedAt ?? null,
 		],
 	);
 	await repointReferences(t, def, w.temporaryId, newId);

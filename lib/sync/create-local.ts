@@ -3,6 +3,7 @@ import type { CanonicalRecord, EntityDefinition } from '../entities/types';
 import { markEngineWrites } from '../db/engine-session';
 import { logChanges, logErrors, type ErrorLogEntry } from '../db/ledger';
 import {
+	lockCopyOfCreated,
 	createsInFlightIds,
 	holdLocalCreate,
 	localCreateIds,
@@ -270,9 +271,18 @@ async function recordCreated(
 		// Uncertain: only the fields that differ stay the person's (and become the conflict); fields they left empty take
 		// ServiceTitan's defaults like any create, so the conflict is about what someone actually chose.
 		const keptLocal = uncertain ? [...new Set([...differing, ...editedSince])] : editedSince;
-		const values = !local ? null : rowValuesFromCanonical(def, { ...st.canonical, ...(held ?? {}), ...pick(local, keptLocal) });
-		const synced = !uncertain && values !== null && held === null && editedSince.length === 0;
-		await writeBackCreated(tx, def, columns, { temporaryId, st: stWrite(def, st), values, synced, held, heldMessage, unknownBase: uncertain }, now);
+		// A run may have brought the item in under its own id meanwhile (a change webhook's entity run) and a person
+		// may have edited that copy: the copy is folded into this row, and its edits stay, pending like any edit.
+		const copy = editsOnCopy(def, await lockCopyOfCreated(tx, def.table, st.id));
+		const values = !local ? null : rowValuesFromCanonical(def, { ...st.canonical, ...(held ?? {}), ...pick(local, keptLocal), ...copy.values });
+		const synced = !uncertain && values !== null && held === null && editedSince.length === 0 && !copy.edited;
+		await writeBackCreated(
+			tx,
+			def,
+			columns,
+			{ temporaryId, st: stWrite(def, st), values, synced, held, heldMessage, unknownBase: uncertain, deletedAt: copy.deletedAt },
+			now,
+		);
 		await logChanges(
 			tx,
 			scope.runId,
@@ -281,7 +291,8 @@ async function recordCreated(
 				{
 					entityId: st.id,
 					action: 'created_in_st',
-					before: { temporaryId },
+					// The copy a run brought in meanwhile, as it was before it was folded into this row.
+					before: { temporaryId, ...(copy.row ? { foldedCopy: copy.row } : {}) },
 					after: st.canonical,
 					receipt: pushReceipt(sent, current, st.canonical, verdict),
 				},
@@ -325,6 +336,32 @@ async function recordCreated(
 	scope.tally.itemsPushed += ignored.length > 0 ? 0 : 1;
 	scope.tally.pushes[ignored.length > 0 ? 'ignored' : pushOutcome(verdict)] += 1;
 	if (heldMessage) scope.tally.errors += 1;
+}
+
+/**
+ * What a person changed on the copy of a created item a run brought in under ServiceTitan's id: its fields that
+ * differ from the copy's base (or from nothing known, every field), and a soft delete.
+ */
+function editsOnCopy(
+	def: EntityDefinition,
+	copy: StoredRow | null,
+): { values: CanonicalRecord; deletedAt: Date | null; edited: boolean; row?: Record<string, unknown> } {
+	if (!copy) return { values: {}, deletedAt: null, edited: false };
+	const deletedAt = copy.deleted_at ?? null;
+	const row = Object.fromEntries(def.fields.map((f) => [f.column, copy[f.column]]));
+	let current: CanonicalRecord;
+	try {
+		current = canonicalFromRow(def, copy);
+	} catch (error) {
+		if (!(error instanceof FieldValueError)) throw error;
+		// A value the sync cannot read: the created row's values stand, and the copy's row as it was goes to the change
+		// log entry of the write-back (see recordCreated), so the person's edit can be seen and typed again.
+		return { values: {}, deletedAt, edited: deletedAt !== null, row };
+	}
+	if (copy.sync_status === 'synced' && deletedAt === null) return { values: {}, deletedAt, edited: false };
+	const base = copy.sync_base ? canonicalFromRow(def, copy.sync_base as Record<string, unknown>) : null;
+	const fields = base ? differingFields(def, current, base) : def.fields.map((f) => f.column);
+	return { values: pick(current, fields), deletedAt, edited: fields.length > 0 || deletedAt !== null, row };
 }
 
 /** Keeps the row as it is with the reason (Retool shows push_error), logged once while the reason stays the same. */

@@ -159,6 +159,26 @@ describe('a row inserted in Retool', () => {
 		expect(posts('materials')).toBe(1);
 	});
 
+	it('whose POST answer was lost keeps what a person did to the copy a change webhook brought in meanwhile (found by the model-based suite, seed 5)', async () => {
+		const temp = await insertMaterial({ code: 'RT-LOST-6', description: 'Answer lost, copy edited', price: '4' });
+		h.sim.control.failNext({ action: { kind: 'malformed' }, match: { method: 'POST', path: '/materials' } });
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: temp })).success).toBe(false);
+		// ServiceTitan's change webhook for the new item: an entity run by its id brings in a second row, which people
+		// see and edit (here: a price, and a soft delete of what looks like a duplicate).
+		const [st] = stByCode('materials', 'RT-LOST-6');
+		expect((await h.engine.run({ kind: 'entity', entityType: 'materials', entityId: st.id })).success).toBe(true);
+		await retoolUpdate(h.t, 'pricebook_materials', st.id, { price: '9.5', deleted_at: new Date() });
+		// The next full run finds the create the item belongs to and folds the copy into its row: the edits stay.
+		expect(await run('full')).toMatchObject({ success: true });
+		const rows = await byCode('RT-LOST-6');
+		expect(rows.map((r) => Number(r.id))).toEqual([st.id]);
+		expect(rows[0].deleted_at).toBeInstanceOf(Date);
+		expect(rows[0].price).toBe('9.5');
+		expect(h.sim.control.getItem('materials', st.id)).toMatchObject({ active: false, price: 9.5 });
+		expect(await run('full')).toMatchObject({ success: true, itemsPushed: 0, itemsSynced: 0, conflictsDetected: 0 });
+		expect(posts('materials')).toBe(1);
+	});
+
 	it('that ServiceTitan refuses keeps the row with the reason and is not sent again until edited', async () => {
 		const temp = await insertMaterial({ code: 'RT-BAD-1', description: 'Bad category', categories: JSON.stringify([987654321]) });
 		expect((await run('incremental')).success).toBe(true);
