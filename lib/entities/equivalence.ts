@@ -13,7 +13,8 @@ export function isNormalizedForm(field: FieldDef, sent: CanonicalValue | undefin
 	const a = typeof sent === 'string' ? sent : '';
 	const b = typeof stored === 'string' ? stored : '';
 	if (a === b) return true; // '' and null
-	return plain(a) === plain(b) || plain(stripTags(a)) === plain(stripTags(b));
+	// A stripped tag may leave a space or nothing ("A<br/>B" as "A B" or "AB"): both are ServiceTitan's form of it.
+	return plain(a) === plain(b) || [' ', ''].some((gap) => plain(stripTags(a, gap)) === plain(stripTags(b, gap)));
 }
 
 /** `stored` is `sent` rounded half away from zero to the decimals `stored` has (fewer than `sent` has). */
@@ -43,6 +44,6 @@ function plain(text: string): string {
 		.trim();
 }
 
-function stripTags(text: string): string {
-	return text.replace(/<[^>]*>/g, ' ').replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (m) => ENTITIES[m] ?? m);
+function stripTags(text: string, gap: string): string {
+	return text.replace(/<[^>]*>/g, gap).replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (m) => ENTITIES[m] ?? m);
 }

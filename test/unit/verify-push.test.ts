@@ -14,6 +14,9 @@ describe('isNormalizedForm: what ServiceTitan may store instead of what it was s
 		['description', 'Line one<BR>Line two', 'Line one<br/>Line two'],
 		['description', 'A &amp; B<br>', 'A & B'],
 		['description', '', null],
+		// Tags stripped without a space in their place, entities decoded.
+		['description', '<p>Pump Install</p><br/>Parts &amp; labor', 'Pump InstallParts & labor'],
+		['description', 'Line one<BR>two', 'Line onetwo'],
 	])('%s: %j stored as %j is the same value', (column, sent, stored) => {
 		expect(isNormalizedForm(field(column), sent, stored)).toBe(true);
 	});
@@ -23,6 +26,7 @@ describe('isNormalizedForm: what ServiceTitan may store instead of what it was s
 		['price', '12.3', '12.35'],
 		['price', '12.35', '12.35'],
 		['display_name', 'Pump seal', 'Pump seal kit'],
+		['description', 'Line one two', 'Line onetwo'],
 		['active', true, false],
 	])('%s: %j stored as %j is not', (column, sent, stored) => {
 		expect(isNormalizedForm(field(column), sent as never, stored as never)).toBe(false);
