@@ -60,8 +60,12 @@ async function drive(deps: RunDeps, t: Task, run: ActiveRun, request: RunRequest
 			itemsSeen += page.data.length;
 			deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead, itemsSeen, totalCount: page.totalCount ?? null });
 		}
-		const pushed = (editsPushed: number, editsToPush: number) =>
-			deps.onProgress?.({ entityType: run.def.type, kind: run.kind, pagesRead, itemsSeen, totalCount: null, editsPushed, editsToPush });
+		// Only when someone listens: the progress of the pushes costs a COUNT of the backlog first.
+		const { onProgress } = deps;
+		const pushed =
+			onProgress &&
+			((editsPushed: number, editsToPush: number) =>
+				onProgress({ entityType: run.def.type, kind: run.kind, pagesRead, itemsSeen, totalCount: null, editsPushed, editsToPush }));
 		return { massDeleteBlocked: await completeListing(deps, t, run, pushed) };
 	} catch (error) {
 		return { error };
