@@ -7,7 +7,7 @@ import { readChangeRef, readItemHistory } from '../db/item-history';
 import { finishRun, startRun } from '../db/ledger';
 import { withEntityLock } from './entity-lock';
 import { readSyncRowsByIds, type Task } from '../db/pricebook-store';
-import { errorMessage, failureKindOf, type FailureKind } from '../failures';
+import { errorMessage, failureKindOf } from '../failures';
 import { DEFAULT_RETENTION_DAYS, isBeyondRetention, RETENTION_SETTING } from '../retention';
 import { SyncNotFoundError, SyncValidationError } from './errors';
 import type { StApi, SyncLog } from './ports';
@@ -19,7 +19,7 @@ import type { RunScope } from './scope';
 import { syncBase } from './sync-base';
 import { Tally } from './tally';
 import type { ItemPlan } from './undo-plan';
-import { counts } from './undo-result';
+import { counts, type RestoreOutcome } from './undo-result';
 
 export interface RestoreDeps {
 	db: Db;
@@ -46,25 +46,13 @@ export interface RestoreRequest {
 }
 
 /** What a restore answers: per field now -> after restore, and what was skipped and why. */
-export interface RestoreResult {
+export interface RestoreResult extends RestoreOutcome {
 	entityType: EntityType;
 	entityId: number;
 	at: string | null;
 	changeId: number | null;
-	/** The restore's own run (null for a dry run, which writes nothing); `pricebook-sync undo <runId>` takes it back. */
-	runId: number | null;
-	dryRun: boolean;
-	success: boolean;
-	status: 'succeeded' | 'failed' | 'planned';
 	/** `restore[].afterUndo` is the value after the restore (the shape undo answers with). */
 	item: ItemPlan;
-	fieldsRestored: number;
-	fieldsSkipped: number;
-	itemsPushed: number;
-	conflictsDetected: number;
-	errors: number;
-	message: string;
-	failureKind?: FailureKind;
 }
 
 /**

@@ -4,18 +4,13 @@ import type { FailureKind } from '../failures';
 import type { Tally } from './tally';
 import type { ItemPlan } from './undo-plan';
 
-/** What an undo answers (CLI, webhook): the same for a sync run's undo and a resolution's. */
-export interface UndoResult {
-	/** The run undone. */
-	undoes: number;
-	/** The undo's own run (null for a dry run, which writes nothing). */
+/** What an undo and a restore both answer: their own run, how it ended, and the counts of what it did. */
+export interface RestoreOutcome {
+	/** The operation's own run (null for a dry run, which writes nothing); `pricebook-sync undo <runId>` takes it back. */
 	runId: number | null;
-	entityType: string;
 	dryRun: boolean;
 	success: boolean;
 	status: 'succeeded' | 'failed' | 'planned';
-	/** Per item the run changed: the fields restored (now -> after undo) and what was skipped and why. */
-	items: ItemPlan[];
 	fieldsRestored: number;
 	fieldsSkipped: number;
 	itemsPushed: number;
@@ -23,6 +18,15 @@ export interface UndoResult {
 	errors: number;
 	message: string;
 	failureKind?: FailureKind;
+}
+
+/** What an undo answers (CLI, webhook): the same for a sync run's undo and a resolution's. */
+export interface UndoResult extends RestoreOutcome {
+	/** The run undone. */
+	undoes: number;
+	entityType: string;
+	/** Per item the run changed: the fields restored (now -> after undo) and what was skipped and why. */
+	items: ItemPlan[];
 }
 
 export function counts(plans: readonly ItemPlan[]) {
