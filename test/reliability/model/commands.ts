@@ -667,12 +667,27 @@ export async function runSyncStep(m: Reference, r: Real, plan: RunPlan, label: s
 	if (plan.crash) interference.crash = plan.crash;
 	const edit = plan.editDuringRun;
 	if (edit) {
+		let landed: { id: number; field: EditableField; value: unknown } | undefined;
 		interference.editAtCall = {
 			atCall: edit.atCall,
 			edit: async () => {
 				if (edit.side !== 'st') return void (await localEdit(m, r, edit.pick, edit.field, edit.value, true));
 				const id = at(stIds(r, m), edit.pick);
-				if (id !== undefined) await stEditNow(m, r, id, edit.field, edit.value, true);
+				if (id === undefined) return;
+				await stEditNow(m, r, id, edit.field, edit.value, true);
+				landed = { id, field: edit.field, value: edit.value };
+			},
+			// A ServiceTitan user's edit landing after the run read the item and before its PATCH carrying the field: the
+			// PATCH overwrites it, and no client of ServiceTitan's API can tell (no conditional write). Not owed then.
+			patched: async ({ id, body, readSinceEdit }) => {
+				if (!landed || landed.id !== id || readSinceEdit || !(landed.field.st in body)) return;
+				const stored = world.sim.control.getItem(type, id)?.[landed.field.st];
+				// Still there: ServiceTitan refused or ignored the PATCH's value, and the edit is owed as before.
+				if (canonicalOf(landed.field, stored) === canonicalOf(landed.field, landed.value)) return;
+				if (m.overwrittenInSt(id, landed.field, landed.value))
+					figures.duringPush['ServiceTitan edit overwritten by our PATCH sent before the run read it'] =
+						(figures.duringPush['ServiceTitan edit overwritten by our PATCH sent before the run read it'] ?? 0) + 1;
+				landed = undefined;
 			},
 		};
 	}

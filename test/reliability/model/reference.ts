@@ -307,6 +307,18 @@ export class Reference {
 	}
 
 	/**
+	 * A ServiceTitan user's edit that one of our PATCHes then overwrote, carrying the field, before the run had read
+	 * the item again: ServiceTitan's API has no conditional write, so between our read of an item and our PATCH of it
+	 * no client can see or prevent this (DESIGN.md INV-1's window). The edit is no longer owed. Returns whether it was.
+	 */
+	overwrittenInSt(id: number, field: EditableField, rawValue: unknown): boolean {
+		const value = canonicalOf(field, rawValue);
+		const i = this.edits.findIndex((e) => e.side === 'st' && e.id === id && e.field.column === field.column && e.value === value);
+		if (i >= 0) this.edits.splice(i, 1);
+		return i >= 0;
+	}
+
+	/**
 	 * A person changed the local row (a Retool edit of `columns`, a resolution, a retry of a held edit): its pending
 	 * edit starts over (INV-18), those fields may differ from the base (INV-19), and its PATCHes may be sent again
 	 * (INV-17). `at`: ServiceTitan's request log length now.

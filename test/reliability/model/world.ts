@@ -68,8 +68,15 @@ export class SimulatedCrash extends Error {
 export interface RunInterference {
 	/** Kill the run's database sessions before (or after) this call, as if the process died there. */
 	crash?: { atCall: number; afterCall: boolean };
-	/** A Retool edit made while the run is under way, just before this call. */
-	editAtCall?: { atCall: number; edit: () => Promise<void> };
+	/**
+	 * An edit made while the run is under way, just before this call (in Retool, or by a ServiceTitan user).
+	 * `patched` is told of every PATCH sent after it, and whether the run had read the item again since the edit.
+	 */
+	editAtCall?: {
+		atCall: number;
+		edit: () => Promise<void>;
+		patched?: (call: { id: number; body: Record<string, unknown>; readSinceEdit: boolean }) => Promise<void>;
+	};
 	/**
 	 * Around the run's n-th PATCH (counted from 1): `before` runs once the engine has decided and recorded the push
 	 * (push_in_flight) and is about to send it, `after` once the call ended, before the engine reads the item back.
@@ -106,6 +113,15 @@ export interface PatchCall {
 export class InterferingSt implements StApi {
 	private calls = 0;
 	private patches = 0;
+	/**
+	 * The run's events in order (a call sent, the edit made), to tell whether the run read an item again after an edit
+	 * during it: calls overlap (the library reads the next page while it writes this one), so a read counts as after
+	 * the edit only when it was sent after it.
+	 */
+	private events = 0;
+	private editEvent: number | undefined;
+	/** Per item, the event at which the last call that returned it was sent. */
+	private readonly readSentAt = new Map<number, number>();
 	private plan: RunInterference = {};
 	crashed = false;
 	/** Every PATCH call since the last `takePatchCalls()`, armed or not (resolutions PATCH too). */
@@ -129,6 +145,9 @@ export class InterferingSt implements StApi {
 		this.patches = 0;
 		this.crashed = false;
 		this.itemsTouched.clear();
+		this.events = 0;
+		this.editEvent = undefined;
+		this.readSentAt.clear();
 	}
 
 	/** ServiceTitan calls since the run was armed (a step that runs again must make none). */
@@ -136,20 +155,35 @@ export class InterferingSt implements StApi {
 		return this.calls;
 	}
 
-	private touched(records: readonly unknown[]): void {
-		for (const r of records) {
-			const id = (r as { id?: unknown } | null)?.id;
-			if (typeof id === 'number') this.itemsTouched.add(id);
+	private touched(records: readonly unknown[], sentAt: number): void {
+		this.touchedIds(
+			records.flatMap((r) => {
+				const id = (r as { id?: unknown } | null)?.id;
+				return typeof id === 'number' ? [id] : [];
+			}),
+			sentAt,
+		);
+	}
+
+	private touchedIds(ids: readonly number[], sentAt: number): void {
+		for (const id of ids) {
+			this.itemsTouched.add(id);
+			this.readSentAt.set(id, Math.max(sentAt, this.readSentAt.get(id) ?? 0));
 		}
 	}
 
-	private async step<T>(call: () => Promise<T>): Promise<T> {
+	/** Runs one call as a step; `sent` is told the event at which it was sent. */
+	private async step<T>(call: () => Promise<T>, sent?: (event: number) => void): Promise<T> {
 		if (this.crashed) throw new SimulatedCrash(this.calls);
 		this.calls += 1;
 		const n = this.calls;
-		if (this.plan.editAtCall?.atCall === n) await this.plan.editAtCall.edit();
+		if (this.plan.editAtCall?.atCall === n) {
+			this.editEvent = ++this.events;
+			await this.plan.editAtCall.edit();
+		}
 		const crash = this.plan.crash;
 		if (crash?.atCall === n && !crash.afterCall) await this.crash(n);
+		sent?.(++this.events);
 		const result = await call();
 		if (crash?.atCall === n && crash.afterCall) await this.crash(n);
 		return result;
@@ -162,8 +196,12 @@ export class InterferingSt implements StApi {
 	}
 
 	async listPage(entity: EntityType, params: ListParams): Promise<StPage> {
-		const page = await this.step(() => this.inner.listPage(entity, params));
-		this.touched(page.data);
+		let sentAt = 0;
+		const page = await this.step(
+			() => this.inner.listPage(entity, params),
+			(e) => (sentAt = e),
+		);
+		this.touched(page.data, sentAt);
 		return page;
 	}
 
@@ -171,22 +209,34 @@ export class InterferingSt implements StApi {
 	async *iteratePages(entity: EntityType, params: IterateParams): AsyncIterable<StPage> {
 		const pages = this.inner.iteratePages(entity, params)[Symbol.asyncIterator]();
 		for (;;) {
-			const next = await this.step(() => pages.next());
+			let sentAt = 0;
+			const next = await this.step(
+				() => pages.next(),
+				(e) => (sentAt = e),
+			);
 			if (next.done) return;
-			this.touched(next.value.data);
+			this.touched(next.value.data, sentAt);
 			yield next.value;
 		}
 	}
 
 	async getByIds(entity: EntityType, ids: readonly number[]): Promise<StRecord[]> {
-		const records = await this.step(() => this.inner.getByIds(entity, ids));
-		for (const id of ids) this.itemsTouched.add(id);
+		let sentAt = 0;
+		const records = await this.step(
+			() => this.inner.getByIds(entity, ids),
+			(e) => (sentAt = e),
+		);
+		this.touchedIds(ids, sentAt);
 		return records;
 	}
 
 	async get(entity: EntityType, id: number): Promise<StRecord | null> {
-		const record = await this.step(() => this.inner.get(entity, id));
-		this.itemsTouched.add(id);
+		let sentAt = 0;
+		const record = await this.step(
+			() => this.inner.get(entity, id),
+			(e) => (sentAt = e),
+		);
+		this.touchedIds([id], sentAt);
 		return record;
 	}
 
@@ -201,11 +251,15 @@ export class InterferingSt implements StApi {
 
 	/** A create (POST) is a step like any call: a crash may land before it is sent or after it was answered. */
 	async create(entity: EntityType, body: Record<string, unknown>): Promise<StRecord> {
-		const record = await this.step(() => {
-			this.createCalls.push(String(body.code ?? body.name));
-			return this.inner.create(entity, body);
-		});
-		this.touched([record]);
+		let sentAt = 0;
+		const record = await this.step(
+			() => {
+				this.createCalls.push(String(body.code ?? body.name));
+				return this.inner.create(entity, body);
+			},
+			(e) => (sentAt = e),
+		);
+		this.touched([record], sentAt);
 		return record;
 	}
 
@@ -226,6 +280,8 @@ export class InterferingSt implements StApi {
 			} finally {
 				this.patchCalls.push({ entity, id, logStart, logEnd: this.requestCount(), outcome });
 				await around?.after?.({ entity, id, body, n, outcome });
+				const edited = this.editEvent;
+				if (edited !== undefined) await this.plan.editAtCall?.patched?.({ id, body, readSinceEdit: (this.readSentAt.get(id) ?? 0) > edited });
 			}
 		});
 	}
@@ -238,8 +294,12 @@ export class InterferingSt implements StApi {
 	}
 
 	async exportPage(entity: EntityType, params: ExportParams): Promise<StExportPage> {
-		const page = await this.step(() => this.inner.exportPage(entity, params));
-		this.touched(page.data);
+		let sentAt = 0;
+		const page = await this.step(
+			() => this.inner.exportPage(entity, params),
+			(e) => (sentAt = e),
+		);
+		this.touched(page.data, sentAt);
 		return page;
 	}
 
