@@ -284,4 +284,27 @@ describe('a soft delete in Retool', () => {
 		await run('full');
 		expect(await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [id])).toEqual({ active: true, deleted_at: null });
 	});
+
+	it('of an item ServiceTitan reactivates and then deletes before any run sees it stays the person\'s delete', async () => {
+		// Gone on both sides: the reactivation was never taken, so the row keeps the person's deleted_at (a later
+		// reactivation in Retool is theirs to make), and nothing is pushed or held in a conflict (model seed 20261129
+		// path 106, which expected it marked deleted in ServiceTitan).
+		const id = h.sim.control.listIds('materials')[7];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+		await run('incremental');
+		const { deleted_at: deletedAt } = await h.t.db.one('SELECT deleted_at FROM pricebook_materials WHERE id = $1', [id]);
+		h.sim.control.updateItem('materials', id, { active: true });
+		h.sim.control.deleteItem('materials', id);
+		const sent = h.sim.control.requests.length;
+		for (const kind of ['full', 'incremental', 'full'] as const) expect((await run(kind)).success).toBe(true);
+		expect(await h.t.db.one('SELECT active, deleted_at, deleted_in_st, sync_status, has_conflict FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+			active: false,
+			deleted_at: deletedAt,
+			deleted_in_st: false,
+			sync_status: 'synced',
+			has_conflict: false,
+		});
+		expect(h.sim.control.requests.slice(sent).filter((q) => q.method === 'PATCH')).toHaveLength(0);
+		expect(await h.t.db.one("SELECT count(*)::int AS n FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [id])).toEqual({ n: 0 });
+	});
 });

@@ -310,6 +310,7 @@ class SoftDelete implements Cmd {
 		if (before !== false) m.localChange(id, ['active'], r.world.sim.control.requests.length, 'a soft delete in Retool');
 		await db.none('UPDATE $1:name SET deleted_at = now() WHERE id = $2', [m.def.table, id]);
 		m.personDeleted.set(id, m.now());
+		m.personDeleteOnRow.add(id);
 		m.editedSinceRun.add(id);
 		r.figures.retool['soft delete'] = (r.figures.retool['soft delete'] ?? 0) + 1;
 		await expectInvariants(m, r, this.toString());
@@ -351,6 +352,7 @@ class Reactivate implements Cmd {
 			if (before !== true) m.localChange(id, ['active'], r.world.sim.control.requests.length, 'a reactivation in Retool');
 			await db.none('UPDATE $1:name SET deleted_at = NULL WHERE id = $2', [m.def.table, id]);
 			m.personDeleted.delete(id);
+			m.personDeleteOnRow.delete(id);
 			m.editedSinceRun.add(id);
 			r.figures.retool.reactivation = (r.figures.retool.reactivation ?? 0) + 1;
 		}

@@ -114,8 +114,11 @@ export async function converge(m: Reference, r: Real, decisions: readonly Resolu
 	}
 	const stIds = new Set(stRecords.map((x) => x.id));
 	const heldInsert = (row: Record<string, unknown>) => Number(row.id) < 0 && !row.deleted_at;
+	// A soft-deleted row of an item gone from ServiceTitan: the sync's delete (deleted_in_st), or a person's still on
+	// the row (also when a ServiceTitan user reactivated the item before deleting it, and no run saw the reactivation).
+	const personDelete = (id: number) => m.personDeleted.has(id) || m.personDeleteOnRow.has(id);
 	for (const row of rows)
-		if (!stIds.has(Number(row.id)) && !heldInsert(row) && (!row.deleted_at || (!row.deleted_in_st && !m.personDeleted.has(Number(row.id)))))
+		if (!stIds.has(Number(row.id)) && !heldInsert(row) && (!row.deleted_at || (!row.deleted_in_st && !personDelete(Number(row.id)))))
 			problems.push(`row ${row.id} is gone from ST but not soft-deleted as deleted in ST`);
 	const stById = new Map(stRecords.map((x) => [x.id, x]));
 	// INV-20: every row a person inserted is one local row under ServiceTitan's id, or still waiting for what

@@ -210,6 +210,13 @@ export class Reference {
 	/** INV-22: rows a person soft-deleted (deleted_at set in Retool), until a person or ServiceTitan reactivated them. */
 	readonly personDeleted = new Map<number, number>();
 	/**
+	 * Rows whose deleted_at is still the one a person set: from their soft delete until the row is seen live again
+	 * (or marked deleted in ServiceTitan). Unlike `personDeleted` it outlives a ServiceTitan user's reactivation the
+	 * sync has not yet taken: if ServiceTitan then deletes the item, no run ever takes it, and the row rightly stays
+	 * soft-deleted by the person (gone on both sides), not by the sync (model seed 20261129 path 106, undo steps).
+	 */
+	readonly personDeleteOnRow = new Set<number>();
+	/**
 	 * Rows holding a malformed JSON value a person wrote (and the database accepted): the column, the value as
 	 * written, and ServiceTitan's request log length then. While it is there the row is neither pushed nor overwritten.
 	 */
@@ -420,6 +427,10 @@ export class Reference {
 		// No hard deletes: a row once seen never disappears.
 		for (const id of this.knownLocalIds) if (!local.has(id)) problems.push(`row ${id} was hard-deleted`);
 		for (const id of local.keys()) this.knownLocalIds.add(id);
+		for (const id of this.personDeleteOnRow) {
+			const row = local.get(id);
+			if (!row?.deleted_at || row.deleted_in_st) this.personDeleteOnRow.delete(id);
+		}
 
 		// At most one open conflict per item.
 		if (conflictOf.size !== conflicts.length) problems.push(`more than one open conflict for an item: ${conflicts.map((c) => c.entity_id).join(',')}`);
