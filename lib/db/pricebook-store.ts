@@ -228,6 +228,29 @@ export async function rebaseOnly(t: Task, table: string, writes: readonly StWrit
 }
 
 /**
+ * A row holding an edit ServiceTitan did not apply meets a newer ServiceTitan version with the base's content (a
+ * push of ours whose answer was lost landed): that version becomes the base and the stamp, and push_in_flight is
+ * done with. The row's values, its held edit (push_refused, push_error) and its pending status stay.
+ * Compare-and-set: a row edited since it was read is missing from the result and decided again.
+ */
+export async function rebaseHeld(t: Task, table: string, writes: readonly StWrite[], now: Date): Promise<number[]> {
+	if (writes.length === 0) return [];
+	return inChunks(writes, WRITE_CHUNK, async (chunk) => {
+		const rows = await t.any<{ id: number }>(
+			bound(
+				`UPDATE ${ident(table)} AS t SET sync_base = x.sync_base, st_data = x.st_data, st_modified_on = x.st_modified_on,
+				   st_modified_on_raw = x.st_modified_on_raw, last_synced_at = $2, push_in_flight = NULL
+				 FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb) AS x
+				 WHERE t.id = x.id AND t.row_version = x.row_version
+				 RETURNING t.id`,
+				[recordsetJson(chunk, []), now],
+			),
+		);
+		return rows.map((r) => r.id);
+	});
+}
+
+/**
  * Records the values about to be pushed, committed before the PATCH (compare-and-set). Returns each row's new
  * version; a row edited again since it was read is missing, and is not pushed in this run.
  */

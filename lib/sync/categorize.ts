@@ -55,6 +55,7 @@ export type Action =
 	| 'keep_conflict'
 	| 'settle_conflict'
 	| 'rebase'
+	| 'rebase_held'
 	| 'refresh_meta'
 	| 'none';
 
@@ -193,10 +194,15 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 	if (isLocalChanged) {
 		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'rebase', reason: 'local edit already in ServiceTitan' };
 		if (heldAsRefused(def, local, stVsLocal)) {
+			// ServiceTitan's version moved without a change of its own (its content is the base): most often a push of
+			// ours whose answer was lost landed, the held fields ignored again. Its version becomes the base, the held
+			// values stay on the row. Left on the old base, the landed values would stay ours only while ServiceTitan
+			// held them: a ServiceTitan user putting one back to the old value would read as no change there, and the
+			// next push would send ours over their edit.
 			return {
 				id,
 				category: 'modifiedLocalOnly',
-				action: 'none',
+				action: local.stModifiedOn !== st.modifiedOn ? 'rebase_held' : 'none',
 				fields: stVsLocal,
 				reason: 'ServiceTitan did not apply this edit; held until the row is edited again',
 			};

@@ -97,8 +97,15 @@ async function resolveLocked(
 			const refusedFields = [...verdict.ignored, ...verdict.elsewhere.filter((f) => decision.fields.includes(f))];
 			const w = resolutionWrites(def, conflict, request, row, decision.before, st, now());
 			const outcome = refusedFields.length > 0 ? 'ignored' : pushOutcome(verdict);
+			// The row takes what ServiceTitan stored except the chosen values it did not take, as a run's held push does
+			// (push.ts heldWrite), before holdRefused marks them held. Written from ServiceTitan's version alone, an active
+			// it kept true would end a person's soft delete (an active item clears deleted_at), and putting active false
+			// back afterwards would not restore it.
+			const held = rowValuesFromCanonical(def, pick(decision.target, refusedFields));
+			const heldRow = w.row && refusedFields.length > 0 ? { ...w.row, values: { ...w.row.values, ...held } } : w.row;
 			const result = await writeResolution(t, def, {
 				...w,
+				row: heldRow,
 				change: { ...w.change, receipt: pushReceipt(decision.fields, decision.target, st.canonical, verdict) },
 				progress: { ...w.progress, itemsPushed: outcome === 'ignored' ? 0 : 1, pushes: { ...noPushes(), [outcome]: 1 } },
 			});

@@ -7,6 +7,7 @@ import {
 	insertFromSt,
 	markConflicts,
 	markConflictsSettled,
+	rebaseHeld,
 	refreshStMeta,
 	SETTLED_BY,
 	softDelete,
@@ -89,6 +90,17 @@ export async function applyDecisions(scope: RunScope, tx: Task, pending: readonl
 			after: p.st!.canonical,
 		});
 	}
+
+	const held = by('rebase_held');
+	const rebased = new Set(
+		await rebaseHeld(
+			tx,
+			def.table,
+			held.map((p) => stWrite(def, p.st!, p.local!.rowVersion)),
+			now,
+		),
+	);
+	for (const p of held) if (!rebased.has(p.decision.id)) missed.push(p.decision.id);
 
 	await inChunks(by('refresh_meta'), WRITE_CHUNK, (chunk) =>
 		refreshStMeta(

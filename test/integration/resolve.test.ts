@@ -218,6 +218,29 @@ describe('resolution verified against what ServiceTitan stored, for a service', 
 	});
 });
 
+describe('a resolution ServiceTitan partly ignores, of a row a person soft-deleted', () => {
+	it('keeps the soft delete while the chosen deactivation is held (found by the model-based suite, seed 20261125 path 717)', async () => {
+		await h.engine.run({ kind: 'full', entityType: 'services' });
+		const serviceId = h.sim.control.listIds('services')[3];
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('services', serviceId, { price: 11 });
+		await h.t.db.none('UPDATE pricebook_services SET deleted_at = now() WHERE id = $1', [serviceId]);
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'services' })).conflictsDetected).toBe(1);
+		const serviceConflict = (await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [serviceId])).id;
+		// ServiceTitan keeps the item active: the deactivation chosen with the local side is held on the row.
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['active'], entities: ['services'] } } });
+		const result = await resolve({ conflictId: serviceConflict, resolution: 'use_local' });
+		expect(result).toMatchObject({ status: 'resolved', refusedFields: ['active'] });
+		expect(h.sim.control.getItem('services', serviceId)).toMatchObject({ active: true });
+		expect(await h.t.db.one('SELECT * FROM pricebook_services WHERE id = $1', [serviceId])).toMatchObject({
+			active: false,
+			deleted_at: expect.any(Date),
+			sync_status: 'pending_push',
+			push_refused: { active: false },
+		});
+	});
+});
+
 describe('resolution of "deleted in ServiceTitan" conflicts', () => {
 	let goneId: number;
 	let goneConflict: number;

@@ -341,6 +341,45 @@ describe('a refused push after one whose answer was lost', () => {
 	});
 });
 
+describe('a held edit whose later push landed but whose answer was lost', () => {
+	it('takes what ServiceTitan stored as the base, so a ServiceTitan edit after it is never pushed over (found by the model-based suite, seed 20261125 path 114)', async () => {
+		h = await startHarness();
+		await fullSyncAll();
+		const id = anyMaterialId();
+		const original = h.sim.control.getItem('materials', id)!.price;
+		// ServiceTitan keeps its own description: the reworded one is held.
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['description'], entities: ['materials'] } } });
+		await retoolUpdate(h.t, 'pricebook_materials', id, { description: 'Held wording' });
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'materials' })).success).toBe(true);
+		expect(await material(id)).toMatchObject({ sync_status: 'pending_push', push_refused: { description: 'Held wording' } });
+		// A new price is pushed with the held description; ServiceTitan takes the price, and the answer is lost.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { price: 100 });
+		const lost = await new SyncEngine({ db: h.t.db, st: losingPushAnswers() }).run({ kind: 'incremental', entityType: 'materials' });
+		expect(lost.status).toBe('failed');
+		expect(h.sim.control.getItem('materials', id)!.price).toBe(100);
+		// The next run meets ServiceTitan holding our price: its version becomes the row's base, the description stays held.
+		expect((await h.engine.run({ kind: 'full', entityType: 'materials' })).success).toBe(true);
+		const stored = h.sim.control.getItem('materials', id)!;
+		expect(await material(id)).toMatchObject({
+			price: '100',
+			description: 'Held wording',
+			sync_status: 'pending_push',
+			push_in_flight: null,
+			push_refused: { description: 'Held wording' },
+			st_modified_on_raw: stored.modifiedOn,
+			sync_base: expect.objectContaining({ price: '100' }),
+		});
+		// A ServiceTitan user then puts the old price back: that is their edit, never overwritten by our 100.
+		const patchesBefore = h.sim.control.requests.filter((q) => q.method === 'PATCH').length;
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', id, { price: original });
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'materials' })).success).toBe(true);
+		expect(h.sim.control.requests.filter((q) => q.method === 'PATCH').length).toBe(patchesBefore);
+		expect(h.sim.control.getItem('materials', id)!.price).toBe(original);
+		expect(await material(id)).toMatchObject({ has_conflict: true });
+	});
+});
+
 describe('values ServiceTitan cannot take', () => {
 	it('an emptied price or description is refused before any push, logged once naming the item and field, and pushed once filled in', async () => {
 		h = await startHarness();

@@ -67,6 +67,16 @@ const rows: Row[] = [
 		{ category: 'noChange', action: 'rebase' },
 	],
 	[
+		'an edit ServiceTitan did not apply, held: nothing to do while ServiceTitan has not moved',
+		{ st: st({}, T.synced), local: local({ ...edited({ cost: 7.5 }), pushRefused: { cost: canon({ cost: 7.5 }).cost } }), conflict: null },
+		{ category: 'modifiedLocalOnly', action: 'none', fields: ['cost'] },
+	],
+	[
+		'a held edit meets a newer ServiceTitan version with the base content (our lost push landed): it becomes the base, the edit stays held',
+		{ st: st({}), local: local({ ...edited({ cost: 7.5 }), pushRefused: { cost: canon({ cost: 7.5 }).cost } }), conflict: null },
+		{ category: 'modifiedLocalOnly', action: 'rebase_held', fields: ['cost'] },
+	],
+	[
 		'echo of our own PATCH: newer modifiedOn, same content as the base',
 		{ st: st({}, '2024-12-10T16:00:00.1234567Z'), local: local(), conflict: null },
 		{ category: 'noChange', action: 'refresh_meta' },
