@@ -31,13 +31,6 @@ const SEED = setting('RELIABILITY_SEED', 20261125);
 const REPLAY_PATH = process.env.RELIABILITY_PATH;
 /** The steps' own replay path, printed in the counterexample as replayPath="...". */
 const REPLAY_COMMANDS = process.env.RELIABILITY_REPLAY_COMMANDS;
-/**
- * Undo steps (INV-24) are drawn only with RELIABILITY_UNDO=1 for now: with them, CI's seeds found three
- * counterexamples not yet diagnosed (seeds 20261125 path 114, 20261129 path 106, 20261130 path 142; see the session
- * note). Off, CI's scenarios are the ones the suite passed before undo steps existed.
- */
-const UNDO_STEPS = process.env.RELIABILITY_UNDO === '1';
-
 jest.setTimeout(4 * 3600_000);
 
 const scenario = fc.constantFrom('materials' as const, 'services' as const).chain((entity) =>
@@ -48,7 +41,7 @@ const scenario = fc.constantFrom('materials' as const, 'services' as const).chai
 		simSeed: fc.nat(),
 		/** What this tenant's ServiceTitan does with every PATCH (normalize, ignore fields), until converge(). */
 		tenant: tenantPatchArbitrary(EDITABLE[entity]),
-		commands: fc.commands([...commandArbitraries(EDITABLE[entity]), ...(UNDO_STEPS ? undoArbitraries() : [])], {
+		commands: fc.commands([...commandArbitraries(EDITABLE[entity]), ...undoArbitraries()], {
 			maxCommands: 40,
 			size: 'max',
 			...(REPLAY_COMMANDS ? { replayPath: REPLAY_COMMANDS } : {}),
