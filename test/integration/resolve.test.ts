@@ -194,6 +194,32 @@ describe('resolution verified against what ServiceTitan stored', () => {
 		expect(patches()).toHaveLength(1);
 		expect(Number((await row()).cost)).toBe(3.25);
 	});
+
+	it('a merge keeping the deactivation of a row a person soft-deleted, which ServiceTitan keeps active: the row stays deleted, the deactivation held (found by the model-based suite)', async () => {
+		const deletedId = h.sim.control.listIds('materials')[2];
+		h.sim.control.advanceClock(60_000);
+		h.sim.control.updateItem('materials', deletedId, { description: 'ST description' });
+		// The person edits the row and soft-deletes it (the capture trigger makes that a deactivation, active false).
+		await retoolUpdate(h.t, 'pricebook_materials', deletedId, { description: 'Local description' });
+		await h.t.db.none('UPDATE pricebook_materials SET deleted_at = now() WHERE id = $1', [deletedId]);
+		expect((await h.engine.run({ kind: 'incremental', entityType: 'materials' })).conflictsDetected).toBe(1);
+		const deletedConflict = (await h.t.db.one("SELECT id FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'", [deletedId])).id;
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['active'], entities: ['materials'], echo: true } } });
+		const result = await resolve({ conflictId: deletedConflict, resolution: 'merged', mergedData: { description: 'ST description', active: false } });
+		expect(result).toMatchObject({ status: 'resolved', refusedFields: ['active'] });
+		expect(h.sim.control.getItem('materials', deletedId)).toMatchObject({ description: 'ST description', active: true });
+		// ServiceTitan kept the item active; the person's decision was to keep it deactivated: still soft-deleted
+		// locally, the deactivation held with the reason, never turned into a live row nobody reactivated.
+		expect(await h.t.db.one('SELECT * FROM pricebook_materials WHERE id = $1', [deletedId])).toMatchObject({
+			description: 'ST description',
+			active: false,
+			deleted_at: expect.any(Date),
+			deleted_in_st: false,
+			sync_status: 'pending_push',
+			push_refused: { active: false },
+			push_error: expect.stringMatching(/did not apply active/),
+		});
+	});
 });
 
 describe('resolution verified against what ServiceTitan stored, for a service', () => {
