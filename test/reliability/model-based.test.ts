@@ -31,6 +31,8 @@ const SEED = setting('RELIABILITY_SEED', 20261125);
 const REPLAY_PATH = process.env.RELIABILITY_PATH;
 /** The steps' own replay path, printed in the counterexample as replayPath="...". */
 const REPLAY_COMMANDS = process.env.RELIABILITY_REPLAY_COMMANDS;
+/** RELIABILITY_NO_SHRINK=1: report the first failing scenario as drawn (shrinking a long one can take 20 minutes). */
+const NO_SHRINK = process.env.RELIABILITY_NO_SHRINK === '1';
 jest.setTimeout(4 * 3600_000);
 
 const scenario = fc.constantFrom('materials' as const, 'services' as const).chain((entity) =>
@@ -71,7 +73,7 @@ async function runLane(lane: Lane, laneIndex: number, runs: number, figures: Fig
 		}
 	});
 	// On failure fast-check shrinks the scenario and its message carries the seed, the path and the steps.
-	await fc.assert(property, { seed: SEED + laneIndex, ...(REPLAY_PATH ? { path: REPLAY_PATH, numRuns: 1 } : { numRuns: runs }) });
+	await fc.assert(property, { seed: SEED + laneIndex, endOnFailure: NO_SHRINK, ...(REPLAY_PATH ? { path: REPLAY_PATH, numRuns: 1 } : { numRuns: runs }) });
 }
 
 /** fast-check's message names the counterexample; the invariant broken is its cause (an Error's `cause`). */
