@@ -459,15 +459,19 @@ export async function holdRefusedValues(
 	values: Record<string, unknown>,
 	refused: Record<string, unknown>,
 	message: string,
+	/** The columns' values when the caller read the row: a column a person has changed since keeps the newer value. */
+	readBefore: Record<string, unknown>,
 ): Promise<void> {
 	const columns = Object.keys(values);
 	if (columns.length === 0) return;
+	const kept = columns.map((c) => `CASE WHEN t.${ident(c)} IS NOT DISTINCT FROM o.${ident(c)} THEN n.${ident(c)} ELSE t.${ident(c)} END`).join(', ');
 	await t.none(
 		bound(
-			`UPDATE ${ident(table)} AS t SET (${ident(columns)}) = (SELECT ${ident(columns)} FROM jsonb_populate_record(NULL::${ident(table)}, $2::jsonb)),
+			`UPDATE ${ident(table)} AS t SET (${ident(columns)}) = (SELECT ${kept}
+			     FROM jsonb_populate_record(NULL::${ident(table)}, $2::jsonb) n, jsonb_populate_record(NULL::${ident(table)}, $5::jsonb) o),
 			   sync_status = 'pending_push', push_error = $3, push_refused = $4::jsonb
 			 WHERE t.id = $1`,
-			[id, JSON.stringify(values), message, JSON.stringify(refused)],
+			[id, JSON.stringify(values), message, JSON.stringify(refused), JSON.stringify(readBefore)],
 		),
 	);
 }

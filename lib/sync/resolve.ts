@@ -87,7 +87,7 @@ async function resolveLocked(
 			if (decision.reason === 'stale') return decision.result;
 			throw decision.error;
 		case 'write':
-			return writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, decision.st, now()));
+			return (await writeResolution(t, def, resolutionWrites(def, conflict, request, row, decision.before, decision.st, now()))).result;
 		case 'push': {
 			const answer = acceptPatchAnswer(def, await patchSt(deps.st, def, conflict.entity_id, decision.body));
 			// Verified like every push: what ServiceTitan stored, read back, not its answer.
@@ -103,14 +103,18 @@ async function resolveLocked(
 			// back afterwards would not restore it.
 			const held = rowValuesFromCanonical(def, pick(decision.target, refusedFields));
 			const heldRow = w.row && refusedFields.length > 0 ? { ...w.row, values: { ...w.row.values, ...held } } : w.row;
-			const result = await writeResolution(t, def, {
+			const { result, rowWritten } = await writeResolution(t, def, {
 				...w,
 				row: heldRow,
 				change: { ...w.change, receipt: pushReceipt(decision.fields, decision.target, st.canonical, verdict) },
 				progress: { ...w.progress, itemsPushed: outcome === 'ignored' ? 0 : 1, pushes: { ...noPushes(), [outcome]: 1 } },
 			});
 			if (refusedFields.length === 0) return result;
-			return holdRefused(t, def, conflict.entity_id, pick(decision.target, refusedFields), result, now());
+			// What the row held for those fields before holdRefused: the held values just written, or, when the row was
+			// edited in Retool meanwhile (only its base moved), what it held when read. A field changed since keeps the
+			// person's newer value, which the next run pushes.
+			const readBefore = rowWritten ? held : Object.fromEntries(refusedFields.map((f) => [f, row[f]]));
+			return holdRefused(t, def, conflict.entity_id, pick(decision.target, refusedFields), result, now(), readBefore);
 		}
 	}
 }
@@ -120,13 +124,21 @@ async function resolveLocked(
  * it, and the chosen values of the rest stay on the local row as a held edit (pending, with the reason), never
  * silently replaced by ServiceTitan's.
  */
-async function holdRefused(t: Task, def: EntityDefinition, id: number, refused: CanonicalRecord, result: ResolveResult, at: Date): Promise<ResolveResult> {
+async function holdRefused(
+	t: Task,
+	def: EntityDefinition,
+	id: number,
+	refused: CanonicalRecord,
+	result: ResolveResult,
+	at: Date,
+	readBefore: Record<string, unknown>,
+): Promise<ResolveResult> {
 	const fields = Object.keys(refused);
 	const message = `ServiceTitan did not apply ${fields.join(', ')} (it kept its own value); the chosen value is held locally until the row is edited again`;
 	const values = rowValuesFromCanonical(def, refused);
 	await t.tx(async (tx) => {
 		await markEngineWrites(tx);
-		await holdRefusedValues(tx, def.table, id, Object.fromEntries(fields.map((f) => [f, values[f]])), refused, message);
+		await holdRefusedValues(tx, def.table, id, Object.fromEntries(fields.map((f) => [f, values[f]])), refused, message, readBefore);
 		await logErrors(
 			tx,
 			null,
@@ -160,9 +172,13 @@ async function storeRefresh(t: Task, def: EntityDefinition, conflict: ConflictRe
 	});
 }
 
-/** Writes the outcome: local row (compare-and-set), conflict row, change log and a run-ledger row, in one transaction. */
-async function writeResolution(t: Task, def: EntityDefinition, w: ResolutionWrites): Promise<ResolveResult> {
+/**
+ * Writes the outcome: local row (compare-and-set), conflict row, change log and a run-ledger row, in one transaction.
+ * `rowWritten` is false when the row was edited in Retool meanwhile (only its base moved) or there is no row to write.
+ */
+async function writeResolution(t: Task, def: EntityDefinition, w: ResolutionWrites): Promise<{ result: ResolveResult; rowWritten: boolean }> {
 	const { at } = w;
+	let rowWritten = false;
 	await t.tx('resolve-finish', async (tx) => {
 		await markEngineWrites(tx);
 		const runId = await startRun(tx, w.run, at);
@@ -175,8 +191,9 @@ async function writeResolution(t: Task, def: EntityDefinition, w: ResolutionWrit
 				[w.row],
 				at,
 			);
+			rowWritten = written.length > 0;
 			// Edited again in Retool while this was being resolved: that edit stays, pending, on top of the new base.
-			if (written.length === 0) await rebaseOnly(tx, def.table, [w.row], at);
+			if (!rowWritten) await rebaseOnly(tx, def.table, [w.row], at);
 			await markConflictResolved(
 				tx,
 				def.table,
@@ -192,5 +209,5 @@ async function writeResolution(t: Task, def: EntityDefinition, w: ResolutionWrit
 		await logChanges(tx, runId, def.type, [w.change], at);
 		await finishRun(tx, runId, { status: 'succeeded', details: w.finishDetails }, w.progress, at);
 	});
-	return w.result;
+	return { result: w.result, rowWritten };
 }

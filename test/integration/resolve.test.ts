@@ -195,6 +195,24 @@ describe('resolution verified against what ServiceTitan stored', () => {
 		expect(Number((await row()).cost)).toBe(3.25);
 	});
 
+	it('a Retool edit of a held field made while the resolution was under way stays: the held chosen value does not overwrite it', async () => {
+		h.sim.control.setQuirks({ patch: { ignoreFields: { fields: ['cost'], entities: ['materials'], echo: true } } });
+		// The person changes the cost again in Retool while the resolution's PATCH is on its way.
+		const st = Object.create(h.client) as typeof h.client;
+		st.patch = async (entity, itemId, body) => {
+			await retoolUpdate(h.t, 'pricebook_materials', id, { cost: 4.75 });
+			return h.client.patch(entity, itemId, body);
+		};
+		const result = await resolveConflict({ db: h.t.db, st, lockWaitMs: 2000 }, { conflictId, resolution: 'use_local', resolvedBy: 'ann@perfectcatch' });
+		expect(result).toMatchObject({ status: 'resolved', refusedFields: ['cost'] });
+		expect(await row()).toMatchObject({ cost: '4.75', sync_status: 'pending_push' });
+		// The newer edit is pushed by the next run (ServiceTitan now takes cost).
+		h.sim.control.setQuirks({ patch: {} });
+		await h.engine.run({ kind: 'incremental', entityType: 'materials' });
+		expect(h.sim.control.getItem('materials', id)!.cost).toBe(4.75);
+		expect(await row()).toMatchObject({ cost: '4.75', sync_status: 'synced' });
+	});
+
 	it('a merge keeping the deactivation of a row a person soft-deleted, which ServiceTitan keeps active: the row stays deleted, the deactivation held (found by the model-based suite)', async () => {
 		const deletedId = h.sim.control.listIds('materials')[2];
 		h.sim.control.advanceClock(60_000);
