@@ -285,6 +285,24 @@ describe('a soft delete in Retool', () => {
 		expect(await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [id])).toEqual({ active: true, deleted_at: null });
 	});
 
+	it('in a conflict the two sides settle by hand, ServiceTitan deactivating the item, stays the person\'s delete (found by the model-based suite, seed 20261125 path 785)', async () => {
+		// The settled row was marked deleted in ServiceTitan though the item is still there (inactive): the next run
+		// took the listed item for one that came back and cleared deleted_at.
+		const id = h.sim.control.listIds('materials')[17];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date(), description: 'Retool says' });
+		h.sim.control.updateItem('materials', id, { description: 'ServiceTitan says' });
+		expect((await run('incremental')).conflictsDetected).toBe(1);
+		h.sim.control.updateItem('materials', id, { description: 'Retool says', active: false });
+		for (const kind of ['full', 'full', 'incremental'] as const) expect((await run(kind)).success).toBe(true);
+		const row = await h.t.db.one('SELECT active, deleted_at, deleted_in_st, sync_status, has_conflict FROM pricebook_materials WHERE id = $1', [id]);
+		expect(row).toMatchObject({ active: false, deleted_in_st: false, sync_status: 'synced', has_conflict: false });
+		expect(row.deleted_at).toBeInstanceOf(Date);
+		// Still the person's: clearing it reactivates the item, as for any soft delete of theirs.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: null });
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
+	});
+
 	it('of an item ServiceTitan reactivates and then deletes before any run sees it stays the person\'s delete', async () => {
 		// Gone on both sides: the reactivation was never taken, so the row keeps the person's deleted_at (a later
 		// reactivation in Retool is theirs to make), and nothing is pushed or held in a conflict (model seed 20261129
