@@ -413,14 +413,19 @@ export const SETTLED_BY = 'sync: both sides agree';
  * conflict go, as a resolution clears them; `conflict_resolution` stays NULL, since nobody chose one of the three
  * resolutions Retool knows, and `resolved_by` says the sync closed it. A row already rewritten from ServiceTitan's
  * version in this transaction (updateFromSt: values, base, stamps) passes `rowVersion: null`; a row both sides
- * deleted keeps its base and the person's `deleted_at`, compare-and-set on the version it was decided on. Returns
+ * deleted keeps its base and the person's `deleted_at`, now ServiceTitan's delete too (`deleted_in_st`),
+ * compare-and-set on the version it was decided on. Returns
  * the ids written.
  */
 export async function markConflictsSettled(t: Task, table: string, items: readonly { id: number; rowVersion: number | null }[], at: Date): Promise<number[]> {
 	if (items.length === 0) return [];
+	// Only an item gone from ServiceTitan makes the row's delete ServiceTitan's too (deleted_in_st). A row rewritten
+	// from ServiceTitan's (inactive) item keeps a person's soft delete as the person's: marked deleted_in_st, the next
+	// run would take the listed item for one that came back and clear deleted_at (model seed 20261125 path 785).
 	const rows = await t.any<{ id: string }>(
 		`UPDATE $1:name AS t SET has_conflict = FALSE, conflict_data = NULL, conflict_resolved_at = $3, conflict_resolution = NULL,
-		   resolved_by = $4, sync_status = 'synced', last_synced_at = $3, deleted_in_st = (t.deleted_at IS NOT NULL) OR t.deleted_in_st
+		   resolved_by = $4, sync_status = 'synced', last_synced_at = $3,
+		   deleted_in_st = CASE WHEN x.row_version IS NULL THEN t.deleted_in_st ELSE (t.deleted_at IS NOT NULL) OR t.deleted_in_st END
 		 FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, row_version bigint)
 		 WHERE t.id = x.id AND (x.row_version IS NULL OR t.row_version = x.row_version)
 		 RETURNING t.id`,

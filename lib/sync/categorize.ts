@@ -179,6 +179,24 @@ export function categorize(def: EntityDefinition, item: ItemSides): Decision {
 		return { id, category: 'newInST', action: 'undelete', reason: 'reappeared in ServiceTitan' };
 	}
 
+	// A person's soft delete made since the row's last sync meets a reactivation in ServiceTitan. The item was already
+	// inactive, so the delete changed no synced value (the row equals its base); the trigger marked it pending all the
+	// same, and a run that sees the delete without a reactivation rebases it to 'synced'. Both sides changed the item's
+	// lifecycle since the last sync, and which came last cannot be told (ServiceTitan's clock is not ours): a conflict
+	// for a person, the row staying soft-deleted meanwhile. Followed, ServiceTitan's version would clear deleted_at
+	// and undo the delete silently (INV-22; model seed 20261125 path 785). A delete a run already saw is 'synced'
+	// and a later reactivation follows ServiceTitan, below.
+	if (local.deletedAt && local.syncStatus === 'pending_push' && !isLocalChanged && st.canonical.active === true && stVsLocal.includes('active')) {
+		return {
+			id,
+			category: 'conflicts',
+			action: 'conflict',
+			conflictKind: 'modified',
+			fields: stVsLocal,
+			reason: 'soft-deleted in Retool and reactivated in ServiceTitan since the last sync',
+		};
+	}
+
 	const isStChanged = stChanged(def, st, local);
 	if (isStChanged && isLocalChanged) {
 		if (stVsLocal.length === 0) return { id, category: 'noChange', action: 'rebase', reason: 'same change on both sides' };

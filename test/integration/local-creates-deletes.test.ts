@@ -285,6 +285,102 @@ describe('a soft delete in Retool', () => {
 		expect(await h.t.db.one('SELECT active, deleted_at FROM pricebook_materials WHERE id = $1', [id])).toEqual({ active: true, deleted_at: null });
 	});
 
+	describe('of an item already inactive, reactivated in ServiceTitan before the next run (found by the model-based suite, seed 20261125 path 785)', () => {
+		// The delete changed no synced value (active was false already): before, the row stayed 'synced', the run saw
+		// only ServiceTitan's reactivation, and wrote active = true over the person's delete, clearing deleted_at.
+		const inactiveRow = async (index: number): Promise<number> => {
+			const id = h.sim.control.listIds('materials')[index];
+			h.sim.control.updateItem('materials', id, { active: false });
+			await run('full');
+			expect(await h.t.db.one('SELECT active, deleted_at, sync_status FROM pricebook_materials WHERE id = $1', [id])).toEqual({
+				active: false,
+				deleted_at: null,
+				sync_status: 'synced',
+			});
+			return id;
+		};
+		const rowOf = (id: number) => h.t.db.one('SELECT active, deleted_at, sync_status, has_conflict FROM pricebook_materials WHERE id = $1', [id]);
+		const openConflict = async (id: number) =>
+			h.t.db.oneOrNone<{ id: string; conflict_data: { diff: { fields: string[] } } }>(
+				`SELECT id, conflict_data FROM sync_conflicts WHERE entity_id = $1 AND status = 'open'`,
+				[id],
+			);
+
+		it('is a conflict with both versions; the row stays soft-deleted and nothing is pushed until a person decides', async () => {
+			const id = await inactiveRow(12);
+			h.sim.control.updateItem('materials', id, { active: true });
+			await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+			const sent = h.sim.control.requests.length;
+			expect(await run('incremental')).toMatchObject({ success: true, conflictsDetected: 1 });
+			for (const kind of ['full', 'incremental'] as const) expect((await run(kind)).success).toBe(true);
+			const row = await rowOf(id);
+			expect(row).toMatchObject({ active: false, sync_status: 'conflict', has_conflict: true });
+			expect(row.deleted_at).toBeInstanceOf(Date);
+			expect((await openConflict(id))?.conflict_data.diff.fields).toContain('active');
+			expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
+			expect(h.sim.control.requests.slice(sent).filter((q) => q.method === 'PATCH')).toHaveLength(0);
+		});
+
+		it('resolved use_local or merged inactive stays deleted and deactivates the item; use_st makes the row live again', async () => {
+			const [keep, follow, merge] = [await inactiveRow(13), await inactiveRow(14), await inactiveRow(16)];
+			for (const id of [keep, follow, merge]) {
+				h.sim.control.updateItem('materials', id, { active: true });
+				await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+			}
+			expect((await run('full')).conflictsDetected).toBe(3);
+			const deps = { db: h.t.db, st: h.client, lockWaitMs: 2000 };
+			await resolveConflict(deps, {
+				conflictId: Number((await openConflict(merge))!.id),
+				resolution: 'merged',
+				resolvedBy: 'ann',
+				mergedData: { active: false, description: 'Merged, still retired' },
+			});
+			await resolveConflict(deps, { conflictId: Number((await openConflict(keep))!.id), resolution: 'use_local', resolvedBy: 'ann' });
+			await resolveConflict(deps, { conflictId: Number((await openConflict(follow))!.id), resolution: 'use_st', resolvedBy: 'ann' });
+			for (const kind of ['incremental', 'full'] as const) expect((await run(kind)).success).toBe(true);
+			const kept = await rowOf(keep);
+			expect(kept).toMatchObject({ active: false, sync_status: 'synced', has_conflict: false });
+			expect(kept.deleted_at).toBeInstanceOf(Date);
+			expect(h.sim.control.getItem('materials', keep)!.active).toBe(false);
+			expect(await rowOf(follow)).toEqual({ active: true, deleted_at: null, sync_status: 'synced', has_conflict: false });
+			expect(h.sim.control.getItem('materials', follow)!.active).toBe(true);
+			const merged = await rowOf(merge);
+			expect(merged).toMatchObject({ active: false, has_conflict: false });
+			expect(merged.deleted_at).toBeInstanceOf(Date);
+			expect(h.sim.control.getItem('materials', merge)).toMatchObject({ active: false, description: 'Merged, still retired' });
+		});
+
+		it('a run already saw follows a later reactivation in ServiceTitan, as any synced delete does', async () => {
+			const id = await inactiveRow(15);
+			await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date() });
+			expect(await run('incremental')).toMatchObject({ success: true, conflictsDetected: 0 });
+			const seen = await rowOf(id);
+			expect(seen).toMatchObject({ active: false, sync_status: 'synced' });
+			expect(seen.deleted_at).toBeInstanceOf(Date);
+			h.sim.control.updateItem('materials', id, { active: true });
+			expect(await run('full')).toMatchObject({ success: true, conflictsDetected: 0 });
+			expect(await rowOf(id)).toEqual({ active: true, deleted_at: null, sync_status: 'synced', has_conflict: false });
+		});
+	});
+
+	it('in a conflict the two sides settle by hand, ServiceTitan deactivating the item, stays the person\'s delete (found by the model-based suite, seed 20261125 path 785)', async () => {
+		// The settled row was marked deleted in ServiceTitan though the item is still there (inactive): the next run
+		// took the listed item for one that came back and cleared deleted_at.
+		const id = h.sim.control.listIds('materials')[17];
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: new Date(), description: 'Retool says' });
+		h.sim.control.updateItem('materials', id, { description: 'ServiceTitan says' });
+		expect((await run('incremental')).conflictsDetected).toBe(1);
+		h.sim.control.updateItem('materials', id, { description: 'Retool says', active: false });
+		for (const kind of ['full', 'full', 'incremental'] as const) expect((await run(kind)).success).toBe(true);
+		const row = await h.t.db.one('SELECT active, deleted_at, deleted_in_st, sync_status, has_conflict FROM pricebook_materials WHERE id = $1', [id]);
+		expect(row).toMatchObject({ active: false, deleted_in_st: false, sync_status: 'synced', has_conflict: false });
+		expect(row.deleted_at).toBeInstanceOf(Date);
+		// Still the person's: clearing it reactivates the item, as for any soft delete of theirs.
+		await retoolUpdate(h.t, 'pricebook_materials', id, { deleted_at: null });
+		expect(await run('incremental')).toMatchObject({ success: true, itemsPushed: 1 });
+		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
+	});
+
 	it('of an item ServiceTitan reactivates and then deletes before any run sees it stays the person\'s delete', async () => {
 		// Gone on both sides: the reactivation was never taken, so the row keeps the person's deleted_at (a later
 		// reactivation in Retool is theirs to make), and nothing is pushed or held in a conflict (model seed 20261129
