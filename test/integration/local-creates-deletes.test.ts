@@ -363,7 +363,7 @@ describe('a soft delete in Retool', () => {
 		});
 	});
 
-	it('in a conflict the two sides settle by hand, ServiceTitan deactivating the item, stays the person\'s delete (found by the model-based suite, seed 20261125 path 785)', async () => {
+	it("in a conflict the two sides settle by hand, ServiceTitan deactivating the item, stays the person's delete (found by the model-based suite, seed 20261125 path 785)", async () => {
 		// The settled row was marked deleted in ServiceTitan though the item is still there (inactive): the next run
 		// took the listed item for one that came back and cleared deleted_at.
 		const id = h.sim.control.listIds('materials')[17];
@@ -381,7 +381,7 @@ describe('a soft delete in Retool', () => {
 		expect(h.sim.control.getItem('materials', id)!.active).toBe(true);
 	});
 
-	it('of an item ServiceTitan reactivates and then deletes before any run sees it stays the person\'s delete', async () => {
+	it("of an item ServiceTitan reactivates and then deletes before any run sees it stays the person's delete", async () => {
 		// Gone on both sides: the reactivation was never taken, so the row keeps the person's deleted_at (a later
 		// reactivation in Retool is theirs to make), and nothing is pushed or held in a conflict (model seed 20261129
 		// path 106, which expected it marked deleted in ServiceTitan).
