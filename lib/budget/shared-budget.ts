@@ -91,6 +91,7 @@ export class SharedRequestBudget implements RequestThrottle {
 			lane,
 			yields: lane === 'bulk',
 			holdS: lane === 'bulk' ? 0 : PRIORITY_HOLD_S,
+			counts: true,
 		};
 		for (;;) {
 			// Measured from before the question: the slot lies at least this far ahead of when it was asked for.
@@ -104,7 +105,9 @@ export class SharedRequestBudget implements RequestThrottle {
 			if (answer.granted) {
 				if (answer.waitMs >= 1) await this.sleep(answer.waitMs);
 				if (this.now() - asked - answer.waitMs <= MAX_LATE_MS) return;
-				// Too late for its slot (see MAX_LATE_MS): the slot goes unused, and the request queues again.
+				// Too late for its slot (see MAX_LATE_MS): the slot goes unused, and the request queues again. It was
+				// counted with its first slot: one request, however many slots it took.
+				request.counts = false;
 				continue;
 			}
 			// Ask again when the queue has drained to what this lane may reach; a little jitter keeps waiting

@@ -18,6 +18,11 @@ export interface SlotRequest {
 	yields: boolean;
 	/** A lane others yield to: after its grant they hold back this many seconds. 0: none. */
 	holdS: number;
+	/**
+	 * Whether a grant counts as a request in the lane's figures: false when the request takes a new slot because it
+	 * was too late for its first (it goes out once, and is counted once).
+	 */
+	counts: boolean;
 }
 
 /**
@@ -38,8 +43,10 @@ export async function takeSlot(q: Queryable, budgetKey: string, r: SlotRequest):
 				rate_per_second = $2,
 				minute_start = CASE WHEN cur.now - b.minute_start >= interval '1 minute' THEN cur.now ELSE b.minute_start END,
 				last_minute = CASE WHEN cur.now - b.minute_start >= interval '1 minute' THEN b.this_minute ELSE b.last_minute END,
-				this_minute = CASE WHEN cur.now - b.minute_start >= interval '1 minute' THEN jsonb_build_object($4::text, 1)
-					ELSE jsonb_set(b.this_minute, ARRAY[$4::text], to_jsonb(coalesce((b.this_minute ->> $4::text)::int, 0) + 1)) END,
+				this_minute = CASE WHEN cur.now - b.minute_start >= interval '1 minute' THEN
+						CASE WHEN $7 THEN jsonb_build_object($4::text, 1) ELSE '{}'::jsonb END
+					WHEN $7 THEN jsonb_set(b.this_minute, ARRAY[$4::text], to_jsonb(coalesce((b.this_minute ->> $4::text)::int, 0) + 1))
+					ELSE b.this_minute END,
 				priority_until = CASE WHEN $6 > 0 THEN greatest(b.priority_until, cur.now + make_interval(secs => $6)) ELSE b.priority_until END,
 				updated_at = cur.now
 			FROM cur WHERE b.budget_key = cur.budget_key AND cur.held_until IS NULL AND cur.at <= cur.now + make_interval(secs => $3)
@@ -47,7 +54,7 @@ export async function takeSlot(q: Queryable, budgetKey: string, r: SlotRequest):
 		)
 		SELECT greatest(0, extract(epoch FROM greatest(cur.at - make_interval(secs => $3), cur.held_until) - cur.now) * 1000)::float8 AS retry_ms,
 			greatest(0, extract(epoch FROM cur.at - cur.now) * 1000)::float8 AS wait_ms, EXISTS (SELECT 1 FROM upd) AS granted FROM cur`,
-		[budgetKey, r.ratePerSecond, r.horizonS, r.lane, r.yields, r.holdS],
+		[budgetKey, r.ratePerSecond, r.horizonS, r.lane, r.yields, r.holdS, r.counts],
 	);
 	return row ? { granted: row.granted, waitMs: Number(row.wait_ms), retryMs: Number(row.retry_ms) } : null;
 }
